@@ -1,0 +1,142 @@
+"""The `instrument` command: thin wiring from flags to the pieces that do the work."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .paths import models_dir, runs_dir
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train a style model on a corpus",
+                       description="Train one character-level LSTM on one text file. The last 5%% of "
+                       "the text is held out to measure bits per character; the best held-out weights "
+                       "are exported to MODELS/NAME.safetensors with a YAML model card.")
+    p.add_argument("corpus", type=Path, help="UTF-8 text file")
+    p.add_argument("--name", required=True, help="style name (the model's file name and fader label)")
+    p.add_argument("--arch", help="LAYERSxUNITS, e.g. 1x256, 2x512 (default 2x512)")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--minutes", type=float, help="wall-clock training budget")
+    budget.add_argument("--epochs", type=float, help="passes over the training text (default 10)")
+    p.add_argument("--resume", action="store_true", help="continue the saved run of this name; a new "
+                   "--minutes/--epochs replaces its total budget")
+    p.add_argument("--export-only", action="store_true", help="export the run's best weights now, no training")
+    p.add_argument("--description", help="one line describing the style, for the model card")
+    p.add_argument("--out", type=Path, default=None, help="where models go (default: the project's models/)")
+    p.add_argument("--runs", type=Path, default=None, help="checkpoint folder (default ~/.cache/instrument/runs)")
+    for flag, kind in (("--batch", int), ("--seq-len", int), ("--lr", float), ("--dropout", float),
+                       ("--seed", int), ("--eval-every", float), ("--threads", int)):
+        p.add_argument(flag, type=kind, help=argparse.SUPPRESS)
+    p.set_defaults(func=_train)
+
+
+def _train(args) -> int:
+    import torch
+
+    from .train.run import train_command
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    out = args.out or models_dir()
+    run_dir = (args.runs or runs_dir()) / args.name
+    overrides = {"minutes": args.minutes, "epochs": args.epochs, "batch": args.batch, "seq_len": args.seq_len,
+                 "lr": args.lr, "dropout": args.dropout, "seed": args.seed}
+    if args.eval_every is not None:
+        overrides.update(eval_every_s=args.eval_every, ckpt_every_s=args.eval_every)
+    return train_command(args.corpus, args.name, args.arch, out, run_dir, args.resume,
+                         args.description, export_only=args.export_only, **overrides)
+
+
+def _add_train_styles(sub) -> None:
+    p = sub.add_parser("train-styles", help="train the shipped styles from models/recipes.yaml",
+                       description="Train, resume or export each style of the recipe file in turn.")
+    p.add_argument("names", nargs="*", help="styles to train (default: all, in file order)")
+    p.add_argument("--recipes", type=Path, default=None, help="recipe file (default models/recipes.yaml)")
+    p.add_argument("--corpora", type=Path, default=None, help="folder of corpora (default ../shared/corpora)")
+    p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--runs", type=Path, default=None)
+    p.add_argument("--threads", type=int, help=argparse.SUPPRESS)
+    p.set_defaults(func=_train_styles)
+
+
+def _train_styles(args) -> int:
+    import torch
+
+    from .paths import PROJECT_ROOT
+    from .train.recipes import load_recipes, train_styles
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    recipes = load_recipes(args.recipes or models_dir() / "recipes.yaml")
+    corpora = args.corpora or PROJECT_ROOT.parent / "shared" / "corpora"
+    return train_styles(recipes, args.names, corpora, args.out or models_dir(), args.runs or runs_dir())
+
+
+def _add_models(sub) -> None:
+    p = sub.add_parser("models", help="list the installed style models",
+                       description="List the models in the models folder: name, architecture, file "
+                       "size, and held-out bits per character (lower is better) next to xz's on the same text.")
+    p.add_argument("--dir", type=Path, default=None, help="models folder (default: the project's models/)")
+    p.set_defaults(func=_models)
+
+
+def _models(args) -> int:
+    from .library import installed
+
+    infos = installed(args.dir)
+    if not infos:
+        print(f"no models in {args.dir or models_dir()}")
+        return 1
+    print(f"{'name':<14}{'arch':<8}{'MB':>6}{'bpc':>8}{'xz bpc':>8}  description")
+    for m in infos:
+        if m.problem:
+            print(f"{m.name:<14}{'?':<8}{m.size_mb:>6.1f}{'':>16}  ({m.problem})")
+            continue
+        fmt = lambda v: f"{v:>8.3f}" if isinstance(v, (int, float)) else f"{'-':>8}"
+        print(f"{m.name:<14}{m.arch:<8}{m.size_mb:>6.1f}{fmt(m.heldout_bpc)}{fmt(m.xz_bpc)}  {m.card.get('description', '')}")
+    return 0
+
+
+def _add_sample(sub) -> None:
+    p = sub.add_parser("sample", help="print text from one model",
+                       description="Prime one model with text and let it write. The same seed gives the same text.")
+    p.add_argument("model", help="model name (see `instrument models`) or a .safetensors path")
+    p.add_argument("--chars", type=int, default=400, help="how many characters to write (default 400)")
+    p.add_argument("--temperature", type=float, default=0.8, help="below 1 safer, above 1 wilder (default 0.8)")
+    p.add_argument("--top-p", type=float, default=1.0, help="keep only the most likely mass p (default 1: all)")
+    p.add_argument("--prime", default="", help="text the model reads first")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_sample)
+
+
+def _sample(args) -> int:
+    from .core.generate import generate
+    from .core.model import ModelFileError
+    from .library import load
+
+    if args.chars < 0 or not (args.temperature > 0) or not (0 < args.top_p <= 1):
+        print("instrument sample: --chars >= 0, --temperature > 0 and 0 < --top-p <= 1", file=sys.stderr)
+        return 2
+    try:
+        model = load(args.model)
+    except ModelFileError as e:
+        print(f"instrument sample: {e}", file=sys.stderr)
+        return 1
+    sys.stdout.write(args.prime + generate(model, args.chars, args.prime, args.temperature, args.top_p, args.seed) + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="instrument", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_train(sub)
+    _add_train_styles(sub)
+    _add_models(sub)
+    _add_sample(sub)
+    args = parser.parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

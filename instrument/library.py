@@ -1,0 +1,73 @@
+"""The installed style models: each is NAME.safetensors with its card NAME.yaml beside it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .core.model import CharLSTM, ModelFileError
+from .paths import models_dir
+
+
+@dataclass
+class ModelInfo:
+    """One installed model and what its card says (an unreadable card is reported, not fatal)."""
+
+    name: str
+    path: Path
+    card: dict = field(default_factory=dict)
+    problem: str | None = None
+
+    @property
+    def arch(self) -> str:
+        return str(self.card.get("arch", "?"))
+
+    @property
+    def heldout_bpc(self) -> float | None:
+        return (self.card.get("heldout") or {}).get("bpc")
+
+    @property
+    def xz_bpc(self) -> float | None:
+        return (self.card.get("heldout") or {}).get("xz_bpc")
+
+    @property
+    def size_mb(self) -> float:
+        return self.path.stat().st_size / 1e6
+
+
+def read_card(path: Path) -> tuple[dict, str | None]:
+    """A card's contents, or an empty dict and the reason it could not be read."""
+    if not path.exists():
+        return {}, f"no model card {path.name}"
+    try:
+        card = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        return {}, f"{path}: unreadable card: {e}"
+    return (card, None) if isinstance(card, dict) else ({}, f"{path}: card is not a mapping")
+
+
+def installed(folder: Path | None = None) -> list[ModelInfo]:
+    """Every model in the folder, sorted by name."""
+    folder = folder or models_dir()
+    infos = []
+    for weights in sorted(folder.glob("*.safetensors")):
+        card, problem = read_card(weights.with_suffix(".yaml"))
+        infos.append(ModelInfo(weights.stem, weights, card, problem))
+    return infos
+
+
+def resolve(name_or_path: str, folder: Path | None = None) -> Path:
+    """A model name in the models folder, or a path to a .safetensors file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".safetensors" or candidate.exists():
+        return candidate
+    path = (folder or models_dir()) / f"{name_or_path}.safetensors"
+    if not path.exists():
+        known = ", ".join(m.name for m in installed(folder)) or "none"
+        raise ModelFileError(path, f"no model named '{name_or_path}' (installed: {known})")
+    return path
+
+
+def load(name_or_path: str, folder: Path | None = None) -> CharLSTM:
+    return CharLSTM.load(resolve(name_or_path, folder))

@@ -1,0 +1,44 @@
+"""The shipped styles' training recipes (models/recipes.yaml), run in order and resumably."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .run import train_command
+
+RECIPE_KEYS = {"corpus", "arch", "minutes", "epochs", "eval_every", "description", "lr", "dropout", "batch"}
+
+
+def load_recipes(path: Path) -> dict[str, dict]:
+    """Read and check recipes: name -> {corpus, arch, minutes|epochs, description, ...}."""
+    try:
+        recipes = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise SystemExit(f"{path}: cannot read recipes: {e}") from None
+    if not isinstance(recipes, dict):
+        raise SystemExit(f"{path}: expected a mapping of style name -> recipe")
+    for name, recipe in recipes.items():
+        unknown = set(recipe) - RECIPE_KEYS
+        if unknown or "corpus" not in recipe:
+            raise SystemExit(f"{path}: recipe '{name}' has unknown keys {sorted(unknown)} or no corpus")
+    return recipes
+
+
+def train_styles(recipes: dict[str, dict], names: list[str], corpora: Path, out_dir: Path,
+                 runs: Path) -> int:
+    """Train (or resume, or just export) each named style; stops at the first failure."""
+    for name in names or list(recipes):
+        if name not in recipes:
+            raise SystemExit(f"no recipe for '{name}'; known: {', '.join(recipes)}")
+        r = recipes[name]
+        run_dir = runs / name
+        overrides = {k: r.get(k) for k in ("minutes", "epochs", "lr", "dropout", "batch")}
+        if r.get("eval_every"):
+            overrides.update(eval_every_s=r["eval_every"], ckpt_every_s=r["eval_every"])
+        code = train_command(corpora / r["corpus"], name, r.get("arch"), out_dir, run_dir,
+                             resume=(run_dir / "last.safetensors").exists(),
+                             description=r.get("description"), **overrides)
+        if code:
+            return code
+    return 0

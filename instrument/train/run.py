@@ -1,0 +1,97 @@
+"""`instrument train`: set up or resume a run, show progress, export the best weights."""
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from ..core.model import CharLSTM, ModelConfig
+from .card import export
+from .checkpoint import RunRecord, read_record
+from .corpus import load_corpus
+from .hparams import TrainConfig, defaults_for
+from .trainer import Trainer
+
+
+def new_record(name: str, corpus, model_config: ModelConfig, config: TrainConfig) -> RunRecord:
+    return RunRecord(name=name, corpus=str(corpus.path), corpus_sha256=corpus.sha256,
+                     model=asdict(model_config), train=asdict(config))
+
+
+def prepare(corpus_path: Path, name: str, arch: str | None, run_dir: Path, resume: bool,
+            **overrides) -> Trainer:
+    """A Trainer for a fresh run, or for the saved one when resuming."""
+    corpus = load_corpus(corpus_path)
+    last = run_dir / "last.safetensors"
+    if resume:
+        if not last.exists():
+            raise SystemExit(f"nothing to resume: no checkpoint at {last}")
+        record = read_record(last)
+        if record.corpus_sha256 != corpus.sha256:
+            raise SystemExit(f"{corpus_path} is not the corpus run '{name}' was trained on (sha256 differs)")
+        if arch and arch != record.model_config.arch:
+            raise SystemExit(f"run '{name}' is a {record.model_config.arch}; cannot resume it as {arch}")
+        config = TrainConfig(**record.train)
+        if overrides.get("minutes") is not None or overrides.get("epochs") is not None:
+            config.minutes, config.epochs = overrides.get("minutes"), overrides.get("epochs")
+            record.train = asdict(config)  # a new budget replaces the old one for the whole run
+    else:
+        if last.exists():
+            raise SystemExit(f"run '{name}' already has a checkpoint at {last}: add --resume, or remove it")
+        model_arch = ModelConfig.from_arch(arch or "2x512")
+        config = defaults_for(model_arch.hidden, len(corpus.train), **overrides)
+        model_config = ModelConfig(model_arch.n_layers, model_arch.hidden, dropout=config.dropout)
+        record = new_record(name, corpus, model_config, config)
+    torch.manual_seed(config.seed)
+    trainer = Trainer(CharLSTM(record.model_config), corpus, config, record, run_dir)
+    if resume:
+        trainer.resume()
+    return trainer
+
+
+def attach_progress(trainer: Trainer) -> None:
+    """A tqdm bar over the budget: chars/s, train and held-out bpc, ETA; eval lines in logs."""
+    from tqdm import tqdm
+
+    tty = sys.stderr.isatty()
+    bar = tqdm(total=100.0, initial=round(100 * trainer.progress, 2), unit="%", file=sys.stderr,
+               mininterval=0.5 if tty else 60, bar_format="{l_bar}{bar}| {n:.1f}/100% [{elapsed}<{remaining}{postfix}]")
+    start = {"chars": trainer.record.chars_trained, "t": trainer.record.elapsed_s}
+
+    def on_batch_end(t: Trainer) -> None:
+        dt = max(1e-9, t.record.elapsed_s - start["t"])
+        held = f"{t.last_heldout_bpc:.3f}" if t.last_heldout_bpc is not None else "-"
+        bar.set_postfix_str(f"{(t.record.chars_trained - start['chars']) / dt:,.0f} chars/s, "
+                            f"train {t.last_train_bpc:.3f} bpc, held-out {held} bpc", refresh=False)
+        bar.update(max(0.0, 100 * min(t.progress, 1.0) - bar.n))
+
+    def on_eval(t: Trainer) -> None:
+        bar.write(f"step {t.record.step}: {t.record.elapsed_s / 60:.1f} min, train {t.last_train_bpc:.3f} bpc, "
+                  f"held-out {t.last_heldout_bpc:.4f} bpc (best {t.record.best_bpc:.4f} at step {t.record.best_step})",
+                  file=sys.stderr)
+
+    trainer.add_callback("on_batch_end", on_batch_end)
+    trainer.add_callback("on_eval", on_eval)
+
+
+def train_command(corpus: Path, name: str, arch: str | None, out_dir: Path, run_dir: Path,
+                  resume: bool, description: str | None, export_only: bool = False, **overrides) -> int:
+    trainer = prepare(corpus, name, arch, run_dir, resume or export_only, **overrides)
+    print(f"training '{name}' ({trainer.record.model_config.arch}, {trainer.model.n_params():,} params) on "
+          f"{corpus} ({len(trainer.corpus.train):,} train / {len(trainer.corpus.heldout):,} held-out chars), "
+          f"budget {trainer.config.budget()}, checkpoints in {run_dir}", file=sys.stderr)
+    if not export_only:
+        attach_progress(trainer)
+        try:
+            trainer.run()
+        except KeyboardInterrupt:
+            print(f"\nstopped; checkpoint saved. Resume with: instrument train {corpus} --name {name} --resume",
+                  file=sys.stderr)
+            return 130
+    card = export(trainer.record, trainer.best_path, trainer.corpus, name,
+                  description or f"{name} style", out_dir)
+    print(f"exported {out_dir / (name + '.safetensors')}: held-out {card['heldout']['bpc']} bpc "
+          f"(xz {card['heldout']['xz_bpc']})", file=sys.stderr)
+    return 0

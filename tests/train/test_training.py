@@ -1,0 +1,86 @@
+"""Seconds-long real training runs on tiny models and synthetic text."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from instrument.cli import main
+from instrument.core.model import CharLSTM
+from instrument.core.vocab import encode
+from instrument.train.batches import StreamBatcher
+from instrument.train.checkpoint import load_tensors, read_record
+from instrument.train.corpus import load_corpus
+from instrument.train.run import prepare
+
+FAST = ["--arch", "1x64", "--batch", "16", "--seq-len", "64", "--threads", "1"]
+
+
+def _train(corpus, tmp_path, *extra: str) -> int:
+    return main(["train", str(corpus), "--name", "rep", "--out", str(tmp_path / "models"),
+                 "--runs", str(tmp_path / "runs"), *FAST, *extra])
+
+
+def test_training_learns_a_repeating_text_and_exports_a_card(repeating_text, tmp_path):
+    assert _train(repeating_text, tmp_path, "--epochs", "12", "--lr", "0.01", "--eval-every", "1000") == 0
+    card = yaml.safe_load((tmp_path / "models" / "rep.yaml").read_text())
+    assert card["heldout"]["bpc"] < 0.1  # near zero: the phrase is fully predictable
+    assert card["arch"] == "1x64" and card["params"] == CharLSTM.load(tmp_path / "models" / "rep.safetensors").n_params()
+    assert card["corpus"]["bytes"] == repeating_text.stat().st_size
+    assert len(card["samples"]) >= 1 and "the cat sat" in " ".join(card["samples"])
+
+
+def test_resume_continues_the_same_run(repeating_text, tmp_path):
+    assert _train(repeating_text, tmp_path, "--epochs", "1") == 0
+    ckpt = tmp_path / "runs" / "rep" / "last.safetensors"
+    first = read_record(ckpt)
+    saved = load_tensors(ckpt, "model.")
+    trainer = prepare(repeating_text, "rep", None, tmp_path / "runs" / "rep", resume=True, epochs=2.0)
+    assert trainer.record.step == first.step and trainer.progress == pytest.approx(0.5, abs=0.02)
+    for name, value in trainer.model.state_dict().items():
+        assert torch.equal(value, saved[name])
+    assert all(int(s["step"]) == first.step for s in trainer.optimizer.state.values())
+    assert _train(repeating_text, tmp_path, "--resume", "--epochs", "2") == 0
+    second = read_record(ckpt)
+    assert second.step == pytest.approx(2 * first.step, abs=2)
+    assert second.chars_trained == pytest.approx(2 * first.chars_trained, rel=0.01)
+
+
+def test_a_new_run_refuses_to_overwrite_a_checkpoint(repeating_text, tmp_path):
+    assert _train(repeating_text, tmp_path, "--epochs", "0.2") == 0
+    with pytest.raises(SystemExit, match="--resume"):
+        _train(repeating_text, tmp_path, "--epochs", "0.2")
+
+
+def test_interrupt_saves_a_checkpoint(repeating_text, tmp_path):
+    trainer = prepare(repeating_text, "rep", "1x32", tmp_path / "runs" / "rep", resume=False,
+                      epochs=5.0, batch=8, seq_len=32)
+
+    def stop_after_ten(t):
+        if t.record.step == 10:
+            raise KeyboardInterrupt
+
+    trainer.add_callback("on_batch_end", stop_after_ten)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.run()
+    assert read_record(tmp_path / "runs" / "rep" / "last.safetensors").step == 10
+
+
+def test_heldout_text_is_never_trained_on(tmp_path):
+    path = tmp_path / "split.txt"
+    path.write_text("a" * 9500 + "Z" * 500)  # the last 5% is all Z
+    corpus = load_corpus(path)
+    assert corpus.split == 9500 and (corpus.heldout == encode("Z")[0]).all()
+    batcher = StreamBatcher(corpus.train, batch=4, seq_len=16)
+    for _ in range(3 * batcher.batches_per_epoch):
+        x, y, _ = batcher.next()
+        assert not (x == ord("Z")).any() and not (y == ord("Z")).any()
+
+
+def test_sequences_are_at_least_80_characters_by_default():
+    from instrument.train.hparams import defaults_for
+
+    assert defaults_for(512, 4_000_000).seq_len >= 80
+    assert 0.1 <= defaults_for(512, 4_000_000).dropout <= 0.3
+    assert 0.1 <= defaults_for(256, 200_000).dropout <= 0.3
