@@ -78,6 +78,7 @@ def _add_models(sub) -> None:
                        description="List the models in the models folder: name, architecture, file "
                        "size, and held-out bits per character (lower is better) next to xz's on the same text.")
     p.add_argument("--dir", type=Path, default=None, help="models folder (default: the project's models/)")
+    p.add_argument("--report", type=Path, metavar="FILE", help="also write the Markdown table (docs/models.md)")
     p.set_defaults(func=_models)
 
 
@@ -95,6 +96,11 @@ def _models(args) -> int:
             continue
         fmt = lambda v: f"{v:>8.3f}" if isinstance(v, (int, float)) else f"{'-':>8}"
         print(f"{m.name:<14}{m.arch:<8}{m.size_mb:>6.1f}{fmt(m.heldout_bpc)}{fmt(m.xz_bpc)}  {m.card.get('description', '')}")
+    if args.report:
+        from .train.report import render
+
+        args.report.write_text(render(infos))
+        print(f"wrote {args.report}")
     return 0
 
 
