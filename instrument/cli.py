@@ -133,6 +133,72 @@ def _sample(args) -> int:
     return 0
 
 
+PLAY_MANUAL = """\
+Play the ensemble. Every style predicts the next character; the mix weights blend their
+predictions, one character is drawn and every style reads it. Text flows to the terminal.
+
+The mix is the instrument: --mix shakespeare=0.7,bible=0.3 starts two faders up (weights 0..1,
+only their ratios matter in linear mode). All faders at zero is silence: the text pauses and
+resumes when a weight rises. Styles under --threshold are not computed (they catch up on what
+they missed when raised).
+
+examples:
+  instrument play                                  Shakespeare and the Bible, 40 chars/s
+  instrument play --mix linux=0.5,austen=0.5 --temperature 0.6
+  instrument play --models shakespeare,latex --mode product --rate 0
+  instrument play --prime "In the beginning " --seed 7 --chars 400
+"""
+
+
+def _add_play(sub) -> None:
+    from .params import MODES
+
+    p = sub.add_parser("play", help="play the instrument", description=PLAY_MANUAL,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models", help="styles to load, comma separated (default: every installed style)")
+    p.add_argument("--mix", help="starting weights, NAME=W,NAME=W (default shakespeare=0.6,bible=0.4)")
+    p.add_argument("--temperature", type=float, help="below 1 plays safe, above 1 wild (default 0.8)")
+    p.add_argument("--top-p", type=float, help="draw only from the likeliest mass p (default 1 = all)")
+    p.add_argument("--mode", choices=MODES, help="linear: the paper's weighted average; product: styles "
+                   "must agree (log-linear product of experts)")
+    p.add_argument("--threshold", type=float, help="weights below this are not computed (default 0.05)")
+    p.add_argument("--prime", help="text every style reads first (and you see first)")
+    p.add_argument("--seed", type=int, help="the same seed, prime and moves give the same text")
+    p.add_argument("--rate", type=float, help="characters per second, 0 = as fast as it goes (default 40)")
+    p.add_argument("--chars", type=int, help="stop after this many characters")
+    p.add_argument("--precision", choices=("int8", "fp16"), default="int8",
+                   help="weights as the C kernel reads them: int8 is faster, fp16 is exactly the shipped file")
+    p.add_argument("--backend", choices=("auto", "kernel", "torch"), default="auto", help=argparse.SUPPRESS)
+    p.set_defaults(func=_play)
+
+
+def _play(args) -> int:
+    import logging
+
+    from .outputs.console import Console
+    from .session import SetupError, Settings, build_engine, parse_mix
+
+    logging.basicConfig(level=logging.WARNING, format="instrument: %(message)s")
+    try:
+        settings = Settings(models=args.models.split(",") if args.models else None,
+                            mix=parse_mix(args.mix) if args.mix else None,
+                            backend=args.backend, precision=args.precision)
+        engine = build_engine(settings, **{"/temperature": args.temperature, "/top_p": args.top_p,
+                                           "/mode": args.mode, "/threshold": args.threshold,
+                                           "/rate": args.rate, "/seed": args.seed, "/prime": args.prime})
+    except SetupError as e:
+        print(f"instrument play: {e}", file=sys.stderr)
+        return 2
+    console = Console(names=engine.names).attach(engine)
+    engine.start(max_chars=args.chars)
+    try:
+        console.run()  # in the main thread, so Ctrl-C lands here
+    except KeyboardInterrupt:
+        engine.stop()
+        console.closed()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="instrument", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_train_styles(sub)
     _add_models(sub)
     _add_sample(sub)
+    _add_play(sub)
     args = parser.parse_args(argv)
     return args.func(args) or 0
 

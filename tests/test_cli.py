@@ -27,3 +27,16 @@ def test_sample_names_a_bad_model_file(tmp_path):
 def test_models_lists_installed_models(tiny_model_file):
     result = _instrument("models", "--dir", str(tiny_model_file.parent))
     assert result.returncode == 0 and "tiny" in result.stdout and "no model card" in result.stdout
+
+
+def test_play_prints_the_asked_number_of_characters_from_the_shipped_models():
+    result = _instrument("play", "--chars", "200", "--seed", "1")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout) == 200 + 1  # the text and a final newline
+    again = _instrument("play", "--chars", "200", "--seed", "1")
+    assert again.stdout == result.stdout
+
+
+def test_play_explains_a_bad_mix():
+    result = _instrument("play", "--mix", "nobody=1", "--chars", "5")
+    assert result.returncode == 2 and "nobody" in result.stderr and "Traceback" not in result.stderr

@@ -1,32 +1,36 @@
 """Turning a distribution into a character: temperature, top-p (nucleus), a seeded draw."""
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 from .vocab import PRINTABLE
 
-_UNPRINTABLE = torch.from_numpy(~PRINTABLE)
+_UNPRINTABLE = ~PRINTABLE
 
 
-def shape_distribution(probs: torch.Tensor, temperature: float = 1.0, top_p: float = 1.0) -> torch.Tensor:
-    """Re-shape probabilities (..., 128): p^(1/T), keep the smallest top set of mass >= top_p,
+def shape_distribution(probs: np.ndarray, temperature: float = 1.0, top_p: float = 1.0) -> np.ndarray:
+    """Re-shape probabilities (128,): p^(1/T), keep the smallest top set of mass >= top_p,
     never a control character other than newline and tab; renormalised."""
-    p = probs.double().clamp_min(0)
-    p = p.masked_fill(_UNPRINTABLE, 0.0)
+    p = np.clip(np.asarray(probs, dtype=np.float64), 0.0, None)
+    p[_UNPRINTABLE] = 0.0
     if temperature != 1.0:
-        # p^(1/T) computed in log space so a tiny T neither underflows nor divides by zero
-        logp = torch.log(p)
-        p = torch.exp((logp - logp.max(dim=-1, keepdim=True).values) / max(temperature, 1e-3))
-    p = p / p.sum(dim=-1, keepdim=True)
+        # p^(1/T) in log space, so a tiny T neither underflows nor divides by zero
+        with np.errstate(divide="ignore"):
+            logp = np.log(p)
+        p = np.exp((logp - logp.max()) / max(temperature, 1e-3))
+    p /= p.sum()
     if top_p < 1.0:
-        sorted_p, order = torch.sort(p, dim=-1, descending=True)
-        before = torch.cumsum(sorted_p, dim=-1) - sorted_p  # mass strictly above each candidate
-        sorted_p = sorted_p.masked_fill(before >= top_p, 0.0)
-        p = torch.zeros_like(p).scatter(-1, order, sorted_p)
-        p = p / p.sum(dim=-1, keepdim=True)
+        order = np.argsort(-p, kind="stable")
+        sorted_p = p[order]
+        above = np.cumsum(sorted_p) - sorted_p  # mass strictly above each candidate
+        keep = order[above < top_p]
+        q = np.zeros_like(p)
+        q[keep] = p[keep]
+        p = q / q.sum()
     return p
 
 
-def draw(probs: torch.Tensor, generator: torch.Generator) -> int:
-    """One index from a 1-D distribution, reproducible for a given generator state."""
-    return int(torch.multinomial(probs.double(), 1, generator=generator))
+def draw(probs: np.ndarray, rng: np.random.Generator) -> int:
+    """One index from a distribution, reproducible for a given generator state."""
+    cdf = np.cumsum(probs)
+    return int(min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), len(cdf) - 1))

@@ -37,7 +37,7 @@ def default_dropout(train_chars: int) -> float:
 
 
 def default_lr(hidden: int) -> float:
-    return 3e-3 if hidden <= 256 else 2e-3
+    return 4e-3 if hidden <= 256 else 3e-3
 
 
 def defaults_for(hidden: int, train_chars: int, **overrides) -> TrainConfig:

@@ -1,0 +1,282 @@
+/* Batched LSTM step for an ensemble of same-shape char models: int8 or fp16 weights, fp32 math.
+ *
+ * Why C: at batch 1 each layer is a matrix-vector product, bound by how many weight bytes come in
+ * from memory (measured here: ~13 GB/s from DRAM, ~30 GB/s from cache). fp16 weights (F16C converts
+ * 8 per instruction) give numbers identical to the shipped fp16 files at half the bytes of fp32;
+ * int8 with a scale per row and per input segment halves them again. One call steps every listed
+ * model, split over threads, with no allocation per step.
+ *
+ * Layouts, per group of G models with L layers of H units (row-major):
+ *   wx0    (G, 128, H, 4)     fp16  layer-0 input weights; [m, x] is char x's column, gates i,f,g,o
+ *   wrec   per layer l: (G, H, S_l, H/16, 4, 16), back to back: per unit, per input segment
+ *          (S_0 = 1: W_hh; S_l = 2: W_ih then W_hh), the 4 gate rows interleaved by 16;
+ *          fp16 (uint16) or int8
+ *   scale  per layer l: (G, H, 4, S_l) fp32, S_0 = 1, S_l = 2 (W_ih part, W_hh part); int8 only
+ *   bias   (L, G, H, 4)       fp32  b_ih + b_hh
+ *   wo     (G, 128, H) fp16, bo (G, 128) fp32
+ *   h, c   (G, L, H) fp32 state, updated in place; hnew (G, L, H) scratch
+ *   logits (n_models, 128) fp32 out, for the listed models after the last character
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+
+#define TARGET __attribute__((target("avx2,fma,f16c")))
+#define MAX_THREADS 16
+
+typedef struct {
+    int G, L, H, n_models, n_chars, n_threads, int8;
+    const int32_t *models, *chars;
+    const uint16_t *wx0, *wo;
+    const void *wrec;
+    const float *scale, *bias, *bo;
+    float *h, *c, *hnew, *logits;
+    atomic_int count, phase, ready;
+} job_t;
+
+static void barrier(job_t *j) {
+    if (j->n_threads == 1) return;
+    int phase = atomic_load(&j->phase);
+    if (atomic_fetch_add(&j->count, 1) == j->n_threads - 1) {
+        atomic_store(&j->count, 0);
+        atomic_fetch_add(&j->phase, 1);
+        return;
+    }
+    for (int spins = 0; atomic_load(&j->phase) == phase; spins++)
+        if (spins > 2000) sched_yield(); /* the other core may be busy: do not burn its slice */
+}
+
+TARGET static inline float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+#define LOAD_F16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
+#define LOAD_I8(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p))))
+
+/* out[q] = dot(gate q's row, v) for the 4 gate rows of one unit over n inputs. The rows are
+ * interleaved in chunks of 16, [chunk][gate][16], so the weights stream in one sequential run
+ * (the hardware prefetcher keeps up; four strided rows starved it). n is a multiple of 16. */
+#define DEFINE_DOT4(NAME, T, LOAD)                                                                \
+    TARGET static inline void NAME(const T *w, const float *v, int n, float out[4]) {           \
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0; \
+        for (int k = 0; k < n; k += 16, w += 64) {                                                \
+            __m256 x = _mm256_loadu_ps(v + k), y = _mm256_loadu_ps(v + k + 8);                   \
+            a0 = _mm256_fmadd_ps(LOAD(w), x, a0);                                                 \
+            b0 = _mm256_fmadd_ps(LOAD(w + 8), y, b0);                                             \
+            a1 = _mm256_fmadd_ps(LOAD(w + 16), x, a1);                                            \
+            b1 = _mm256_fmadd_ps(LOAD(w + 24), y, b1);                                            \
+            a2 = _mm256_fmadd_ps(LOAD(w + 32), x, a2);                                            \
+            b2 = _mm256_fmadd_ps(LOAD(w + 40), y, b2);                                            \
+            a3 = _mm256_fmadd_ps(LOAD(w + 48), x, a3);                                            \
+            b3 = _mm256_fmadd_ps(LOAD(w + 56), y, b3);                                            \
+        }                                                                                         \
+        out[0] = hsum(_mm256_add_ps(a0, b0));                                                     \
+        out[1] = hsum(_mm256_add_ps(a1, b1));                                                     \
+        out[2] = hsum(_mm256_add_ps(a2, b2));                                                     \
+        out[3] = hsum(_mm256_add_ps(a3, b3));                                                     \
+    }
+DEFINE_DOT4(dot4_f16, uint16_t, LOAD_F16)
+DEFINE_DOT4(dot4_i8, int8_t, LOAD_I8)
+
+/* exp for 8 floats: Cephes-style range reduction and polynomial, ~1 ulp over the range used. */
+TARGET static inline __m256 exp8(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
+    __m256 y = _mm256_set1_ps(1.9875691500E-4f);
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507E-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073E-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894E-2f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459E-1f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201E-1f));
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+
+TARGET static inline __m256 sigmoid8(__m256 x) {
+    __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+}
+
+TARGET static inline __m256 tanh8(__m256 x) { /* tanh x = 2 sigmoid(2x) - 1 */
+    __m256 two = _mm256_set1_ps(2.0f);
+    return _mm256_fmsub_ps(two, sigmoid8(_mm256_mul_ps(two, x)), _mm256_set1_ps(1.0f));
+}
+
+static size_t layer_offset(const job_t *j, int l) { /* weights before layer l's block */
+    size_t G = j->G, H = j->H;
+    return l == 0 ? 0 : G * H * 4 * H + (size_t)(l - 1) * G * H * 4 * 2 * H;
+}
+
+static size_t scale_offset(const job_t *j, int l) {
+    size_t G = j->G, H = j->H;
+    return l == 0 ? 0 : G * H * 4 + (size_t)(l - 1) * G * H * 4 * 2;
+}
+
+/* Pre-activations of the 4 gates of one unit. */
+TARGET static void gates(const job_t *j, int l, int x, int m, int unit, float g[4]) {
+    const int H = j->H, L = j->L;
+    const size_t K = l == 0 ? H : 2 * (size_t)H;
+    const size_t row = ((size_t)m * H + unit) * 4 * K;
+    const float *own = j->h + ((size_t)m * L + l) * H;              /* this layer, previous step */
+    const float *below = j->hnew + ((size_t)m * L + l - 1) * H;     /* layer below, this step */
+    float a[4], b[4] = {0, 0, 0, 0};
+    if (j->int8) {
+        const int8_t *w = (const int8_t *)j->wrec + layer_offset(j, l) + row;
+        const float *s = j->scale + scale_offset(j, l) + ((size_t)m * H + unit) * 4 * (l == 0 ? 1 : 2);
+        if (l == 0) {
+            dot4_i8(w, own, H, a);
+            for (int q = 0; q < 4; q++) a[q] *= s[q];
+        } else {
+            dot4_i8(w, below, H, a);
+            dot4_i8(w + 4 * (size_t)H, own, H, b);
+            for (int q = 0; q < 4; q++) {
+                a[q] = a[q] * s[2 * q] + b[q] * s[2 * q + 1];
+                b[q] = 0.0f; /* folded into a */
+            }
+        }
+    } else {
+        const uint16_t *w = (const uint16_t *)j->wrec + layer_offset(j, l) + row;
+        if (l == 0) {
+            dot4_f16(w, own, H, a);
+        } else {
+            dot4_f16(w, below, H, a);
+            dot4_f16(w + 4 * (size_t)H, own, H, b);
+        }
+    }
+    const float *bias = j->bias + (((size_t)l * j->G + m) * H + unit) * 4;
+    for (int q = 0; q < 4; q++) {
+        g[q] = a[q] + b[q] + bias[q];
+        if (l == 0) g[q] += _cvtsh_ss(j->wx0[(((size_t)m * 128 + x) * H + unit) * 4 + q]);
+    }
+}
+
+/* One layer for units [u0, u1) of the flattened (listed model, unit) range, 8 units at a time:
+ * the nonlinearities run on 8 lanes. u0, u1 and H are multiples of 8. */
+TARGET static void layer(job_t *j, int l, int x, int u0, int u1) {
+    const int H = j->H, L = j->L;
+    for (int u = u0; u < u1; u += 8) {
+        const int m = j->models[u / H], unit = u % H;
+        float gi[8], gf[8], gg[8], go[8], g[4];
+        for (int k = 0; k < 8; k++) {
+            gates(j, l, x, m, unit + k, g);
+            gi[k] = g[0]; gf[k] = g[1]; gg[k] = g[2]; go[k] = g[3];
+        }
+        float *c = j->c + ((size_t)m * L + l) * H + unit;
+        __m256 cn = _mm256_fmadd_ps(sigmoid8(_mm256_loadu_ps(gf)), _mm256_loadu_ps(c),
+                                    _mm256_mul_ps(sigmoid8(_mm256_loadu_ps(gi)), tanh8(_mm256_loadu_ps(gg))));
+        _mm256_storeu_ps(c, cn);
+        _mm256_storeu_ps(j->hnew + ((size_t)m * L + l) * H + unit,
+                         _mm256_mul_ps(sigmoid8(_mm256_loadu_ps(go)), tanh8(cn)));
+    }
+}
+
+TARGET static void head(job_t *j, int r0, int r1) {
+    const int H = j->H, L = j->L;
+    for (int r = r0; r < r1; r++) {
+        const int i = r / 128, m = j->models[i], row = r % 128;
+        const uint16_t *w = j->wo + ((size_t)m * 128 + row) * H;
+        const float *v = j->hnew + ((size_t)m * L + L - 1) * H;
+        __m256 acc = _mm256_setzero_ps();
+        for (int k = 0; k < H; k += 8) acc = _mm256_fmadd_ps(LOAD_F16(w + k), _mm256_loadu_ps(v + k), acc);
+        j->logits[(size_t)i * 128 + row] = hsum(acc) + j->bo[(size_t)m * 128 + row];
+    }
+}
+
+static void commit(job_t *j, int u0, int u1) { /* hnew -> h, every layer, units [u0, u1) */
+    const int H = j->H, L = j->L;
+    for (int u = u0; u < u1; u += 8) {
+        const int m = j->models[u / H], unit = u % H;
+        for (int l = 0; l < L; l++) {
+            size_t at = ((size_t)m * L + l) * H + unit;
+            memcpy(j->h + at, j->hnew + at, 8 * sizeof(float));
+        }
+    }
+}
+
+static void share(int total, int t, int n, int *a, int *b) { /* split [0, total) in multiples of 8 */
+    int blocks = total / 8;
+    *a = 8 * (int)((long long)blocks * t / n);
+    *b = 8 * (int)((long long)blocks * (t + 1) / n);
+}
+
+typedef struct { job_t *job; int tid; } worker_arg_t;
+
+static void *work(void *p) {
+    worker_arg_t *arg = p;
+    job_t *j = arg->job;
+    while (!atomic_load(&j->ready)) sched_yield(); /* n_threads is final once every thread started */
+    int u0, u1, r0, r1;
+    share(j->n_models * j->H, arg->tid, j->n_threads, &u0, &u1);
+    share(j->n_models * 128, arg->tid, j->n_threads, &r0, &r1);
+    for (int s = 0; s < j->n_chars; s++) {
+        for (int l = 0; l < j->L; l++) {
+            layer(j, l, j->chars[s], u0, u1);
+            barrier(j);
+        }
+        if (s == j->n_chars - 1) head(j, r0, r1);
+        commit(j, u0, u1);
+        barrier(j);
+    }
+    return NULL;
+}
+
+int ens_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+}
+
+/* Feed chars[0..n_chars) to the listed models; logits after the last one. 0 on success. */
+int ens_step(int G, int L, int H, int int8, const int32_t *models, int n_models, const int32_t *chars,
+             int n_chars, const uint16_t *wx0, const void *wrec, const float *scale, const float *bias,
+             const uint16_t *wo, const float *bo, float *h, float *c, float *hnew, float *logits,
+             int n_threads) {
+    if (H % 16 || n_models < 1 || n_chars < 1 || (int8 && !scale)) return -1;
+    for (int i = 0; i < n_models; i++)
+        if (models[i] < 0 || models[i] >= G) return -2;
+    for (int s = 0; s < n_chars; s++)
+        if (chars[s] < 0 || chars[s] >= 128) return -3;
+    if (n_threads < 1) n_threads = 1;
+    if (n_threads > MAX_THREADS) n_threads = MAX_THREADS;
+    job_t job = {G, L, H, n_models, n_chars, n_threads, int8, models, chars, wx0, wo, wrec, scale,
+                 bias, bo, h, c, hnew, logits};
+    atomic_init(&job.count, 0);
+    atomic_init(&job.phase, 0);
+    atomic_init(&job.ready, 0);
+    pthread_t threads[MAX_THREADS];
+    worker_arg_t args[MAX_THREADS];
+    int started = 1;
+    for (int t = 1; t < n_threads; t++) {
+        args[t] = (worker_arg_t){&job, t};
+        if (pthread_create(&threads[t], NULL, work, &args[t]) != 0) break;
+        started++;
+    }
+    job.n_threads = started; /* fewer if the system refused a thread */
+    atomic_store(&job.ready, 1);
+    args[0] = (worker_arg_t){&job, 0};
+    work(&args[0]);
+    for (int t = 1; t < started; t++) pthread_join(threads[t], NULL);
+    return 0;
+}
+#else
+int ens_available(void) { return 0; }
+int ens_step(void) { return -9; }
+#endif
+
+/* A module with no methods: Python finds the file with importlib, ctypes calls the functions. */
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lstm_kernel", NULL, -1, NULL};
+PyMODINIT_FUNC PyInit__lstm_kernel(void) { return PyModule_Create(&module); }

@@ -1,0 +1,108 @@
+"""The ensemble: every loaded model reads the same characters; models of one architecture step
+together in one batched call (see groups.py).
+
+Models under the mix threshold are not stepped (the paper's optimisation). They are not left with
+a stale state either: before such a model predicts again it catches up on the characters it
+missed, in one sequence pass. Up to CATCH_UP characters are replayed exactly; after a longer
+absence its state is rebuilt from the last CATCH_UP characters, which for these LSTMs gives the
+same predictions to within noise (their memory is far shorter).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from .groups import make_group
+from .model import CharLSTM
+from .vocab import NEWLINE, VOCAB_SIZE
+
+CATCH_UP = 512
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits.astype(np.float64)
+    z = np.exp(z - z.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+class Ensemble:
+    """N models, their hidden states, and the history they have (or should have) read."""
+
+    def __init__(self, models: list[CharLSTM], names: list[str], backend: str = "auto",
+                 threads: int | None = None, precision: str = "int8"):
+        if len(models) != len(names) or not models:
+            raise ValueError("one name per model, at least one model")
+        self.names = list(names)
+        by_arch: dict[tuple, list[int]] = defaultdict(list)
+        for i, m in enumerate(models):
+            by_arch[(m.config.n_layers, m.config.hidden)].append(i)
+        self.groups = []       # (group, global indices of its members)
+        self.where = {}        # global index -> (group number, index inside the group)
+        for members in by_arch.values():
+            for k, i in enumerate(members):
+                self.where[i] = (len(self.groups), k)
+            self.groups.append((make_group([models[i] for i in members], backend, threads, precision), members))
+        self.logits = np.zeros((len(models), VOCAB_SIZE), dtype=np.float32)
+        self.reset()
+
+    @property
+    def n(self) -> int:
+        return len(self.names)
+
+    def reset(self) -> None:
+        """Fresh states; every model reads a newline, the start of a text."""
+        self.history = bytearray()
+        self.position = 0                       # characters fed to the ensemble
+        self.seen = np.zeros(self.n, dtype=np.int64)  # characters each model has read
+        for group, members in self.groups:
+            group.reset(np.arange(len(members)))
+        self.feed([NEWLINE], np.arange(self.n))
+
+    def feed(self, chars: list[int], active: np.ndarray) -> None:
+        """The ensemble reads chars; the active models step now, the others later on demand."""
+        active = np.asarray(active, dtype=np.int64)
+        self._catch_up(active)
+        self._run(active, np.asarray(chars, dtype=np.int32))
+        self.history.extend(bytes(chars))
+        if len(self.history) > 4 * CATCH_UP:
+            del self.history[: len(self.history) - CATCH_UP]
+        self.position += len(chars)
+        self.seen[active] = self.position
+
+    def distributions(self, active: np.ndarray) -> np.ndarray:
+        """Omega: each active model's next-character distribution, (len(active), 128)."""
+        active = np.asarray(active, dtype=np.int64)
+        self._catch_up(active)
+        return softmax(self.logits[active])
+
+    def _catch_up(self, active: np.ndarray) -> None:
+        """Models that missed characters read them first, one sequence pass per group and gap."""
+        behind = [i for i in active if self.seen[i] < self.position]
+        gaps: dict[int, list[int]] = defaultdict(list)
+        for i in behind:
+            gaps[int(self.position - self.seen[i])].append(i)
+        for gap, models in gaps.items():
+            if gap > CATCH_UP:
+                self._reset_models(models)
+            replay = np.frombuffer(bytes(self.history[-min(gap, CATCH_UP):]), dtype=np.uint8).astype(np.int32)
+            self._run(np.array(models), replay)
+            self.seen[models] = self.position
+
+    def _run(self, models: np.ndarray, chars: np.ndarray) -> None:
+        """Step the given models (global indices) through chars, grouped by architecture."""
+        if len(models) == 0 or len(chars) == 0:
+            return
+        per_group: dict[int, list[int]] = defaultdict(list)
+        for i in models:
+            per_group[self.where[int(i)][0]].append(int(i))
+        for g, members in per_group.items():
+            group, _ = self.groups[g]
+            inner = np.array([self.where[i][1] for i in members])
+            self.logits[members] = group.feed(inner, chars)
+
+    def _reset_models(self, models: list[int]) -> None:
+        for g, (group, members) in enumerate(self.groups):
+            inner = [self.where[i][1] for i in models if self.where[i][0] == g]
+            if inner:
+                group.reset(np.array(inner))

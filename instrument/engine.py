@@ -1,0 +1,215 @@
+"""The engine: one loop that owns the models and their states.
+
+Every step: read one snapshot of the parameters -> Omega = the active models' distributions ->
+rho = mix(pi, Omega) -> sample a character -> feed it back -> publish a Frame. Controls only write
+parameters; outputs only read frames from their own bounded subscription, so neither can slow it.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .core.ensemble import Ensemble
+from .core.mixing import active_models, mix
+from .core.sampling import draw, shape_distribution
+from .core.vocab import encode
+from .params import ParamTree, Snapshot, instrument_tree
+
+log = logging.getLogger("instrument.engine")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One step as the outputs see it. `omega` rows follow `active`; `lead` is the model that
+    contributed most to the sampled character (for tinting). Primed text comes as frames with
+    primed=True and no distributions."""
+
+    step: int
+    char: str
+    pi: np.ndarray
+    active: np.ndarray
+    omega: np.ndarray | None = None
+    rho: np.ndarray | None = None
+    lead: int = -1
+    primed: bool = False
+    time: float = field(default_factory=time.monotonic)
+
+
+class Subscription:
+    """A reader's view: the latest `maxlen` frames (older ones are dropped for a slow reader) and
+    the complete text since its last read (never dropped)."""
+
+    def __init__(self, maxlen: int = 64):
+        self._frames: deque[Frame] = deque(maxlen=maxlen)
+        self._text: list[str] = []
+        self._cond = threading.Condition()
+        self.dropped = 0
+        self.closed = False
+
+    def push(self, frame: Frame) -> None:
+        with self._cond:
+            if len(self._frames) == self._frames.maxlen:
+                self.dropped += 1
+            self._frames.append(frame)
+            self._text.append(frame.char)
+            self._cond.notify_all()
+
+    def read(self, timeout: float | None = None) -> tuple[list[Frame], str]:
+        """Frames and text since the last read; waits up to `timeout` for something new."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._text or self.closed, timeout)
+            frames, text = list(self._frames), "".join(self._text)
+            self._frames.clear()
+            self._text.clear()
+            return frames, text
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+
+class Engine:
+    """The loop. `step()` does one step (tests call it directly); `start()` runs it on a thread."""
+
+    def __init__(self, ensemble: Ensemble, params: ParamTree | None = None):
+        self.ensemble = ensemble
+        self.names = ensemble.names
+        self.params = params or instrument_tree(self.names)
+        self._subscribers: list[Subscription] = []
+        self._seen_writes: dict[str, int] = {}
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.steps = 0
+        self.rng = np.random.default_rng(self.params.get("/seed"))
+        self._apply_events(self.params.snapshot())
+
+    # --- outputs -----------------------------------------------------------------------------
+    def subscribe(self, maxlen: int = 64) -> Subscription:
+        sub = Subscription(maxlen)
+        self._subscribers = [*self._subscribers, sub]  # copy on write: the loop never locks
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self._subscribers = [s for s in self._subscribers if s is not sub]
+        sub.close()
+
+    def _publish(self, frame: Frame) -> None:
+        for sub in self._subscribers:
+            sub.push(frame)
+
+    # --- one step ----------------------------------------------------------------------------
+    def _fired(self, snap: Snapshot, address: str) -> bool:
+        """Whether the address was written since the engine last looked."""
+        count = snap.writes[address]
+        fired = count != self._seen_writes.get(address, 0)
+        self._seen_writes[address] = count
+        return fired
+
+    def _apply_events(self, snap: Snapshot) -> None:
+        """Seed, reset and prime: writes that are events, applied in that order."""
+        if self._fired(snap, "/seed"):
+            self.rng = np.random.default_rng(snap["/seed"])
+        if self._fired(snap, "/reset"):
+            self.ensemble.reset()
+        if self._fired(snap, "/prime") and snap["/prime"]:
+            self.prime(snap["/prime"], snap)
+
+    def prime(self, text: str, snap: Snapshot | None = None) -> None:
+        """Every style reads text as if it had written it; the text is published as primed."""
+        snap = snap or self.params.snapshot()
+        ids = encode(text)
+        if len(ids) == 0:
+            return
+        pi = np.array(snap.mix(self.names))
+        active = active_models(pi, snap["/threshold"])
+        self.ensemble.feed(list(ids), active)
+        for ch in bytes(ids).decode("ascii"):
+            self._publish(Frame(self.steps, ch, pi, active, primed=True))
+
+    def playing(self, snap: Snapshot) -> bool:
+        """Paused, or every fader down (a silent mixer), means no text."""
+        return bool(snap["/run"]) and max(snap.mix(self.names), default=0.0) > 0
+
+    def step(self) -> Frame | None:
+        """One character, or None when paused or silent."""
+        snap = self.params.snapshot()
+        self._apply_events(snap)
+        if not self.playing(snap):
+            return None
+        pi = np.array(snap.mix(self.names))
+        active = active_models(pi, snap["/threshold"])
+        omega = self.ensemble.distributions(active)
+        rho = mix(snap["/mode"], pi[active], omega)
+        x = draw(shape_distribution(rho, snap["/temperature"], snap["/top_p"]), self.rng)
+        self.ensemble.feed([x], active)
+        lead = int(active[np.argmax(pi[active] * omega[:, x])])
+        frame = Frame(self.steps, chr(x), pi, active, omega, rho, lead)
+        self.steps += 1
+        self._publish(frame)
+        return frame
+
+    # --- the loop ----------------------------------------------------------------------------
+    def start(self, max_chars: int | None = None) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, args=(max_chars,), name="engine", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def run(self, max_chars: int | None = None) -> None:
+        """Step until stopped (or max_chars written), paced at /rate without drift."""
+        pacer = Pacer()
+        start_steps = self.steps
+        while not self._stop.is_set():
+            if max_chars is not None and self.steps - start_steps >= max_chars:
+                break
+            version = self.params.snapshot().version
+            frame = self.step()
+            if frame is None:
+                pacer.reanchor()
+                self.params.wait_for_change(version, timeout=0.1)
+                continue
+            pacer.wait(self.params.get("/rate"), self._stop)
+        for sub in self._subscribers:
+            sub.close()
+
+
+class Pacer:
+    """Holds the loop to a rate by absolute deadlines (anchor + n / rate), so waits do not add up
+    to drift; after a stall it re-anchors rather than rushing to catch up."""
+
+    MAX_LAG = 0.25  # seconds behind before giving up on the missed deadlines
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.reanchor()
+
+    def reanchor(self) -> None:
+        self.anchor, self.count, self.rate = self.clock(), 0, None
+
+    def wait(self, rate: float, stop: threading.Event) -> None:
+        """Sleep until the next character is due (stop.wait, so stopping is immediate)."""
+        if rate <= 0:
+            self.rate = None
+            return
+        if rate != self.rate:
+            self.anchor, self.count, self.rate = self.clock(), 0, rate
+        self.count += 1
+        delay = self.anchor + self.count / rate - self.clock()
+        if delay > 0:
+            stop.wait(delay)
+        elif -delay > self.MAX_LAG:
+            self.anchor, self.count = self.clock(), 0

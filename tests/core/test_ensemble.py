@@ -1,0 +1,107 @@
+"""The batched ensemble against plain CharLSTMs, on both backends."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from instrument.core.ensemble import CATCH_UP, Ensemble, softmax
+from instrument.core.groups import KernelGroup, TorchGroup, kernel_available
+from instrument.core.model import CharLSTM, ModelConfig
+
+BACKENDS = ["torch"] + (["kernel"] if kernel_available() else [])
+needs_kernel = pytest.mark.skipif(not kernel_available(), reason="C kernel not built on this machine")
+
+
+def _models(*archs: str) -> list[CharLSTM]:
+    """Random models whose weights are exact in fp16, as shipped files are."""
+    torch.manual_seed(1)
+    return [CharLSTM(ModelConfig.from_arch(a, dropout=0.0)).half().float().eval() for a in archs]
+
+
+def _reference(model: CharLSTM, text: bytes) -> np.ndarray:
+    with torch.no_grad():
+        logits, _ = model(torch.tensor(list(b"\n" + text)).view(-1, 1))
+    return softmax(logits[-1, 0].numpy())
+
+
+TEXT = b"It is a truth universally acknowledged, that a single man in possession"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_model_predicts_as_it_would_alone(backend):
+    models = _models("2x32", "2x32", "1x48")
+    ens = Ensemble(models, ["a", "b", "c"], backend=backend, precision="fp16")
+    ens.feed(list(TEXT), np.arange(3))
+    omega = ens.distributions(np.arange(3))
+    for i, m in enumerate(models):
+        np.testing.assert_allclose(omega[i], _reference(m, TEXT), atol=1e-6)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_skipped_model_catches_up_exactly(backend):
+    models = _models("2x32", "2x32")
+    skipping = Ensemble(models, ["a", "b"], backend=backend, precision="fp16")
+    always = Ensemble(models, ["a", "b"], backend=backend, precision="fp16")
+    for k, ch in enumerate(TEXT):
+        skipping.feed([ch], np.array([0]) if 10 <= k < 40 else np.arange(2))  # b misses 30 chars
+        always.feed([ch], np.arange(2))
+    np.testing.assert_allclose(skipping.distributions(np.arange(2)), always.distributions(np.arange(2)), atol=1e-6)
+    assert skipping.seen.tolist() == [skipping.position] * 2
+
+
+def test_a_long_absence_rebuilds_the_state_from_recent_text():
+    models = _models("2x32", "2x32")
+    skipping = Ensemble(models, ["a", "b"], backend="torch")
+    always = Ensemble(models, ["a", "b"], backend="torch")
+    text = (TEXT * 30)[: 3 * CATCH_UP]
+    for ch in text:
+        skipping.feed([ch], np.array([0]))
+        always.feed([ch], np.arange(2))
+    # b replays only the last CATCH_UP characters from a fresh state: the same to within noise
+    np.testing.assert_allclose(skipping.distributions(np.array([1])), always.distributions(np.array([1])), atol=1e-4)
+
+
+def test_models_of_different_shapes_form_groups():
+    ens = Ensemble(_models("2x32", "1x48", "2x32"), ["a", "b", "c"], backend="torch")
+    assert len(ens.groups) == 2 and sorted(len(m) for _, m in ens.groups) == [1, 2]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reset_forgets(backend):
+    models = _models("2x32")
+    ens = Ensemble(models, ["a"], backend=backend, precision="fp16")
+    fresh = ens.distributions(np.arange(1)).copy()
+    ens.feed(list(TEXT), np.arange(1))
+    assert not np.allclose(ens.distributions(np.arange(1)), fresh)
+    ens.reset()
+    np.testing.assert_allclose(ens.distributions(np.arange(1)), fresh, atol=1e-7)
+
+
+@needs_kernel
+def test_kernel_fp16_matches_torch_and_int8_stays_close():
+    models = _models("2x64", "2x64", "2x64")
+    chars = np.frombuffer(TEXT, dtype=np.uint8).astype(np.int32)
+    idx = np.array([0, 2])
+    reference = TorchGroup(models).feed(idx, chars)
+    np.testing.assert_allclose(KernelGroup(models, precision="fp16").feed(idx, chars), reference, atol=1e-5)
+    int8 = KernelGroup(models, precision="int8").feed(idx, chars)
+    assert np.abs(int8 - reference).max() < 0.02 and not np.array_equal(int8, reference)
+
+
+@needs_kernel
+def test_kernel_threads_agree():
+    models = _models("2x64", "2x64")
+    chars = np.frombuffer(TEXT, dtype=np.uint8).astype(np.int32)
+    one = KernelGroup(models, threads=1, precision="int8").feed(np.arange(2), chars)
+    three = KernelGroup(models, threads=3, precision="int8").feed(np.arange(2), chars)
+    np.testing.assert_allclose(one, three, atol=1e-6)
+
+
+@needs_kernel
+def test_kernel_refuses_bad_indices_instead_of_reading_past_the_weights():
+    group = KernelGroup(_models("1x32"), precision="fp16")
+    with pytest.raises(ValueError, match="refused"):
+        group.feed(np.array([3]), np.array([65]))
+    with pytest.raises(ValueError, match="refused"):
+        group.feed(np.array([0]), np.array([300]))

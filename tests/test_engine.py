@@ -1,0 +1,162 @@
+"""The loop, driven step by step with tiny models (no threads unless the test is about them)."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from instrument.core.ensemble import Ensemble
+from instrument.core.model import CharLSTM, ModelConfig
+from instrument.engine import Engine, Pacer, Subscription
+
+
+def _fresh_engine() -> Engine:
+    torch.manual_seed(2)
+    models = [CharLSTM(ModelConfig(1, 32, dropout=0.0)).half().float().eval() for _ in range(3)]
+    eng = Engine(Ensemble(models, ["a", "b", "c"]))
+    eng.params.set("/mix/a", 1.0)
+    return eng
+
+
+@pytest.fixture
+def engine() -> Engine:
+    return _fresh_engine()
+
+
+def _play(engine: Engine, n: int, schedule: dict[int, list[tuple]] | None = None) -> str:
+    """n characters, applying the scheduled writes before the given steps."""
+    out = []
+    while len(out) < n:
+        for address, value in (schedule or {}).get(engine.steps, []):
+            engine.params.set(address, value)
+        frame = engine.step()
+        assert frame is not None
+        out.append(frame.char)
+    return "".join(out)
+
+
+SCHEDULE = {0: [("/seed", 5), ("/prime", "the ")], 20: [("/mix/b", 0.8)], 45: [("/mode", "product")],
+            60: [("/mix/a", 0.0), ("/temperature", 1.4)], 80: [("/mix/c", 0.3)], 90: [("/reset", None)]}
+
+
+def test_same_seed_prime_and_moves_give_the_same_text():
+    first = _play(_fresh_engine(), 120, SCHEDULE)
+    assert _play(_fresh_engine(), 120, SCHEDULE) == first
+    other_seed = {**SCHEDULE, 0: [("/seed", 6), ("/prime", "the ")]}
+    assert _play(_fresh_engine(), 120, other_seed) != first
+    other_moves = {**SCHEDULE, 20: [("/mix/b", 0.3)]}
+    moved = _play(_fresh_engine(), 120, other_moves)
+    assert moved[:20] == first[:20] and moved != first  # the same until the move, then not
+
+
+def test_every_fader_down_pauses_and_a_rising_fader_resumes(engine):
+    assert engine.step() is not None
+    engine.params.set("/mix/a", 0.0)
+    assert engine.step() is None and engine.step() is None
+    engine.params.set("/mix/c", 0.2)
+    frame = engine.step()
+    assert frame is not None and frame.active.tolist() == [2]
+
+
+def test_run_off_pauses(engine):
+    engine.params.set("/run", 0)
+    assert engine.step() is None
+    engine.params.set("/run", 1)
+    assert engine.step() is not None
+
+
+def test_frames_carry_the_mix_and_the_distributions(engine):
+    engine.params.set("/mix/b", 0.5)
+    engine.params.set("/mix/c", 0.01)  # under the threshold: not stepped
+    frame = engine.step()
+    assert frame.active.tolist() == [0, 1]
+    assert frame.omega.shape == (2, 128) and np.allclose(frame.omega.sum(axis=1), 1)
+    assert np.isclose(frame.rho.sum(), 1) and frame.lead in (0, 1)
+    np.testing.assert_allclose(frame.rho, (1.0 * frame.omega[0] + 0.5 * frame.omega[1]) / 1.5)
+    assert frame.pi.tolist() == [1.0, 0.5, 0.01]
+
+
+def test_bad_values_never_reach_the_models(engine):
+    engine.params.set("/temperature", 0.7)
+    for bad in (float("nan"), "hot", None):
+        assert not engine.params.set("/temperature", bad).ok
+    assert engine.params.get("/temperature") == 0.7
+    assert engine.step() is not None
+
+
+def test_prime_is_read_by_every_style_and_published(engine):
+    sub = engine.subscribe()
+    engine.params.set("/prime", "In the beginning ")
+    engine.step()
+    frames, text = sub.read(timeout=1)
+    assert text.startswith("In the beginning ") and len(text) == len("In the beginning ") + 1
+    assert all(f.primed for f in frames[:-1]) and not frames[-1].primed
+
+
+def test_a_slow_reader_loses_frames_but_never_text():
+    sub = Subscription(maxlen=4)
+    from instrument.engine import Frame
+    for i, ch in enumerate("hello world"):
+        sub.push(Frame(i, ch, np.ones(1), np.zeros(1, dtype=int)))
+    frames, text = sub.read(timeout=0)
+    assert text == "hello world" and [f.char for f in frames] == list("orld")
+    assert sub.dropped == 7
+
+
+def test_the_thread_plays_max_chars_and_closes_subscriptions(engine):
+    engine.params.set("/rate", 0)
+    sub = engine.subscribe(maxlen=1000)
+    engine.start(max_chars=50)
+    engine._thread.join(10)
+    assert not engine.running and sub.closed
+    frames, text = sub.read(timeout=0)
+    assert len(text) == 50
+
+
+def test_stop_is_prompt_even_at_a_slow_rate(engine):
+    engine.params.set("/rate", 0.5)  # one character every two seconds
+    engine.start()
+    threading.Event().wait(0.1)
+    engine.stop(timeout=1.0)
+    assert not engine.running
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Sleeper:
+    """A stop event whose wait() advances the fake clock instead of sleeping."""
+
+    def __init__(self, clock: FakeClock):
+        self.clock = clock
+
+    def wait(self, seconds: float) -> None:
+        self.clock.now += seconds
+
+
+def test_pacing_has_no_drift():
+    clock = FakeClock()
+    pacer, stop = Pacer(clock), Sleeper(clock)
+    for _ in range(1000):
+        clock.now += 0.003  # each step costs 3 ms of work
+        pacer.wait(100.0, stop)
+    # anchored at the first character (after its 3 ms): 1000 chars at 100/s end exactly 10 s later
+    assert clock.now == pytest.approx(10.003, abs=1e-9)
+
+
+def test_pacing_reanchors_after_a_stall_instead_of_bursting():
+    clock = FakeClock()
+    pacer, stop = Pacer(clock), Sleeper(clock)
+    pacer.wait(10.0, stop)
+    clock.now += 5.0  # a 5 s stall
+    pacer.wait(10.0, stop)
+    before = clock.now
+    pacer.wait(10.0, stop)
+    assert clock.now - before == pytest.approx(0.1)  # the next one waits a full period again
