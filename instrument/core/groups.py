@@ -142,6 +142,9 @@ class KernelGroup:
         self.h = np.zeros((G, L, H), dtype=np.float32)
         self.c = np.zeros((G, L, H), dtype=np.float32)
         self.hnew = np.zeros((G, L, H), dtype=np.float32)
+        self._fixed = [_ptr(a) for a in (self.wx0, self.wrec, self.scale, self.bias, self.wo, self.bo,
+                                         self.h, self.c, self.hnew)]  # these arrays never move
+        self._bytes_per_model = self.weight_bytes // G
 
     def _recurrent_weights(self, models: list[CharLSTM]) -> tuple[np.ndarray, np.ndarray | None]:
         """Every layer's (G, H, 4, K) block back to back, and the int8 scales (G, H, 4, segments)."""
@@ -184,10 +187,10 @@ class KernelGroup:
         chars = np.ascontiguousarray(chars, dtype=np.int32)
         logits = np.empty((len(models), VOCAB_SIZE), dtype=np.float32)
         L, H, G = self.config.n_layers, self.config.hidden, len(self.h)
+        # a thread pays off only with enough weights to share: below ~1 MB one thread is faster
+        threads = max(1, min(self.threads, len(models) * self._bytes_per_model // 1_000_000))
         code = _KERNEL.ens_step(G, L, H, int(self.precision == "int8"), _ptr(models), len(models), _ptr(chars),
-                                len(chars), _ptr(self.wx0), _ptr(self.wrec), _ptr(self.scale), _ptr(self.bias),
-                                _ptr(self.wo), _ptr(self.bo), _ptr(self.h), _ptr(self.c), _ptr(self.hnew),
-                                _ptr(logits), self.threads)
+                                len(chars), *self._fixed, _ptr(logits), threads)
         if code != 0:
             raise ValueError(f"kernel refused the step (code {code}): models {idx}, {len(chars)} chars")
         return logits

@@ -91,7 +91,7 @@ def test_kernel_fp16_matches_torch_and_int8_stays_close():
 
 @needs_kernel
 def test_kernel_threads_agree():
-    models = _models("2x64", "2x64")
+    models = _models("2x512", "2x512")  # big enough (~6 MB) that the kernel really splits the work
     chars = np.frombuffer(TEXT, dtype=np.uint8).astype(np.int32)
     one = KernelGroup(models, threads=1, precision="int8").feed(np.arange(2), chars)
     three = KernelGroup(models, threads=3, precision="int8").feed(np.arange(2), chars)

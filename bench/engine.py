@@ -1,0 +1,142 @@
+"""Engine speed: chars/s of the full loop (step, mix, sample) against a naive loop, step latency,
+start-up time, and what int8 weights cost in held-out bpc.
+
+    .venv/bin/python bench/engine.py            # prints a Markdown report
+    .venv/bin/python bench/engine.py --quick    # shorter runs
+
+Everything is measured in one run on one machine, so the ratios compare like with like.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+from instrument.core.ensemble import Ensemble, softmax
+from instrument.core.groups import kernel_available
+from instrument.core.mixing import linear
+from instrument.core.model import CharLSTM, ModelConfig
+from instrument.core.sampling import draw, shape_distribution
+from instrument.engine import Engine
+from instrument.library import installed, load
+
+
+def engine_rate(models, names, seconds: float, precision: str, backend: str = "auto") -> dict:
+    """chars/s and step latency of Engine.step with every model at equal weight (none skipped)."""
+    engine = Engine(Ensemble(models, names, backend=backend, precision=precision))
+    for n in names:
+        engine.params.set(f"/mix/{n}", 1.0)
+    engine.params.set("/threshold", 0.0)
+    for _ in range(20):
+        engine.step()
+    times = []
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        t = time.perf_counter()
+        engine.step()
+        times.append(time.perf_counter() - t)
+    return {"rate": len(times) / (time.perf_counter() - start),
+            "p50": 1e3 * statistics.median(times), "p99": 1e3 * float(np.percentile(times, 99))}
+
+
+@torch.no_grad()
+def naive_rate(models, seconds: float) -> float:
+    """The obvious implementation: each nn.LSTM stepped in turn, softmax, mix, sample."""
+    rng = np.random.default_rng(0)
+    states = [None] * len(models)
+    x = 10
+    pi = np.ones(len(models))
+    steps = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        rows = []
+        for i, m in enumerate(models):
+            logits, states[i] = m(torch.tensor([[x]]), states[i])
+            rows.append(softmax(logits[0, 0].numpy()))
+        x = draw(shape_distribution(linear(pi, np.stack(rows)), 0.8), rng)
+        steps += 1
+    return steps / (time.perf_counter() - start)
+
+
+def synthetic(n: int, arch: str = "2x512") -> list[CharLSTM]:
+    torch.manual_seed(0)
+    return [CharLSTM(ModelConfig.from_arch(arch, dropout=0.0)).half().float().eval() for _ in range(n)]
+
+
+def first_char_seconds() -> float:
+    """Wall time from launching `instrument play` to its first character on stdout."""
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "instrument", "play", "--chars", "1", "--rate", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc.stdout.read(1)
+    elapsed = time.perf_counter() - t
+    proc.wait()
+    return elapsed
+
+
+def heldout_delta(name: str, n_chars: int) -> tuple[float, float]:
+    """bpc of one shipped model on n_chars of its held-out text, fp16 (exact) vs int8, streamed
+    character by character through the ensemble exactly as the engine reads them."""
+    import yaml
+
+    from instrument.paths import PROJECT_ROOT
+    from instrument.train.corpus import load_corpus
+
+    card = yaml.safe_load((PROJECT_ROOT / "models" / f"{name}.yaml").read_text())
+    corpus = load_corpus(PROJECT_ROOT.parent / "shared" / "corpora" / card["corpus"]["file"])
+    text = corpus.ids[corpus.split - 256: corpus.split + n_chars]  # 256 chars of context first
+    out = []
+    for precision in ("fp16", "int8"):
+        ens = Ensemble([load(name)], [name], precision=precision)
+        bits, active = 0.0, np.arange(1)
+        for t, ch in enumerate(text):
+            if t >= 256:
+                bits -= np.log2(ens.distributions(active)[0, ch])
+            ens.feed([int(ch)], active)
+        out.append(bits / n_chars)
+    return out[0], out[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    secs = 2.0 if args.quick else 5.0
+    torch.set_num_threads(os.cpu_count() or 1)
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
+               platform.processor()) if os.path.exists("/proc/cpuinfo") else platform.processor()
+    print(f"# engine benchmark\n\n{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, "
+          f"C kernel {'built' if kernel_available() else 'NOT built (torch fallback)'}\n")
+    print("| ensemble | models | engine int8 chars/s | engine fp16 chars/s | naive chars/s | int8 / naive | p50 ms | p99 ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    shipped = [m.name for m in installed() if not m.problem]
+    cases = [("synthetic 2x512", synthetic(8), [f"s{i}" for i in range(8)])]
+    loaded = {n: load(n) for n in shipped}
+    for k in sorted({1, 2, 4, len(shipped)}):
+        if 0 < k <= len(shipped):
+            cases.append((f"shipped ({', '.join(shipped[:k]) if k < len(shipped) else 'all'})",
+                          [loaded[n] for n in shipped[:k]], shipped[:k]))
+    for label, models, names in cases:
+        int8 = engine_rate(models, names, secs, "int8")
+        fp16 = engine_rate(models, names, secs, "fp16")
+        naive = naive_rate(models, secs)
+        print(f"| {label} | {len(models)} | {int8['rate']:.0f} | {fp16['rate']:.0f} | {naive:.0f} | "
+              f"{int8['rate'] / naive:.1f}x | {int8['p50']:.2f} | {int8['p99']:.2f} |", flush=True)
+    if shipped:
+        print(f"\nstart to first character (`instrument play`, {len(shipped)} styles): "
+              f"{statistics.median(first_char_seconds() for _ in range(3)):.2f} s (median of 3)\n")
+        print("| style | held-out bpc fp16 | int8 | change |\n|---|---:|---:|---:|")
+        for name in shipped:
+            fp16, int8 = heldout_delta(name, 3000 if args.quick else 20000)
+            print(f"| {name} | {fp16:.4f} | {int8:.4f} | {int8 - fp16:+.4f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
