@@ -169,6 +169,16 @@ def _add_play(sub) -> None:
     p.add_argument("--precision", choices=("int8", "fp16"), default="int8",
                    help="weights as the C kernel reads them: int8 is faster, fp16 is exactly the shipped file")
     p.add_argument("--backend", choices=("auto", "kernel", "torch"), default="auto", help=argparse.SUPPRESS)
+    osc = p.add_argument_group("OSC (TouchOSC, Ableton via Max, another computer, the panel)")
+    osc.add_argument("--osc-listen", default="127.0.0.1:9000", metavar="HOST:PORT",
+                     help="where the engine hears OSC (default 127.0.0.1:9000: this computer only)")
+    osc.add_argument("--osc-allow", action="append", metavar="CIDR",
+                     help="senders allowed when listening on the network, e.g. 192.168.1.0/24 (repeatable)")
+    osc.add_argument("--osc-out", action="append", metavar="HOST:PORT",
+                     help="send /text/* and /frame there (repeatable); clients can also send /subscribe")
+    osc.add_argument("--frame-rate", type=float, default=60.0, help="cap on /frame messages per second")
+    osc.add_argument("--no-oscquery", action="store_true",
+                     help="do not serve or advertise the OSCQuery description (HTTP + zeroconf)")
     p.set_defaults(func=_play)
 
 
@@ -176,7 +186,7 @@ def _play(args) -> int:
     import logging
 
     from .outputs.console import Console
-    from .session import SetupError, Settings, build_engine, parse_mix
+    from .session import OscSettings, SetupError, Settings, attach_osc, build_engine, parse_mix
 
     logging.basicConfig(level=logging.WARNING, format="instrument: %(message)s")
     try:
@@ -186,6 +196,8 @@ def _play(args) -> int:
         engine = build_engine(settings, **{"/temperature": args.temperature, "/top_p": args.top_p,
                                            "/mode": args.mode, "/threshold": args.threshold,
                                            "/rate": args.rate, "/seed": args.seed, "/prime": args.prime})
+        osc_in, osc_out = attach_osc(engine, OscSettings(args.osc_listen, args.osc_allow, args.osc_out,
+                                                         args.frame_rate, not args.no_oscquery))
     except SetupError as e:
         print(f"instrument play: {e}", file=sys.stderr)
         return 2
@@ -196,6 +208,30 @@ def _play(args) -> int:
     except KeyboardInterrupt:
         engine.stop()
         console.closed()
+    finally:
+        if osc_in is not None:
+            osc_in.stop()
+        osc_out.join(1.0)
+    return 0
+
+
+def _add_describe(sub) -> None:
+    p = sub.add_parser("describe", help="print the parameter tree (every OSC address)",
+                       description="The parameter tree of the installed styles: as JSON, or as the "
+                       "Markdown of docs/osc.md.")
+    p.add_argument("--markdown", action="store_true", help="print docs/osc.md")
+    p.set_defaults(func=_describe)
+
+
+def _describe(args) -> int:
+    import json
+
+    from .control.osc_doc import render
+    from .library import installed
+    from .params import instrument_tree
+
+    tree = instrument_tree([m.name for m in installed() if not m.problem])
+    print(render(tree) if args.markdown else json.dumps(tree.describe(), indent=1))
     return 0
 
 
@@ -207,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_models(sub)
     _add_sample(sub)
     _add_play(sub)
+    _add_describe(sub)
     args = parser.parse_args(argv)
     return args.func(args) or 0
 

@@ -12,6 +12,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .ratelog import RateLimitedLog
+
 log = logging.getLogger("instrument.params")
 
 KINDS = ("float", "int", "bool", "enum", "text", "trigger")
@@ -143,6 +145,7 @@ class ParamTree:
     _listeners: list[Listener] = field(default_factory=list)
     _warned: set[str] = field(default_factory=set)
     _cond: threading.Condition = field(default_factory=threading.Condition)
+    _refusals: RateLimitedLog = field(default_factory=lambda: RateLimitedLog(log, "refused values"))
 
     def add(self, param: Param) -> Param:
         if param.address in self.params:
@@ -197,7 +200,7 @@ class ParamTree:
             return self._cond.wait_for(lambda: self._version != version, timeout)
 
     def _refuse(self, address: str, message: str) -> SetResult:
-        log.warning("refused: %s", message)
+        self._refusals.log(f"refused: {message}")
         return SetResult(address, False, message=message)
 
     def _report_clamp(self, param: Param, asked: Any, got: Any, clamped: bool) -> None:

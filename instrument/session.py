@@ -76,3 +76,59 @@ def _set(engine: Engine, address: str, value) -> None:
     result = engine.params.set(address, value, source="setup")
     if not result.ok:
         raise SetupError(result.message)
+
+
+@dataclass
+class OscSettings:
+    listen: str = "127.0.0.1:9000"
+    allow: list[str] | None = None
+    outs: list[str] | None = None
+    frame_rate: float = 60.0
+    oscquery: bool = True
+
+
+def attach_osc(engine: Engine, settings: OscSettings):
+    """OSC in (the tree at its addresses) and out (text, frames, echoes). Returns (server, out);
+    the server is None if the port cannot be opened: the instrument says so and plays on."""
+    from .control.osc import OscRouter, OscServer
+    from .oscwire import is_loopback, parse_hostport
+    from .outputs.osc_out import OscOut
+
+    try:
+        host, port = parse_hostport(settings.listen, any_port=True)
+        targets = [parse_hostport(t) for t in settings.outs or []]
+    except ValueError as e:
+        raise SetupError(f"OSC: {e}") from None
+    if not is_loopback(host) and not settings.allow:
+        raise SetupError(f"OSC: listening on {host} reaches the network; name who may play with "
+                         f"--osc-allow (e.g. --osc-allow 192.168.1.0/24)")
+    out = OscOut(engine.names, targets, settings.frame_rate)
+    router = OscRouter(engine.params, engine.names)
+    router.map("/subscribe", out.subscribe_handler)
+    router.map("/unsubscribe", out.subscribe_handler)
+    engine.params.add_listener(out.echo)
+    out.start(engine)
+    try:
+        server = OscServer(router, host, port, settings.allow).start()
+    except (OSError, ValueError) as e:
+        log.warning("OSC: cannot listen on %s:%s (%s); playing on without OSC input", host, port, e)
+        return None, out
+    log.info("OSC: listening on %s:%d", *server.address)
+    if settings.oscquery:
+        server.query = start_oscquery(engine, host, server.address[1])
+    return server, out
+
+
+def start_oscquery(engine: Engine, host: str, osc_port: int):
+    """OSCQuery over HTTP on the OSC port number (TCP), or any free port if that one is taken."""
+    from .control.oscquery import OscQueryServer
+
+    for port in (osc_port, 0):
+        try:
+            query = OscQueryServer(engine.params, osc_port, host, port).start()
+            log.info("OSCQuery: http://%s:%d/", *query.address)
+            return query
+        except OSError:
+            continue
+    log.warning("OSCQuery: no port could be opened; OSC itself works")
+    return None

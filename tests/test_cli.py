@@ -1,12 +1,16 @@
 """The command line as a user runs it, in a separate process."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
+from .fakes import write_letter_models
 
-def _instrument(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "instrument", *args], capture_output=True, text=True, timeout=120)
+
+def _instrument(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "instrument", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
 
 
 def test_sample_prints_the_same_text_twice_for_a_seed(tiny_model_file):
@@ -37,6 +41,19 @@ def test_play_prints_the_asked_number_of_characters_from_the_shipped_models():
     assert again.stdout == result.stdout
 
 
-def test_play_explains_a_bad_mix():
-    result = _instrument("play", "--mix", "nobody=1", "--chars", "5")
+def test_play_explains_a_bad_mix(tmp_path):
+    models = write_letter_models(tmp_path / "models", {"ayes": "a"})
+    result = _instrument("play", "--mix", "nobody=1", "--chars", "5", env={"INSTRUMENT_MODELS": str(models)})
     assert result.returncode == 2 and "nobody" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_play_mixes_what_it_is_told(tmp_path):
+    models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b"})
+    env = {"INSTRUMENT_MODELS": str(models)}
+    only_b = _instrument("play", "--mix", "bees=1", "--chars", "300", "--rate", "0", "--no-oscquery",
+                         "--osc-listen", "127.0.0.1:0", env=env)
+    assert only_b.returncode == 0, only_b.stderr
+    assert set(only_b.stdout.strip()) <= {"b", " "} and only_b.stdout.count("b") > 100
+    both = _instrument("play", "--mix", "ayes=1,bees=1", "--chars", "300", "--rate", "0", "--no-oscquery",
+                       "--osc-listen", "127.0.0.1:0", env=env)
+    assert both.stdout.count("a") > 50 and both.stdout.count("b") > 50

@@ -1,0 +1,129 @@
+"""OSC latency: from an OSC /mix message sent to the first character sampled under the new
+weights, p50/p99, quiet and under a flood of 5,000 messages/s of other fader moves. The engine
+runs as its own process at full speed, sending every frame (--frame-rate 100000) to this one.
+
+    .venv/bin/python bench/osc.py [--models a,b,...] [--seconds 10]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+
+from instrument.library import installed
+from instrument.oscwire import OscDecodeError, decode, message
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class FrameWatcher(threading.Thread):
+    """Receives /frame messages; records (arrival time, pi) and counts frames."""
+
+    def __init__(self, port: int):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.sock.bind(("127.0.0.1", port))
+        self.frames: list[tuple[float, tuple]] = []
+        self.lock = threading.Lock()
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            data, _ = self.sock.recvfrom(65536)
+            now = time.perf_counter()
+            try:
+                messages = decode(data)
+            except OscDecodeError:
+                continue
+            for address, args in messages:
+                if address == "/frame":
+                    with self.lock:
+                        self.frames.append((now, tuple(args[3:])))
+
+
+def measure(watcher: FrameWatcher, target: tuple, index: int, trials: int, flood: bool) -> list[float]:
+    """Send /mix/<model> with a new value, wait for the first frame that carries it."""
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    stop = threading.Event()
+    if flood:
+        threading.Thread(target=flood_sender, args=(target, stop), daemon=True).start()
+    latencies = []
+    names_addr = watcher.names[index]
+    for k in range(trials):
+        value = 0.5 + 0.25 * (k % 2)  # alternate 0.5 / 0.75 (exact in float32)
+        time.sleep(0.02 + np.random.default_rng(k).random() * 0.02)
+        with watcher.lock:
+            start_at = len(watcher.frames)
+        t0 = time.perf_counter()
+        sender.sendto(message(f"/mix/{names_addr}", value), target)
+        deadline = t0 + 2.0
+        while time.perf_counter() < deadline:
+            with watcher.lock:
+                hit = next((t for t, pi in watcher.frames[start_at:] if abs(pi[index] - value) < 1e-6), None)
+            if hit is not None:
+                latencies.append(hit - t0)
+                break
+            time.sleep(0.0002)
+    stop.set()
+    return latencies
+
+
+def flood_sender(target: tuple, stop: threading.Event, per_second: int = 5000) -> None:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t0, n = time.perf_counter(), 0
+    while not stop.is_set():
+        sock.sendto(message("/temperature", 0.7 + 0.1 * (n % 3)), target)
+        n += 1
+        delay = t0 + n / per_second - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", help="styles to load (default: all installed)")
+    parser.add_argument("--trials", type=int, default=200)
+    args = parser.parse_args()
+    names = args.models.split(",") if args.models else [m.name for m in installed() if not m.problem]
+    osc_port, frame_port = free_port(), free_port()
+    watcher = FrameWatcher(frame_port)
+    watcher.names = names
+    watcher.start()
+    mix = ",".join(f"{n}=0.5" for n in names)
+    engine = subprocess.Popen([sys.executable, "-m", "instrument", "play", "--models", ",".join(names), "--mix", mix,
+                               "--rate", "0", "--osc-listen", f"127.0.0.1:{osc_port}", "--osc-out",
+                               f"127.0.0.1:{frame_port}", "--frame-rate", "100000", "--no-oscquery"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while len(watcher.frames) < 200:
+            time.sleep(0.05)
+        t, n = time.perf_counter(), len(watcher.frames)
+        time.sleep(2)
+        step_ms = 1e3 * 2 / (len(watcher.frames) - n)
+        print(f"# OSC latency\n\n{len(names)} styles, engine at full speed: one step = {step_ms:.2f} ms "
+              f"({1e3 / step_ms:.0f} chars/s)\n")
+        print("| load | trials | p50 ms | p99 ms | p99 - one step |\n|---|---:|---:|---:|---:|")
+        for label, flood in (("quiet", False), ("flood of 5,000 msg/s", True)):
+            lat = measure(watcher, ("127.0.0.1", osc_port), 0, args.trials, flood)
+            p50, p99 = 1e3 * statistics.median(lat), 1e3 * float(np.percentile(lat, 99))
+            print(f"| {label} | {len(lat)} | {p50:.2f} | {p99:.2f} | {p99 - step_ms:+.2f} |", flush=True)
+    finally:
+        watcher.running = False
+        engine.terminate()
+        engine.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""OSC in: every parameter of the tree answers at its own address.
+
+The router takes raw datagrams (so it is testable without sockets) and only writes parameters;
+the server is a thin UDP thread in front of it. Addresses come from the tree, never from a list
+kept here: a parameter added to the tree is playable over OSC at once.
+
+    /mix/bible 0.7        set          /mix/bible           -> replies /mix/bible 0.7
+    /mix 0.2 0.8 ...      every weight, in model order
+    /reset                fire a trigger
+    /describe             -> replies /describe <JSON of the tree>
+    /subscribe [PORT]     text, frames and every parameter change come back to the sender
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import socket
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..oscwire import OscDecodeError, decode, message
+from ..params import ParamError, ParamTree
+from ..ratelog import RateLimitedLog
+
+log = logging.getLogger("instrument.osc")
+
+Sender = tuple[str, int]
+Reply = tuple[str, tuple]
+Handler = Callable[[str, list, Sender], list[Reply]]
+MAX_DATAGRAM = 65536
+
+
+@dataclass
+class OscStats:
+    packets: int = 0
+    messages: int = 0
+    refused: int = 0       # malformed packets and messages that changed nothing
+    not_allowed: int = 0   # from senders outside the allow-list
+
+
+@dataclass
+class OscRouter:
+    """Turns OSC messages into parameter writes, queries and registered extra handlers."""
+
+    params: ParamTree
+    model_names: list[str]
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    stats: OscStats = field(default_factory=OscStats)
+
+    def __post_init__(self):
+        self._complaints = RateLimitedLog(log, "refused OSC messages")
+        self.map("/mix", self._mix)
+        self.map("/describe", self._describe)
+
+    def map(self, address: str, handler: Handler) -> None:
+        """An address outside the tree (subscribe, learn, presets): handler(address, args, sender)."""
+        self.handlers[address] = handler
+
+    def refuse(self, why: str) -> list[Reply]:
+        self.stats.refused += 1
+        self._complaints.log(f"OSC refused: {why}")
+        return []
+
+    def handle_packet(self, data: bytes, sender: Sender) -> list[Reply]:
+        """Every message of a datagram (bundles flattened); replies go back to the sender."""
+        self.stats.packets += 1
+        try:
+            messages = decode(data)
+        except OscDecodeError as e:
+            return self.refuse(f"malformed packet of {len(data)} bytes from {sender[0]}: {e}")
+        replies = []
+        for address, args in messages:
+            replies += self.handle_message(address, args, sender)
+        return replies
+
+    def handle_message(self, address: str, args: list, sender: Sender) -> list[Reply]:
+        self.stats.messages += 1
+        if address in self.handlers:
+            return self.handlers[address](address, args, sender)
+        if address not in self.params:
+            return self.refuse(f"no parameter at {address!r}")
+        param = self.params.params[address]
+        if not args and param.kind != "trigger":
+            return [(address, (self.params.get(address),))]
+        result = self.params.set(address, args[0] if args else None, source=f"osc:{sender[0]}:{sender[1]}")
+        return [] if result.ok else self.refuse(result.message)
+
+    def _mix(self, address: str, args: list, sender: Sender) -> list[Reply]:
+        """/mix alone answers every weight; /mix w1 w2 ... sets them all, in model order."""
+        addresses = [f"/mix/{n}" for n in self.model_names]
+        if not args:
+            return [("/mix", tuple(float(self.params.get(a)) for a in addresses))]
+        if len(args) != len(addresses):
+            return self.refuse(f"/mix needs {len(addresses)} weights ({', '.join(self.model_names)}), got {len(args)}")
+        try:  # all or nothing: one bad weight changes none of them
+            for a, value in zip(addresses, args):
+                self.params.params[a].coerce(value)
+        except ParamError as e:
+            return self.refuse(str(e))
+        for a, value in zip(addresses, args):
+            self.params.set(a, value, source=f"osc:{sender[0]}:{sender[1]}")
+        return []
+
+    def _describe(self, address: str, args: list, sender: Sender) -> list[Reply]:
+        return [("/describe", (json.dumps(self.params.describe()),))]
+
+
+class OscServer:
+    """A UDP thread in front of the router. Off loopback, only allow-listed senders are heard."""
+
+    def __init__(self, router: OscRouter, host: str = "127.0.0.1", port: int = 9000,
+                 allow: list[str] | None = None):
+        self.router = router
+        self.allow = [ipaddress.ip_network(a, strict=False) for a in (allow or [])]
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, port))
+        self.address = self.sock.getsockname()
+        self._thread: threading.Thread | None = None
+        self._running = False
+        self._strangers = RateLimitedLog(log, "OSC packets from senders not allowed")
+        self.query = None  # the OSCQuery server that describes this one, if any
+
+    def allowed(self, ip: str) -> bool:
+        addr = ipaddress.ip_address(ip)
+        return addr.is_loopback or any(addr in net for net in self.allow)
+
+    def start(self) -> "OscServer":
+        self._running = True
+        self._thread = threading.Thread(target=self._serve, name="osc-in", daemon=True)
+        self._thread.start()
+        return self
+
+    def _serve(self) -> None:
+        while self._running:
+            try:
+                data, sender = self.sock.recvfrom(MAX_DATAGRAM)
+            except OSError:
+                break  # the socket was closed by stop()
+            if not self.allowed(sender[0]):
+                self.router.stats.not_allowed += 1
+                self._strangers.log(f"OSC from {sender[0]} dropped: not in --osc-allow")
+                continue
+            try:
+                for address, args in self.router.handle_packet(data, sender):
+                    self.sock.sendto(message(address, *args), sender)
+            except OSError:
+                pass  # a reply that cannot be delivered (the sender went away) is dropped
+            except Exception:
+                log.exception("OSC handler failed; the server goes on")
+
+    def stop(self) -> None:
+        self._running = False
+        if self.query is not None:
+            self.query.stop()
+        try:
+            self.sock.close()
+        finally:
+            if self._thread is not None:
+                self._thread.join(1.0)

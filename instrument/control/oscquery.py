@@ -1,0 +1,142 @@
+"""OSCQuery: the parameter tree as JSON over HTTP, and zeroconf advertisement of it.
+
+VDMX, Max/RNBO, Chataigne and TouchOSC's editor discover the engine this way (`_oscjson._tcp` for
+the JSON, `_osc._udp` for the OSC port) and build their controls from it. The JSON comes from the
+same tree as everything else. We serve it with the standard library: python-oscquery was judged
+and not taken (its HTTP server binds every interface whatever it is given, its start blocks for
+seconds, and it logs every request).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from ..params import Param, ParamTree
+
+log = logging.getLogger("instrument.oscquery")
+
+_TYPES = {"float": "f", "int": "i", "bool": "T", "enum": "s", "text": "s", "trigger": "N"}
+EXTENSIONS = {"ACCESS": True, "VALUE": True, "RANGE": True, "DESCRIPTION": True, "TYPE": True,
+              "LISTEN": False, "PATH_CHANGED": False}
+
+
+def _node(param: Param, value) -> dict:
+    node = {"FULL_PATH": param.address, "TYPE": _TYPES[param.kind], "DESCRIPTION": param.doc,
+            "ACCESS": 2 if param.kind == "trigger" else 3}
+    if param.kind != "trigger":
+        node["VALUE"] = [value]
+    if param.kind in ("float", "int"):
+        node["RANGE"] = [{"MIN": param.range[0], "MAX": param.range[1]}]
+    elif param.kind == "enum":
+        node["RANGE"] = [{"VALS": list(param.range)}]
+    return node
+
+
+def namespace(params: ParamTree, description: str = "instrument") -> dict:
+    """The OSCQuery tree: containers for each path segment, a leaf per parameter."""
+    root = {"FULL_PATH": "/", "ACCESS": 0, "DESCRIPTION": description, "CONTENTS": {}}
+    snap = params.snapshot()
+    for param in params.params.values():
+        parts = param.address.strip("/").split("/")
+        node = root
+        for depth, part in enumerate(parts[:-1]):
+            path = "/" + "/".join(parts[: depth + 1])
+            node = node["CONTENTS"].setdefault(part, {"FULL_PATH": path, "ACCESS": 0, "CONTENTS": {}})
+        node["CONTENTS"][parts[-1]] = _node(param, snap[param.address])
+    return root
+
+
+def find(tree: dict, path: str) -> dict | None:
+    node = tree
+    for part in filter(None, path.split("/")):
+        node = node.get("CONTENTS", {}).get(part)
+        if node is None:
+            return None
+    return node
+
+
+class OscQueryServer:
+    """HTTP on one address (loopback by default) answering OSCQuery requests."""
+
+    def __init__(self, params: ParamTree, osc_port: int, host: str = "127.0.0.1", port: int = 0,
+                 name: str = "instrument"):
+        self.params, self.osc_port, self.name = params, osc_port, name
+        handler = self._handler_class()
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self.address = self.httpd.server_address
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="oscquery", daemon=True)
+        self._zeroconf = None
+
+    def host_info(self) -> dict:
+        return {"NAME": self.name, "OSC_PORT": self.osc_port, "OSC_TRANSPORT": "UDP",
+                "OSC_IP": self.address[0], "EXTENSIONS": EXTENSIONS}
+
+    def answer(self, target: str) -> tuple[int, dict]:
+        """(HTTP status, JSON) for a request target such as '/mix/bible?VALUE'."""
+        parts = urlsplit(target)
+        if parts.query == "HOST_INFO":
+            return 200, self.host_info()
+        node = find(namespace(self.params), parts.path)
+        if node is None:
+            return 404, {"error": f"no node at {parts.path}"}
+        if parts.query:
+            if parts.query not in node:
+                return 204, {}
+            return 200, {parts.query: node[parts.query]}
+        return 200, node
+
+    def _handler_class(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (the http.server name)
+                status, body = server.answer(self.path)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if status != 204:
+                    self.wfile.write(data)
+
+            def log_message(self, format, *args):  # quiet: a browser polling is not news
+                log.debug(format, *args)
+
+        return Handler
+
+    def start(self, advertise: bool = True) -> "OscQueryServer":
+        self._thread.start()
+        if advertise:
+            threading.Thread(target=self._advertise, name="zeroconf", daemon=True).start()
+        return self
+
+    def _advertise(self) -> None:
+        """Announce _oscjson._tcp and _osc._udp (in the background: announcing takes seconds)."""
+        try:
+            from zeroconf import ServiceInfo, Zeroconf
+        except ImportError:
+            log.warning("zeroconf is not installed: OSCQuery is served but not advertised")
+            return
+        host = self.address[0]
+        try:
+            zc = Zeroconf(interfaces=[host] if host not in ("0.0.0.0", "") else None)
+            addresses = [socket.inet_aton(host if host not in ("0.0.0.0", "") else "127.0.0.1")]
+            for kind, port in (("_oscjson._tcp.local.", self.address[1]), ("_osc._udp.local.", self.osc_port)):
+                zc.register_service(ServiceInfo(kind, f"{self.name}.{kind}", addresses=addresses, port=port,
+                                                server=f"{self.name}.local."))
+            self._zeroconf = zc
+        except Exception as e:  # no multicast here, a name clash...: discovery is a nicety
+            log.warning("zeroconf advertisement failed (%s); OSCQuery is still served on %s:%d",
+                        e, *self.address)
+
+    def stop(self) -> None:
+        if self._zeroconf is not None:
+            self._zeroconf.unregister_all_services()
+            self._zeroconf.close()
+        self.httpd.shutdown()
+        self.httpd.server_close()

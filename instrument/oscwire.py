@@ -1,0 +1,139 @@
+"""OSC encoding helpers shared by the server's replies and the outputs (python-osc underneath)."""
+from __future__ import annotations
+
+import ipaddress
+import math
+
+import struct
+
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+_BUNDLE_HEAD = b"#bundle\0" + struct.pack(">Q", 1)  # time tag 1: immediately
+
+
+def message(address: str, *args) -> bytes:
+    """One OSC message; bools go as 0/1 floats (what TouchOSC faders and toggles expect)."""
+    builder = OscMessageBuilder(address)
+    for arg in args:
+        if isinstance(arg, bool):
+            builder.add_arg(1.0 if arg else 0.0, "f")
+        elif isinstance(arg, float):
+            builder.add_arg(arg if math.isfinite(arg) else 0.0, "f")
+        elif isinstance(arg, int):
+            builder.add_arg(arg, "i")
+        elif isinstance(arg, (bytes, bytearray)):
+            builder.add_arg(bytes(arg), "b")
+        else:
+            builder.add_arg(str(arg), "s")
+    return builder.build().dgram
+
+
+def bundle(messages: list[bytes]) -> bytes:
+    """Encoded messages in one bundle, to be applied together, immediately."""
+    return _BUNDLE_HEAD + b"".join(struct.pack(">i", len(m)) + m for m in messages)
+
+
+def parse_hostport(text: str, default_host: str = "127.0.0.1", any_port: bool = False) -> tuple[str, int]:
+    """'HOST:PORT' or 'PORT' -> (host, port), with a clear error; any_port admits 0 (any free port)."""
+    host, sep, port = text.rpartition(":")
+    host = host if sep else default_host
+    try:
+        number = int(port)
+    except ValueError:
+        raise ValueError(f"{text!r} is not HOST:PORT") from None
+    if not (0 if any_port else 1) <= number < 65536:
+        raise ValueError(f"port {number} is out of range (1-65535)")
+    return host or default_host, number
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+class OscDecodeError(ValueError):
+    """A datagram that is not well-formed OSC; the message says where it breaks."""
+
+
+MAX_BUNDLE_DEPTH = 8
+_FIXED = {"i": (">i", 4), "f": (">f", 4), "d": (">d", 8), "h": (">q", 8), "c": (">I", 4)}
+_CONSTANT = {"T": True, "F": False, "N": None, "I": float("inf")}
+
+
+def decode(data: bytes, depth: int = 0) -> list[tuple[str, list]]:
+    """Every message of a datagram as (address, args), bundles flattened. Strict: a wrong length,
+    an unknown type tag or a bundle nested deeper than MAX_BUNDLE_DEPTH is an OscDecodeError
+    (python-osc's own parser pads truncated numbers and skips unknown tags)."""
+    if data.startswith(b"#bundle\0"):
+        return _decode_bundle(data, depth)
+    return [_decode_message(data)]
+
+
+def _decode_bundle(data: bytes, depth: int) -> list[tuple[str, list]]:
+    if depth >= MAX_BUNDLE_DEPTH:
+        raise OscDecodeError(f"bundles nested deeper than {MAX_BUNDLE_DEPTH}")
+    if len(data) < 16:
+        raise OscDecodeError("bundle shorter than its header")
+    out, at = [], 16
+    while at < len(data):
+        if at + 4 > len(data):
+            raise OscDecodeError("bundle element size cut off")
+        (size,) = struct.unpack(">i", data[at:at + 4])
+        if size <= 0 or size % 4 or at + 4 + size > len(data):
+            raise OscDecodeError(f"bundle element of impossible size {size}")
+        out += decode(data[at + 4:at + 4 + size], depth + 1)
+        at += 4 + size
+    return out
+
+
+def _read_string(data: bytes, at: int) -> tuple[str, int]:
+    end = data.find(b"\0", at)
+    if end < 0:
+        raise OscDecodeError("string without its terminating zero")
+    try:
+        text = data[at:end].decode("utf-8")
+    except UnicodeDecodeError:
+        raise OscDecodeError("string that is not UTF-8") from None
+    return text, (end + 4) & ~3  # past the zero, padded to 4
+
+
+def _decode_message(data: bytes) -> tuple[str, list]:
+    if len(data) % 4:
+        raise OscDecodeError(f"message length {len(data)} is not a multiple of 4")
+    address, at = _read_string(data, 0)
+    if not address.startswith("/"):
+        raise OscDecodeError(f"address {address[:40]!r} does not start with /")
+    if at >= len(data):
+        return address, []  # old-style message without a type tag string
+    tags, at = _read_string(data, at)
+    if not tags.startswith(","):
+        raise OscDecodeError("type tags do not start with ','")
+    args = []
+    for tag in tags[1:]:
+        if tag in _FIXED:
+            fmt, size = _FIXED[tag]
+            if at + size > len(data):
+                raise OscDecodeError(f"argument '{tag}' cut off")
+            (value,) = struct.unpack(fmt, data[at:at + size])
+            args.append(chr(value) if tag == "c" and value < 0x110000 else value)
+            at += size
+        elif tag in "sS":
+            value, at = _read_string(data, at)
+            args.append(value)
+        elif tag == "b":
+            if at + 4 > len(data):
+                raise OscDecodeError("blob size cut off")
+            (size,) = struct.unpack(">i", data[at:at + 4])
+            if size < 0 or at + 4 + size > len(data):
+                raise OscDecodeError(f"blob of impossible size {size}")
+            args.append(data[at + 4:at + 4 + size])
+            at += 4 + ((size + 3) & ~3)
+        elif tag in _CONSTANT:
+            args.append(_CONSTANT[tag])
+        else:
+            raise OscDecodeError(f"unknown type tag {tag!r}")
+    if at != len(data):
+        raise OscDecodeError(f"{len(data) - at} bytes left over after the arguments")
+    return address, args

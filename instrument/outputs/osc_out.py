@@ -1,0 +1,148 @@
+"""OSC out: the text (/text/char, /text/word, /text/line), frames at a capped rate, and an echo of
+every parameter change, to each target (--osc-out HOST:PORT, or clients that sent /subscribe).
+
+Sending never blocks: a non-blocking UDP socket, and a datagram that cannot go is dropped.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import numpy as np
+
+from ..engine import Frame
+from ..oscwire import bundle, message
+from .base import Sink
+
+TOP_K = 5
+MAX_BUNDLE = 1200  # bytes: text bundles stay under a typical network's packet size
+
+
+def top_k(p: np.ndarray, k: int = TOP_K) -> tuple:
+    """(char, prob, char, prob, ...) of the k likeliest characters."""
+    order = np.argsort(-p)[:k]
+    return tuple(x for i in order for x in (chr(int(i)), float(p[i])))
+
+
+def entropy_bits(p: np.ndarray) -> float:
+    nz = p[p > 0]
+    return float(-(nz * np.log2(nz)).sum())
+
+
+def quantize(p: np.ndarray) -> bytes:
+    """A distribution as 128 bytes scaled to its peak: enough to draw bars."""
+    peak = float(p.max()) or 1.0
+    return np.round(255 * np.asarray(p) / peak).astype(np.uint8).tobytes()
+
+
+class OscOut(Sink):
+    """Text, frames and echoes to every target."""
+
+    name = "osc-out"
+    maxlen = 8
+
+    def __init__(self, model_names: list[str], targets: list[tuple[str, int]] = (), frame_rate: float = 60.0):
+        super().__init__()
+        self.names = list(model_names)
+        self.frame_rate = frame_rate
+        self._targets: set[tuple[str, int]] = set(targets)
+        self._lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setblocking(False)
+        self._word: list[str] = []
+        self._line: list[str] = []
+        self._last_frame = 0.0
+        self.sent = self.dropped = 0
+
+    # --- targets -----------------------------------------------------------------------------
+    @property
+    def targets(self) -> list[tuple[str, int]]:
+        with self._lock:
+            return sorted(self._targets)
+
+    def add_target(self, target: tuple[str, int]) -> None:
+        with self._lock:
+            self._targets.add(target)
+
+    def remove_target(self, target: tuple[str, int]) -> None:
+        with self._lock:
+            self._targets.discard(target)
+
+    def subscribe_handler(self, address: str, args: list, sender: tuple[str, int]):
+        """For the OSC router: /subscribe [PORT] and /unsubscribe [PORT] from a client."""
+        port = int(args[0]) if args and isinstance(args[0], (int, float)) and 0 < args[0] < 65536 else sender[1]
+        target = (sender[0], port)
+        if address == "/unsubscribe":
+            self.remove_target(target)
+            return [("/unsubscribed", (port,))]
+        self.add_target(target)
+        return [("/subscribed", (port,))]
+
+    def _send(self, dgram: bytes, skip: str | None = None) -> None:
+        for host, port in self.targets:
+            if skip == f"osc:{host}:{port}":
+                continue
+            try:
+                self.sock.sendto(dgram, (host, port))
+                self.sent += 1
+            except OSError:  # buffer full or nobody listening: drop, never wait
+                self.dropped += 1
+
+    # --- echo (called in the writer's thread by the parameter tree) --------------------------
+    def echo(self, address: str, value, source: str) -> None:
+        """Every change goes to every target, except back to the client that made it."""
+        if value is None:
+            return
+        self._send(message(address, value), skip=source)
+
+    # --- text and frames (the sink's own thread) ---------------------------------------------
+    def write(self, frames: list[Frame], text: str) -> None:
+        messages = []
+        for ch in text:
+            messages.append(message("/text/char", ch))
+            messages += self._words_and_lines(ch)
+        self._send_batched(messages)
+        now = time.monotonic()
+        live = [f for f in frames if not f.primed]
+        if live and now - self._last_frame >= 1.0 / self.frame_rate:
+            self._last_frame = now
+            self._send(bundle(self.frame_messages(live[-1])))
+
+    def _words_and_lines(self, ch: str) -> list[bytes]:
+        out = []
+        if ch in " \t\n":
+            if self._word:
+                out.append(message("/text/word", "".join(self._word)))
+                self._word.clear()
+        else:
+            self._word.append(ch)
+        if ch == "\n":
+            out.append(message("/text/line", "".join(self._line)))
+            self._line.clear()
+        else:
+            self._line.append(ch)
+        return out
+
+    def _send_batched(self, messages: list[bytes]) -> None:
+        batch, size = [], 16
+        for m in messages:
+            if batch and size + len(m) + 4 > MAX_BUNDLE:
+                self._send(bundle(batch))
+                batch, size = [], 16
+            batch.append(m)
+            size += len(m) + 4
+        if batch:
+            self._send(bundle(batch))
+
+    def frame_messages(self, frame: Frame) -> list[bytes]:
+        """/frame, /frame/rho, /frame/model/<name> (top-k) and /frame/dist (every row, quantised)."""
+        active = [self.names[i] for i in frame.active]
+        lead = self.names[frame.lead] if frame.lead >= 0 else ""
+        out = [message("/frame", frame.step, frame.char, lead, *map(float, frame.pi)),
+               message("/frame/rho", *top_k(frame.rho))]
+        out += [message(f"/frame/model/{n}", *top_k(row)) for n, row in zip(active, frame.omega)]
+        rows = [frame.rho, *frame.omega]
+        out.append(message("/frame/dist", ",".join(active), b"".join(quantize(r) for r in rows),
+                           *(entropy_bits(r) for r in rows)))
+        return out

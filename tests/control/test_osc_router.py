@@ -1,0 +1,115 @@
+"""The OSC router on plain bytes: no sockets, every kind of good and bad packet."""
+from __future__ import annotations
+
+import json
+import struct
+
+import pytest
+
+from instrument.control.osc import OscRouter
+from instrument.oscwire import bundle, message
+from instrument.params import instrument_tree
+
+NAMES = ["shakespeare", "bible", "linux"]
+ME = ("127.0.0.1", 5555)
+
+
+@pytest.fixture
+def router() -> OscRouter:
+    return OscRouter(instrument_tree(NAMES), NAMES)
+
+
+def test_every_parameter_is_set_at_its_own_address(router):
+    for entry in router.params.describe():
+        assert entry["address"] in router.params  # the router knows no list of its own
+    router.handle_packet(message("/mix/bible", 0.7), ME)
+    router.handle_packet(message("/temperature", 0.9), ME)
+    router.handle_packet(message("/mode", "product"), ME)
+    router.handle_packet(message("/run", 0), ME)
+    router.handle_packet(message("/prime", "the house "), ME)
+    router.handle_packet(message("/reset"), ME)
+    snap = router.params.snapshot()
+    assert (snap["/mix/bible"], snap["/temperature"]) == (pytest.approx(0.7), pytest.approx(0.9))  # float32 on the wire
+    assert (snap["/mode"], snap["/run"], snap["/prime"], snap["/reset"]) == ("product", False, "the house ", 1)
+
+
+def test_a_message_with_no_arguments_answers_the_value(router):
+    router.handle_packet(message("/mix/linux", 0.25), ME)  # exact in float32
+    assert router.handle_packet(message("/mix/linux"), ME) == [("/mix/linux", (0.25,))]
+
+
+def test_mix_sets_every_weight_in_model_order(router):
+    router.handle_packet(message("/mix", 0.125, 0.25, 0.5), ME)
+    assert router.params.snapshot().mix(NAMES) == [0.125, 0.25, 0.5]
+    assert router.handle_packet(message("/mix"), ME) == [("/mix", (0.125, 0.25, 0.5))]
+
+
+def raw(address: str, tags: str, *values) -> bytes:
+    """A message encoded by hand, so it can carry what our encoder would never send (NaN, inf)."""
+    pad = lambda b: b + b"\0" * (4 - len(b) % 4)
+    body = b"".join(struct.pack(">f", v) if t == "f" else pad(v.encode()) for t, v in zip(tags, values))
+    return pad(address.encode()) + pad(("," + tags).encode()) + body
+
+
+@pytest.mark.parametrize("packet", [raw("/mix", "ff", 0.5, 0.5), raw("/mix", "fff", 0.1, float("nan"), 0.3),
+                                    raw("/mix", "fsf", 0.1, "x", 0.2)], ids=["two", "nan", "text"])
+def test_a_bad_mix_changes_no_weight(router, packet):
+    router.handle_packet(message("/mix", 0.5, 0.5, 0.5), ME)
+    router.handle_packet(packet, ME)
+    assert router.params.snapshot().mix(NAMES) == [0.5, 0.5, 0.5]
+    assert router.stats.refused == 1
+
+
+def test_describe_answers_the_whole_tree_as_json(router):
+    [(address, (text,))] = router.handle_packet(message("/describe"), ME)
+    tree = json.loads(text)
+    assert address == "/describe" and [t["address"] for t in tree][:3] == [f"/mix/{n}" for n in NAMES]
+    assert all({"address", "kind", "range", "value", "doc"} <= set(t) for t in tree)
+
+
+def test_bundles_apply_every_message(router):
+    router.handle_packet(bundle([message("/mix/bible", 0.25), bundle([message("/mix/linux", 0.75)])]), ME)
+    assert router.params.snapshot().mix(NAMES) == [0.0, 0.25, 0.75]
+
+
+def _nested_bundle(depth: int) -> bytes:
+    packet = message("/mix/bible", 0.9)
+    for _ in range(depth):
+        packet = bundle([packet])
+    return packet
+
+
+BAD_PACKETS = {
+    "truncated": message("/mix/bible", 0.9)[:-3],
+    "bad type tag": b"/mix/bible\0\0,z\0\0" + struct.pack(">f", 0.9),
+    "string for a float": message("/mix/bible", "loud"),
+    "NaN": raw("/mix/bible", "f", float("nan")),
+    "infinity": raw("/temperature", "f", float("inf")),
+    "trailing garbage": message("/mix/bible", 0.9) + b"\0\0\0\1",
+    "unknown address": message("/volume", 0.9),
+    "no address": b"\0\0\0\0,f\0\0" + struct.pack(">f", 0.9),
+    "deep bundle": _nested_bundle(2000),
+    "64 KB of junk": bytes(range(256)) * 256,
+    "empty": b"",
+    "bundle with a lying size": b"#bundle\0" + struct.pack(">Q", 1) + struct.pack(">i", 9999) + b"/x\0\0",
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_PACKETS))
+def test_bad_packets_change_nothing_and_are_counted(router, name):
+    before = router.params.snapshot()
+    assert router.handle_packet(BAD_PACKETS[name], ME) == []
+    assert router.params.snapshot().values == before.values
+    assert router.stats.refused >= 1
+
+
+def test_refusals_are_logged_at_a_limited_rate(router, caplog):
+    for _ in range(500):
+        router.handle_packet(b"junk", ME)
+    assert router.stats.refused == 500
+    assert len([r for r in caplog.records if "OSC refused" in r.message]) <= 2
+
+
+def test_extra_handlers_can_be_mapped(router):
+    router.map("/ping", lambda address, args, sender: [("/pong", (sender[1],))])
+    assert router.handle_packet(message("/ping"), ME) == [("/pong", (5555,))]

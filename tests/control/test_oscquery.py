@@ -1,0 +1,87 @@
+"""OSCQuery: the tree as JSON over real HTTP, advertised by zeroconf."""
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+
+import pytest
+
+from instrument.control.oscquery import OscQueryServer, namespace
+from instrument.params import instrument_tree
+
+NAMES = ["bible", "linux"]
+
+
+@pytest.fixture
+def server():
+    params = instrument_tree(NAMES)
+    params.set("/mix/bible", 0.5)
+    srv = OscQueryServer(params, osc_port=9123, port=0, name="instrument-test").start(advertise=False)
+    yield srv
+    srv.stop()
+
+
+def get(srv, target: str):
+    with urllib.request.urlopen(f"http://127.0.0.1:{srv.address[1]}{target}", timeout=5) as reply:
+        return json.loads(reply.read() or b"{}")
+
+
+def test_every_parameter_is_a_leaf_of_the_namespace(server):
+    tree = namespace(server.params)
+    for entry in server.params.describe():
+        node = tree
+        for part in entry["address"].strip("/").split("/"):
+            node = node["CONTENTS"][part]
+        assert node["FULL_PATH"] == entry["address"] and node["DESCRIPTION"] == entry["doc"]
+
+
+def test_a_node_over_http_has_type_range_value_and_access(server):
+    node = get(server, "/mix/bible")
+    assert node == {"FULL_PATH": "/mix/bible", "TYPE": "f", "ACCESS": 3, "VALUE": [0.5],
+                    "RANGE": [{"MIN": 0.0, "MAX": 1.0}], "DESCRIPTION": "weight of the bible style in the mix"}
+    assert get(server, "/mode")["RANGE"] == [{"VALS": ["linear", "product"]}]
+    assert get(server, "/reset")["TYPE"] == "N" and "VALUE" not in get(server, "/reset")
+
+
+def test_value_queries_follow_the_live_tree(server):
+    server.params.set("/mix/linux", 0.25)
+    assert get(server, "/mix/linux?VALUE") == {"VALUE": [0.25]}
+
+
+def test_host_info_names_the_osc_port(server):
+    info = get(server, "/?HOST_INFO")
+    assert info["OSC_PORT"] == 9123 and info["OSC_TRANSPORT"] == "UDP" and info["EXTENSIONS"]["VALUE"]
+
+
+def test_unknown_paths_are_404(server):
+    with pytest.raises(urllib.error.HTTPError) as info:
+        get(server, "/volume")
+    assert info.value.code == 404
+
+
+def test_zeroconf_advertises_both_services_on_loopback():
+    zeroconf = pytest.importorskip("zeroconf")
+    params = instrument_tree(NAMES)
+    srv = OscQueryServer(params, osc_port=9124, port=0, name="instrument-zc-test").start(advertise=True)
+    found: dict[str, int] = {}
+    done = threading.Event()
+
+    class Listener:
+        def add_service(self, zc, kind, name):
+            info = zc.get_service_info(kind, name)
+            if info and name.startswith("instrument-zc-test."):
+                found[kind] = info.port
+                if len(found) == 2:
+                    done.set()
+
+        update_service = remove_service = lambda *a: None
+
+    zc = zeroconf.Zeroconf(interfaces=["127.0.0.1"])
+    try:
+        zeroconf.ServiceBrowser(zc, ["_oscjson._tcp.local.", "_osc._udp.local."], Listener())
+        assert done.wait(15), f"found only {found}"
+        assert found == {"_oscjson._tcp.local.": srv.address[1], "_osc._udp.local.": 9124}
+    finally:
+        zc.close()
+        srv.stop()
