@@ -1,12 +1,16 @@
-# Two commands do all the set-up: `make play` and `make test`. Each makes the virtualenv on first use.
+# Two commands do all the set-up: `make play` and `make test`. Each makes the virtualenv on first use;
+# `make test` also installs the Debian packages its real-part tests use (JACK, liblo's OSC tools,
+# espeak-ng, Xvfb), when run as root on Debian/Ubuntu; elsewhere it names them.
 # torch comes as the CPU build 2.13.0; on a Linux machine whose pip would pick a CUDA build, set
 # TORCH_INDEX=https://download.pytorch.org/whl/cpu.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TORCH_INDEX ?=
+DEBS   := jackd2 liblo-tools espeak-ng sox xvfb xauth libgl1-mesa-dri libgl1 libegl1 imagemagick
+TOOLS  := jackd oscsend oscdump espeak-ng soxi Xvfb
 
-.PHONY: play test venv
+.PHONY: play test venv system-deps
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
@@ -16,8 +20,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-play: $(STAMP)
-	$(VENV)/bin/instrument sample shakespeare --chars 600 $(ARGS)
+system-deps:
+	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing (Debian: $(DEBS))"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBS) >/dev/null; \
+	  else \
+	    echo "missing$$missing: the tests that use them will be skipped (Debian: apt-get install $(DEBS))"; \
+	  fi; \
+	fi
 
-test: $(STAMP)
+play: $(STAMP)
+	$(VENV)/bin/instrument play $(ARGS)
+
+test: $(STAMP) system-deps
 	$(PY) -m pytest -q $(ARGS)

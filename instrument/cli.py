@@ -179,6 +179,17 @@ def _add_play(sub) -> None:
     osc.add_argument("--frame-rate", type=float, default=60.0, help="cap on /frame messages per second")
     osc.add_argument("--no-oscquery", action="store_true",
                      help="do not serve or advertise the OSCQuery description (HTTP + zeroconf)")
+    midi = p.add_argument_group("MIDI (faders, pads, Ableton)")
+    midi.add_argument("--midi-in", metavar="NAME", help="connect to an existing input whose name contains NAME "
+                      "(default: open a virtual input called 'instrument')")
+    midi.add_argument("--midi-api", choices=("alsa", "jack", "coremidi", "windows"),
+                      help="MIDI system to use (default: the system's, then JACK)")
+    midi.add_argument("--no-midi", action="store_true", help="do not open MIDI")
+    midi.add_argument("--mapping", metavar="FILE", help="controls -> parameters (default mappings/default.yaml); "
+                      "MIDI-learn writes into it")
+    midi.add_argument("--learn", metavar="ADDRESS", help="bind the next control you move to ADDRESS, e.g. /mix/bible")
+    midi.add_argument("--midi-clock", action="store_true", help="follow MIDI clock: /rate = chars per beat x tempo")
+    midi.add_argument("--presets", metavar="DIR", help="preset folder (default presets/)")
     p.set_defaults(func=_play)
 
 
@@ -186,7 +197,8 @@ def _play(args) -> int:
     import logging
 
     from .outputs.console import Console
-    from .session import OscSettings, SetupError, Settings, attach_osc, build_engine, parse_mix
+    from .session import (MidiSettings, OscSettings, SetupError, Settings, attach_midi, attach_osc,
+                          attach_presets, build_engine, map_control_messages, parse_mix)
 
     logging.basicConfig(level=logging.WARNING, format="instrument: %(message)s")
     try:
@@ -198,6 +210,12 @@ def _play(args) -> int:
                                            "/rate": args.rate, "/seed": args.seed, "/prime": args.prime})
         osc_in, osc_out = attach_osc(engine, OscSettings(args.osc_listen, args.osc_allow, args.osc_out,
                                                          args.frame_rate, not args.no_oscquery))
+        presets = attach_presets(engine, args.presets)
+        midi, midi_port = attach_midi(engine, MidiSettings(not args.no_midi, args.midi_in, args.midi_api,
+                                                           args.mapping, args.learn, args.midi_clock),
+                                      presets, osc_out.broadcast)
+        if osc_in is not None:
+            map_control_messages(osc_in.router, midi, presets)
     except SetupError as e:
         print(f"instrument play: {e}", file=sys.stderr)
         return 2
@@ -211,6 +229,8 @@ def _play(args) -> int:
     finally:
         if osc_in is not None:
             osc_in.stop()
+        if midi_port is not None:
+            midi_port.close()
         osc_out.join(1.0)
     return 0
 
@@ -235,6 +255,25 @@ def _describe(args) -> int:
     return 0
 
 
+def _add_midi(sub) -> None:
+    p = sub.add_parser("midi", help="MIDI ports", description="What the MIDI system offers.")
+    p.add_argument("what", choices=("ports",), help="ports: list the MIDI inputs the instrument can see")
+    p.add_argument("--midi-api", choices=("alsa", "jack", "coremidi", "windows"))
+    p.set_defaults(func=_midi)
+
+
+def _midi(args) -> int:
+    from .control.midi import MidiUnavailable, list_ports
+
+    try:
+        ports = list_ports(args.midi_api)
+    except MidiUnavailable as e:
+        print(f"instrument midi: {e}", file=sys.stderr)
+        return 1
+    print("\n".join(ports) if ports else "no MIDI inputs")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="instrument", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -244,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_sample(sub)
     _add_play(sub)
     _add_describe(sub)
+    _add_midi(sub)
     args = parser.parse_args(argv)
     return args.func(args) or 0
 

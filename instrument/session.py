@@ -132,3 +132,103 @@ def start_oscquery(engine: Engine, host: str, osc_port: int):
             continue
     log.warning("OSCQuery: no port could be opened; OSC itself works")
     return None
+
+
+@dataclass
+class MidiSettings:
+    enabled: bool = True
+    port: str | None = None        # connect to an existing port whose name contains this
+    api: str | None = None         # alsa, jack, coremidi, windows (default: the system's, then JACK)
+    mapping: str | None = None     # default mappings/default.yaml
+    learn: str | None = None       # arm a learn for this address at start
+    clock: bool = False            # follow MIDI clock
+
+
+def attach_presets(engine: Engine, folder=None):
+    from .control.presets import Presets
+    from .paths import PROJECT_ROOT
+
+    return Presets(engine.params, folder or PROJECT_ROOT / "presets")
+
+
+def attach_midi(engine: Engine, settings: MidiSettings, presets, announce=lambda *a: None):
+    """The mapping (checked before anything else), the controller and its port. Returns
+    (control, port); port is None where no MIDI system exists: the instrument says so and plays on."""
+    from pathlib import Path
+
+    from .control.mapping import MappingError, load_mapping
+    from .control.midi import MidiControl, MidiUnavailable, open_input
+    from .control.presets import PresetError
+    from .paths import PROJECT_ROOT
+
+    path = Path(settings.mapping) if settings.mapping else PROJECT_ROOT / "mappings" / "default.yaml"
+    try:
+        mapping = load_mapping(path, engine.params)
+    except MappingError as e:
+        raise SetupError(str(e)) from None
+
+    def program(n: int) -> None:
+        try:
+            presets.recall(n)
+        except PresetError as e:
+            log.warning("%s", e)
+
+    control = MidiControl(engine.params, mapping, on_program=program, follow_clock=settings.clock,
+                          on_learned=lambda b: announce("/learned", b.target, b.key[0], b.channel, b.key[2]),
+                          on_timeout=lambda address: announce("/learn/timeout", address))
+    if settings.learn:
+        problem = control.learn(settings.learn)
+        if problem:
+            raise SetupError(f"--learn: {problem}")
+    port = None
+    if settings.enabled:
+        try:
+            port = open_input(control.handle, settings.port, settings.api)
+            log.info("MIDI: listening on %s", port.name)
+        except MidiUnavailable as e:
+            log.warning("MIDI: %s; playing on without MIDI", e)
+    return control, port
+
+
+def map_control_messages(router, midi, presets) -> None:
+    """The OSC addresses of learn and presets: /learn, /unlearn, /preset/save|load|morph|list."""
+    from .control.presets import PresetError
+
+    def learn(address, args, sender):
+        target = args[0] if args and isinstance(args[0], str) else None
+        timeout = float(args[1]) if len(args) > 1 and isinstance(args[1], (int, float)) else 10.0
+        problem = midi.learn(target, timeout) if target else "/learn needs the address to learn, e.g. /learn /mix/bible"
+        return router.refuse(problem) if problem else [("/learning", (target,))]
+
+    def unlearn(address, args, sender):
+        if not args or not isinstance(args[0], str):
+            return router.refuse("/unlearn needs an address")
+        return [("/unlearned", (args[0], midi.unlearn(args[0])))]
+
+    def preset(address, args, sender):
+        action = address.rsplit("/", 1)[-1]
+        try:
+            if action == "list":
+                return [("/preset/list", tuple(presets.names()))]
+            if not args or not isinstance(args[0], str):
+                return router.refuse(f"{address} needs a preset name")
+            if action == "save":
+                return [("/preset/saved", (presets.save(args[0]).stem,))]
+            if action == "load":
+                presets.load(args[0])
+            else:
+                seconds = args[1] if len(args) > 1 and isinstance(args[1], (int, float)) else 4.0
+                presets.morph(args[0], float(seconds))
+            return [(f"/preset/{'loaded' if action == 'load' else 'morphing'}", (args[0],))]
+        except PresetError as e:
+            return router.refuse(str(e))
+
+    def reload(address, args, sender):
+        problem = midi.reload_mapping(args[0] if args and isinstance(args[0], str) else None)
+        return router.refuse(problem) if problem else [("/mapping/loaded", (str(midi.mapping.path),))]
+
+    router.map("/learn", learn)
+    router.map("/unlearn", unlearn)
+    router.map("/mapping/load", reload)
+    for action in ("save", "load", "morph", "list"):
+        router.map(f"/preset/{action}", preset)

@@ -89,6 +89,10 @@ class OscOut(Sink):
             except OSError:  # buffer full or nobody listening: drop, never wait
                 self.dropped += 1
 
+    def broadcast(self, address: str, *args) -> None:
+        """A message to every target (announcements such as /learned)."""
+        self._send(message(address, *args))
+
     # --- echo (called in the writer's thread by the parameter tree) --------------------------
     def echo(self, address: str, value, source: str) -> None:
         """Every change goes to every target, except back to the client that made it."""

@@ -1,0 +1,59 @@
+"""MIDI clock: 24 ticks a quarter note set /rate to chars_per_beat x tempo; Start, Stop and
+Continue play, pause and resume. The tempo is the median of the last beat's tick intervals,
+smoothed again, so a jittery clock (USB, a busy laptop) does not wobble the rate."""
+from __future__ import annotations
+
+import statistics
+import time
+from collections import deque
+
+from ..params import Param, ParamTree
+
+PPQN = 24
+SMOOTHING = 0.2   # weight of a new beat's tempo in the running estimate
+
+
+def register_params(tree: ParamTree) -> None:
+    if "/clock/follow" not in tree:
+        tree.add(Param("/clock/follow", "bool", (), False, "follow MIDI clock: /rate = chars per beat x tempo"))
+        tree.add(Param("/clock/chars_per_beat", "float", (0.25, 64.0), 8.0, "characters per beat when following clock"))
+
+
+class MidiClock:
+    """Turns clock ticks and transport messages into parameter writes."""
+
+    def __init__(self, params: ParamTree, clock=time.monotonic):
+        register_params(params)
+        self.params, self.clock = params, clock
+        self.intervals: deque[float] = deque(maxlen=PPQN)
+        self.last_tick: float | None = None
+        self.ticks = 0
+        self.bpm: float | None = None
+
+    def tick(self) -> None:
+        now = self.clock()
+        if self.last_tick is not None and 0 < now - self.last_tick < 1.0:  # a gap of a second: restart
+            self.intervals.append(now - self.last_tick)
+        elif self.last_tick is not None:
+            self.intervals.clear()
+        self.last_tick = now
+        self.ticks += 1
+        if self.ticks % PPQN == 0 and len(self.intervals) == PPQN:  # once a beat
+            self._update(60.0 / (statistics.median(self.intervals) * PPQN))
+
+    def _update(self, bpm: float) -> None:
+        self.bpm = bpm if self.bpm is None else self.bpm + SMOOTHING * (bpm - self.bpm)
+        if self.params.get("/clock/follow"):
+            rate = self.params.get("/clock/chars_per_beat") * self.bpm / 60.0
+            if abs(rate - self.params.get("/rate")) > 0.005 * rate:
+                self.params.set("/rate", rate, source="midi-clock")
+
+    def start(self) -> None:
+        self.params.set("/reset", source="midi-clock")
+        self.params.set("/run", True, source="midi-clock")
+
+    def stop(self) -> None:
+        self.params.set("/run", False, source="midi-clock")
+
+    def resume(self) -> None:
+        self.params.set("/run", True, source="midi-clock")

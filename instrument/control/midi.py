@@ -1,0 +1,293 @@
+"""MIDI in: CCs and notes move parameters through the mapping; program changes recall presets;
+clock drives the rate; a learn binds the next real move. Only parameters are written.
+
+`MidiControl.handle` takes mido messages (tests feed it directly); `open_input` connects it to a
+port through mido's rtmidi backend: a virtual port named `instrument`, or an existing port.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..params import ParamTree
+from ..ratelog import RateLimitedLog
+from .clock import MidiClock
+from .learn import Learner
+from .mapping import Binding, Mapping, position, save_mapping, scaled
+
+log = logging.getLogger("instrument.midi")
+
+TRANSPORT = {"start": "start", "stop": "stop", "continue": "resume"}
+
+
+@dataclass
+class ControlState:
+    """What a binding remembers between messages."""
+
+    last: float | None = None      # the control's last position, 0..1
+    picked_up: bool = True         # soft takeover: False after something else moved the target
+    msb: int = 0
+    lsb: int = 0
+
+
+def relative_delta(mode: str, value: int) -> int:
+    """Encoder ticks from a relative CC value, in the three common encodings."""
+    if mode == "relative-offset":        # 64 = no move
+        return value - 64
+    if mode == "relative-signed":        # bit 6 is the sign
+        return -(value & 63) if value & 64 else value & 63
+    return value - 128 if value >= 64 else value  # two's complement (Ableton's default)
+
+
+@dataclass
+class MidiControl:
+    params: ParamTree
+    mapping: Mapping
+    on_learned: Callable[[Binding], None] = lambda b: None
+    on_program: Callable[[int], None] = lambda n: None
+    on_timeout: Callable[[str], None] = lambda address: None
+    follow_clock: bool = False
+    states: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.learner = Learner()
+        self.clock = MidiClock(self.params)
+        if self.follow_clock:
+            self.params.set("/clock/follow", True, source="setup")
+        self._lock = threading.RLock()  # the tree calls _moved_elsewhere back inside our own writes
+        self._problems = RateLimitedLog(log, "MIDI problems")
+        self.params.add_listener(self._moved_elsewhere)
+
+    # --- messages ----------------------------------------------------------------------------
+    def handle(self, msg) -> None:
+        """One mido message. Never raises: a bad message is logged (rate-limited) and ignored."""
+        try:
+            with self._lock:
+                self._dispatch(msg)
+        except Exception as e:
+            self._problems.log(f"MIDI message {msg!r} ignored: {e}")
+
+    def _dispatch(self, msg) -> None:
+        kind = msg.type
+        if kind == "clock":
+            self.clock.tick()
+        elif kind in TRANSPORT:
+            getattr(self.clock, TRANSPORT[kind])()
+        elif kind == "program_change":
+            self.on_program(msg.program)
+        elif kind == "control_change":
+            self._control("cc", msg.channel + 1, msg.control, msg.value)
+        elif kind in ("note_on", "note_off"):
+            velocity = msg.velocity if kind == "note_on" else 0
+            self._control("note", msg.channel + 1, msg.note, velocity)
+
+    def _control(self, kind: str, channel: int, number: int, value: int) -> None:
+        if self.learner.armed:
+            learned = self.learner.feed(kind, channel, number, value)
+            if learned is not None:
+                self._bind(learned)
+            return
+        if kind == "note":
+            binding = self.mapping.find(("note", channel, number))
+            if binding:
+                self._note(binding, value)
+            return
+        for key, part in ((("cc", channel, number), None), (("cc14", channel, number), "msb"),
+                          (("cc14", channel, number - 32), "lsb")):
+            binding = self.mapping.find(key)
+            if binding is not None:
+                self._cc(binding, value, part)
+                return
+
+    def _state(self, binding: Binding) -> ControlState:
+        return self.states.setdefault(binding.key, ControlState())
+
+    def _note(self, binding: Binding, velocity: int) -> None:
+        if binding.mode == "toggle":
+            if velocity == 0:
+                return
+            param = self.params.params[binding.target]
+            here = position(binding, param, self.params.get(binding.target))
+            self._write(binding, 0.0 if (here or 0.0) >= 0.5 else 1.0)  # flip what is there now
+        else:
+            self._write(binding, 1.0 if velocity > 0 else 0.0)
+
+    def _cc(self, binding: Binding, value: int, part: str | None) -> None:
+        state = self._state(binding)
+        param = self.params.params[binding.target]
+        if binding.mode != "absolute":
+            here = position(binding, param, self.params.get(binding.target))
+            self._write(binding, min(max((here or 0.0) + relative_delta(binding.mode, value) / 127, 0.0), 1.0))
+            return
+        if part == "msb":
+            state.msb, state.lsb = value, 0
+        elif part == "lsb":
+            state.lsb = value
+        x = (state.msb * 128 + state.lsb) / 16383 if part else value / 127
+        previous, state.last = state.last, x
+        if binding.soft_takeover and not state.picked_up:
+            here = position(binding, param, self.params.get(binding.target))
+            crossed = here is None or abs(x - here) <= 1 / 127 or (
+                previous is not None and (previous - here) * (x - here) <= 0)
+            if not crossed:
+                return  # the fader has not reached the value yet: no jump
+            state.picked_up = True
+        self._write(binding, x)
+
+    def _write(self, binding: Binding, x: float) -> None:
+        param = self.params.params[binding.target]
+        if param.kind == "trigger":
+            if x >= 0.5:
+                self.params.set(binding.target, source=f"midi:{binding.key}")
+            return
+        self.params.set(binding.target, scaled(binding, param, x), source=f"midi:{binding.key}")
+
+    def _moved_elsewhere(self, address: str, value, source: str) -> None:
+        """Soft takeover: a value moved by a preset, OSC or another control is not jumped back."""
+        with self._lock:
+            for binding in self.mapping.bindings:
+                if binding.target == address and source != f"midi:{binding.key}" and binding.soft_takeover:
+                    self._state(binding).picked_up = False
+
+    def reload_mapping(self, path=None) -> str | None:
+        """Re-read the mapping file (or another); on any problem the mapping in force stays."""
+        from .mapping import MappingError, load_mapping
+
+        try:
+            mapping = load_mapping(path or self.mapping.path, self.params)
+        except MappingError as e:
+            log.warning("%s; the previous mapping stays in force", e)
+            return str(e)
+        with self._lock:
+            self.mapping, self.states = mapping, {}
+        return None
+
+    # --- learn -------------------------------------------------------------------------------
+    def learn(self, address: str, timeout: float = 10.0) -> str | None:
+        """Arm a learn; returns an error message if the address cannot be learned."""
+        if address not in self.params:
+            return f"no parameter at {address}"
+        if self.params.params[address].kind == "text":
+            return f"{address} is text: a fader cannot play it"
+        with self._lock:
+            self.learner.arm(address, timeout)
+        timer = threading.Timer(timeout + 0.05, self._expire, args=(address,))
+        timer.daemon = True
+        timer.start()
+        log.warning("MIDI learn: move a control for %s (within %.0f s)", address, timeout)
+        return None
+
+    def _expire(self, address: str) -> None:
+        if self.learn_timed_out():
+            log.warning("MIDI learn for %s timed out; the mapping is unchanged", address)
+            self.on_timeout(address)
+
+    def _bind(self, binding: Binding) -> None:
+        if binding.note is not None and self.params.params[binding.target].kind == "bool":
+            binding.mode = "toggle"  # a pad on an on/off control flips it
+        self.mapping.bindings = [b for b in self.mapping.bindings if b.key != binding.key] + [binding]
+        self.states.pop(binding.key, None)
+        if self.mapping.path is not None:
+            save_mapping(self.mapping)
+        what = f"note {binding.note}" if binding.note is not None else f"CC {binding.cc}"
+        log.warning("MIDI learn: %s on channel %d now plays %s%s", what, binding.channel, binding.target,
+                    f" (saved in {self.mapping.path})" if self.mapping.path else "")
+        self.on_learned(binding)
+
+    def unlearn(self, address: str) -> int:
+        """Remove every binding to address; returns how many there were."""
+        with self._lock:
+            before = len(self.mapping.bindings)
+            self.mapping.bindings = [b for b in self.mapping.bindings if b.target != address]
+            removed = before - len(self.mapping.bindings)
+            if removed and self.mapping.path is not None:
+                save_mapping(self.mapping)
+        return removed
+
+    def learn_timed_out(self) -> bool:
+        """For a periodic check: True once when an armed learn expired unused."""
+        with self._lock:
+            return self.learner.expired()
+
+
+# --- ports ------------------------------------------------------------------------------------
+
+APIS = {"alsa": "LINUX_ALSA", "jack": "UNIX_JACK", "coremidi": "MACOSX_CORE", "windows": "WINDOWS_MM"}
+
+
+class MidiUnavailable(RuntimeError):
+    """No MIDI system could be opened; the message says what was tried."""
+
+
+@contextlib.contextmanager
+def quiet_c_stderr():
+    """ALSA and JACK print their own complaints from C when there is no MIDI system; ours is one
+    clear line, so theirs go to the debug log instead of the performer's terminal."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            noise = sink.read().decode(errors="replace").strip()
+            if noise:
+                log.debug("MIDI system said: %s", noise)
+
+
+def backend(api: str | None):
+    """mido's rtmidi backend, for a named API or mido's default (MIDO_BACKEND is honoured)."""
+    import mido
+
+    if api:
+        if api not in APIS:
+            raise MidiUnavailable(f"unknown MIDI API {api!r}; one of {', '.join(APIS)}")
+        return mido.Backend(f"mido.backends.rtmidi/{APIS[api]}", load=True)
+    return mido.backend
+
+
+def list_ports(api: str | None = None) -> list[str]:
+    """Input port names, from the chosen API or the first that answers (the system's, then JACK)."""
+    errors = []
+    for choice in [api] if api else [None, "jack"]:
+        try:
+            with quiet_c_stderr():
+                return backend(choice).get_input_names()
+        except MidiUnavailable:
+            raise
+        except Exception as e:
+            errors.append(f"{choice or 'default'}: {e}")
+    raise MidiUnavailable("no MIDI system (" + "; ".join(errors) + ")")
+
+
+def open_input(callback, name: str | None = None, api: str | None = None, client: str = "instrument"):
+    """A virtual input called `client`, or the first existing port whose name contains `name`
+    (case-insensitive). Tries the chosen API, else the system's default then JACK."""
+    apis = [api] if api else [None, "jack"]
+    errors = []
+    for choice in apis:
+        try:
+            with quiet_c_stderr():
+                be = backend(choice)
+                if name is None:
+                    return be.open_input(client, virtual=True, callback=callback, client_name=client)
+                names = be.get_input_names()
+            matches = [p for p in names if name.lower() in p.lower()]
+            if not matches:
+                raise MidiUnavailable(f"no MIDI input matching {name!r} (there are: {names})")
+            with quiet_c_stderr():
+                return be.open_input(matches[0], callback=callback, client_name=client)
+        except MidiUnavailable:
+            raise
+        except Exception as e:
+            errors.append(f"{choice or 'default'}: {e}")
+    raise MidiUnavailable("no MIDI system could be opened (" + "; ".join(errors) + ")")

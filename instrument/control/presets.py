@@ -1,0 +1,154 @@
+"""Presets (presets/*.yaml): any subset of the tree's values, saved, recalled or morphed to.
+
+    name: scripture meets kernel
+    values:
+      /mix/bible: 0.6
+      /mix/linux: 0.4
+      /temperature: 0.7
+
+A preset file is checked whole before anything is applied: a bad one is an error naming the file
+and the entry, and nothing changes. presets/bank.yaml lists preset names in order: MIDI program
+change N recalls the N-th.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+from ..params import ParamError, ParamTree
+
+log = logging.getLogger("instrument.presets")
+
+SAVED_KINDS = ("float", "int", "bool", "enum")
+NOT_SAVED = ("/run", "/seed")  # a preset sets the sound, not the transport or the dice
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
+MORPH_HZ = 50
+
+
+class PresetError(ValueError):
+    """A preset that cannot be used; names the file and what is wrong."""
+
+
+def slug(name: str) -> str:
+    """'Scripture meets kernel' -> 'scripture-meets-kernel' (the file name)."""
+    if not NAME.match(name) or ".." in name:
+        raise PresetError(f"{name!r} is not a preset name (letters, digits, space, _ . -; up to 64)")
+    return re.sub(r"[ _]+", "-", name.strip().lower())
+
+
+class Presets:
+    def __init__(self, params: ParamTree, folder: Path):
+        self.params, self.folder = params, Path(folder)
+        self._morph: threading.Event | None = None
+        self._lock = threading.Lock()
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{slug(name)}.yaml"
+
+    def names(self) -> list[str]:
+        return sorted(p.stem for p in self.folder.glob("*.yaml") if p.stem != "bank")
+
+    def bank(self) -> list[str]:
+        path = self.folder / "bank.yaml"
+        try:
+            bank = yaml.safe_load(path.read_text()) or []
+        except (OSError, yaml.YAMLError) as e:
+            raise PresetError(f"{path}: cannot read the bank: {e}") from None
+        if not isinstance(bank, list) or not all(isinstance(n, str) for n in bank):
+            raise PresetError(f"{path}: the bank is a list of preset names")
+        return bank
+
+    # --- reading -----------------------------------------------------------------------------
+    def read(self, name: str) -> dict:
+        """The preset's values, coerced and checked against the tree; PresetError if any is bad."""
+        path = self.path(name)
+        try:
+            data = yaml.safe_load(path.read_text())
+        except FileNotFoundError:
+            raise PresetError(f"{path}: no such preset (there are: {', '.join(self.names()) or 'none'})") from None
+        except (OSError, yaml.YAMLError) as e:
+            raise PresetError(f"{path}: cannot read: {e}") from None
+        values = data.get("values") if isinstance(data, dict) else None
+        if not isinstance(values, dict) or not values:
+            raise PresetError(f"{path}: expected 'values:' with address: value entries")
+        checked = {}
+        for address, value in values.items():
+            if address not in self.params:
+                if isinstance(address, str) and address.startswith("/mix/"):
+                    continue  # a style not loaded tonight
+                raise PresetError(f"{path}: {address}: no such parameter")
+            param = self.params.params[address]
+            if param.kind not in SAVED_KINDS:
+                raise PresetError(f"{path}: {address}: a {param.kind} cannot be part of a preset")
+            try:
+                checked[address], _ = param.coerce(value)
+            except ParamError as e:
+                raise PresetError(f"{path}: {e}") from None
+        return checked
+
+    # --- actions -----------------------------------------------------------------------------
+    def save(self, name: str) -> Path:
+        """Every saveable value of the tree now, written then renamed into place."""
+        path = self.path(name)
+        snap = self.params.snapshot()
+        values = {a: snap[a] for a, p in self.params.params.items() if p.kind in SAVED_KINDS and a not in NOT_SAVED}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(yaml.safe_dump({"name": name, "values": values}, sort_keys=False))
+        os.replace(tmp, path)
+        return path
+
+    def load(self, name: str) -> dict:
+        values = self.read(name)  # everything is checked before anything moves
+        self._cancel_morph()
+        for address, value in values.items():
+            self.params.set(address, value, source="preset")
+        return values
+
+    def recall(self, program: int) -> dict | None:
+        """MIDI program change: the program-th preset of the bank (0-based, as MIDI sends it)."""
+        bank = self.bank()
+        if not 0 <= program < len(bank):
+            log.warning("program change %d: the bank has %d presets", program, len(bank))
+            return None
+        return self.load(bank[program])
+
+    def morph(self, name: str, seconds: float) -> dict:
+        """Glide every numeric value to the preset's over `seconds`; the rest switch at once."""
+        values = self.read(name)
+        if not (0 <= seconds <= 600):
+            raise PresetError(f"morph time {seconds} s is outside 0..600")
+        self._cancel_morph()
+        start = self.params.snapshot()
+        glide = {a: (float(start[a]), float(v)) for a, v in values.items()
+                 if self.params.params[a].kind in ("float", "int")}
+        for address, value in values.items():
+            if address not in glide:
+                self.params.set(address, value, source="preset")
+        stop = threading.Event()
+        with self._lock:
+            self._morph = stop
+        threading.Thread(target=self._glide, args=(glide, seconds, stop), name="morph", daemon=True).start()
+        return values
+
+    def _glide(self, glide: dict, seconds: float, stop: threading.Event) -> None:
+        t0 = time.monotonic()
+        while not stop.is_set():
+            t = 1.0 if seconds == 0 else min((time.monotonic() - t0) / seconds, 1.0)
+            for address, (a, b) in glide.items():
+                self.params.set(address, a + (b - a) * t, source="preset")
+            if t >= 1.0:
+                return
+            stop.wait(1.0 / MORPH_HZ)
+
+    def _cancel_morph(self) -> None:
+        with self._lock:
+            if self._morph is not None:
+                self._morph.set()
+                self._morph = None

@@ -1,0 +1,97 @@
+from pathlib import Path
+
+import pytest
+
+from instrument.control.mapping import (Binding, MappingError, curve_value, inverse_curve, load_mapping,
+                                        position, save_mapping, scaled)
+from instrument.params import instrument_tree
+
+TREE = instrument_tree(["bible", "linux"])
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "map.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_good_file_loads_with_defaults(tmp_path):
+    m = load_mapping(write(tmp_path, """bindings:
+- {channel: 1, cc: 7, target: /mix/bible}
+- {channel: 2, cc14: 3, target: /temperature, min: 0.2, max: 1.5, curve: exponential}
+- {channel: 10, note: 36, target: /reset}
+- {channel: 1, cc: 20, target: /threshold, mode: relative}
+"""), TREE)
+    b = m.find(("cc", 1, 7))
+    assert (b.target, b.mode, b.soft_takeover, b.curve) == ("/mix/bible", "absolute", True, "linear")
+    assert m.find(("note", 10, 36)).mode == "momentary" and not m.find(("note", 10, 36)).soft_takeover
+    assert m.find(("cc", 1, 20)).soft_takeover is False
+    assert m.find(("cc14", 2, 3)).max == 1.5
+
+
+@pytest.mark.parametrize("entry, words", [
+    ("{channel: 1, cc: 7, target: /volume}", "no parameter at /volume"),
+    ("{channel: 1, cc: 128, target: /mix/bible}", "cc must be a whole number 0..127"),
+    ("{channel: 17, cc: 1, target: /mix/bible}", "channel must be"),
+    ("{channel: 1, cc14: 40, target: /mix/bible}", "cc14 must be a whole number 0..31"),
+    ("{channel: 1, cc: 1, note: 3, target: /mix/bible}", "exactly one of"),
+    ("{channel: 1, cc: 1, target: /mix/bible, mode: toggle}", "mode 'toggle'"),
+    ("{channel: 1, cc: 1, target: /mix/bible, curve: cubic}", "curve 'cubic'"),
+    ("{channel: 1, cc: 1, target: /mix/bible, min: .nan}", "min must be a number"),
+    ("{channel: 1, cc: 1, target: /mix/bible, colour: red}", "unknown keys"),
+    ("just text", "an entry is a mapping"),
+])
+def test_bad_entries_name_the_file_and_the_entry(tmp_path, entry, words):
+    path = write(tmp_path, f"bindings:\n- {{channel: 1, cc: 1, target: /mix/linux}}\n- {entry}\n")
+    with pytest.raises(MappingError) as info:
+        load_mapping(path, TREE)
+    assert str(path) in str(info.value) and "binding 2" in str(info.value) and words in str(info.value)
+
+
+def test_a_duplicate_control_is_an_error(tmp_path):
+    path = write(tmp_path, "bindings:\n- {channel: 1, cc: 1, target: /mix/linux}\n- {channel: 1, cc: 1, target: /mix/bible}\n")
+    with pytest.raises(MappingError, match="binding 2.*same control as binding 1"):
+        load_mapping(path, TREE)
+
+
+@pytest.mark.parametrize("text", ["bindings: 5", ": : :", "- a list at the top"])
+def test_unreadable_files_are_errors_naming_the_file(tmp_path, text):
+    path = write(tmp_path, text)
+    with pytest.raises(MappingError, match=str(path)):
+        load_mapping(path, TREE)
+
+
+def test_weights_of_styles_not_loaded_are_kept_inactive(tmp_path):
+    m = load_mapping(write(tmp_path, "bindings:\n- {channel: 1, cc: 1, target: /mix/austen}\n"), TREE)
+    assert not m.bindings and m.inactive[0].target == "/mix/austen"
+
+
+def test_save_keeps_the_leading_comments_and_the_order(tmp_path):
+    path = write(tmp_path, "# my faders\n# row one\nbindings:\n- {channel: 1, cc: 2, target: /mix/linux}\n"
+                           "- {channel: 1, cc: 1, target: /mix/bible}\n")
+    m = load_mapping(path, TREE)
+    m.bindings.append(Binding(channel=3, cc=9, target="/temperature"))
+    save_mapping(m)
+    text = path.read_text()
+    assert text.startswith("# my faders\n# row one\n")
+    again = load_mapping(path, TREE)
+    assert [b.key for b in again.bindings] == [("cc", 1, 2), ("cc", 1, 1), ("cc", 3, 9)]
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_curves_run_end_to_end_and_invert():
+    for curve in ("linear", "exponential"):
+        assert curve_value(curve, 0) == 0 and curve_value(curve, 1) == pytest.approx(1)
+        for x in (0.1, 0.5, 0.9):
+            assert inverse_curve(curve, curve_value(curve, x)) == pytest.approx(x)
+    assert curve_value("exponential", 0.5) < 0.2  # fine control at the low end
+
+
+def test_scaling_by_kind():
+    t = TREE.params
+    b = Binding(channel=1, cc=1, target="/temperature", min=0.2, max=1.0)
+    assert scaled(b, t["/temperature"], 0.5) == pytest.approx(0.6)
+    assert position(b, t["/temperature"], 0.6) == pytest.approx(0.5)
+    assert scaled(Binding(channel=1, cc=1, target="/mode"), t["/mode"], 0.9) == "product"
+    assert scaled(Binding(channel=1, cc=1, target="/run"), t["/run"], 0.2) is False
+    assert scaled(Binding(channel=1, cc=1, target="/rate"), t["/rate"], 1.0) == 2000.0

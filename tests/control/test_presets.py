@@ -1,0 +1,98 @@
+import time
+
+import pytest
+import yaml
+
+from instrument.control.presets import PresetError, Presets, slug
+from instrument.params import instrument_tree
+
+from ..conftest import PROJECT
+
+NAMES = ["bible", "linux"]
+
+
+@pytest.fixture
+def presets(tmp_path):
+    return Presets(instrument_tree(NAMES), tmp_path)
+
+
+def test_save_then_load_restores_the_sound(presets):
+    p = presets.params
+    p.set("/mix/bible", 0.6)
+    p.set("/mode", "product")
+    presets.save("scripture")
+    p.set("/mix/bible", 0.1)
+    p.set("/mode", "linear")
+    presets.load("scripture")
+    assert p.get("/mix/bible") == 0.6 and p.get("/mode") == "product"
+    saved = yaml.safe_load(presets.path("scripture").read_text())["values"]
+    assert "/run" not in saved and "/prime" not in saved and "/seed" not in saved
+
+
+@pytest.mark.parametrize("text, words", [
+    ("values: {/mix/bible: 2.0, /volume: 1}", "/volume: no such parameter"),
+    ("values: {/mix/bible: 0.5, /mode: loud}", "/mode is one of"),
+    ("values: {/mix/bible: .nan}", "refuses nan"),
+    ("values: {/prime: hello}", "a text cannot be part of a preset"),
+    ("name: empty", "expected 'values:'"),
+    ("values: [1, 2", "cannot read"),
+])
+def test_an_invalid_preset_names_the_file_and_changes_nothing(presets, text, words):
+    presets.path("bad").write_text(text)
+    before = presets.params.snapshot().values
+    with pytest.raises(PresetError) as info:
+        presets.load("bad")
+    assert "bad.yaml" in str(info.value) and words in str(info.value)
+    assert presets.params.snapshot().values == before
+
+
+def test_missing_preset_lists_what_exists(presets):
+    presets.save("one")
+    with pytest.raises(PresetError, match="there are: one"):
+        presets.load("two")
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "", "a/b", "x" * 80])
+def test_names_cannot_escape_the_folder(name):
+    with pytest.raises(PresetError):
+        slug(name)
+
+
+def test_morph_glides_numbers_and_switches_the_rest(presets):
+    p = presets.params
+    presets.path("target").write_text("values: {/mix/bible: 1.0, /temperature: 1.8, /mode: product}")
+    presets.morph("target", 0.4)
+    assert p.get("/mode") == "product"
+    time.sleep(0.2)
+    middle = p.get("/mix/bible")
+    assert 0.1 < middle < 0.9
+    time.sleep(0.4)
+    assert p.get("/mix/bible") == 1.0 and p.get("/temperature") == pytest.approx(1.8)
+
+
+def test_a_load_cancels_a_morph(presets):
+    presets.path("far").write_text("values: {/mix/bible: 1.0}")
+    presets.path("near").write_text("values: {/mix/bible: 0.2}")
+    presets.morph("far", 2.0)
+    time.sleep(0.1)
+    presets.load("near")
+    time.sleep(0.2)
+    assert presets.params.get("/mix/bible") == 0.2
+
+
+def test_program_change_recalls_the_bank_in_order(presets):
+    (presets.folder / "bank.yaml").write_text("- first\n- second\n")
+    presets.path("first").write_text("values: {/mix/linux: 0.25}")
+    presets.path("second").write_text("values: {/mix/linux: 0.75}")
+    presets.recall(1)
+    assert presets.params.get("/mix/linux") == 0.75
+    assert presets.recall(5) is None and presets.params.get("/mix/linux") == 0.75
+
+
+def test_the_shipped_presets_are_valid_and_sound_different():
+    shipped = Presets(instrument_tree(["austen", "baudelaire", "bible", "latex", "linux", "nietzsche",
+                                       "python", "shakespeare", "speeches"]), PROJECT / "presets")
+    bank = shipped.bank()
+    assert len(bank) >= 4
+    mixes = {tuple(sorted((a, v) for a, v in shipped.read(name).items() if a.startswith("/mix/"))) for name in bank}
+    assert len(mixes) == len(bank)
