@@ -190,6 +190,16 @@ def _add_play(sub) -> None:
     midi.add_argument("--learn", metavar="ADDRESS", help="bind the next control you move to ADDRESS, e.g. /mix/bible")
     midi.add_argument("--midi-clock", action="store_true", help="follow MIDI clock: /rate = chars per beat x tempo")
     midi.add_argument("--presets", metavar="DIR", help="preset folder (default presets/)")
+    out = p.add_argument_group("outputs (the console always shows the text)")
+    out.add_argument("--speak", action="store_true", help="speak the text (pyttsx3: espeak-ng, or the system voices)")
+    out.add_argument("--speak-to", metavar="FILE.wav", help="render the spoken phrases into a WAV file instead")
+    out.add_argument("--voice", help="voice: part of its id or name, e.g. en-us or fr")
+    out.add_argument("--policy", choices=("live", "recite"), help="when the voice falls behind: live skips "
+                     "to the newest phrase (default), recite speaks everything")
+    out.add_argument("--project", action="store_true", help="open the projection window (large text on black)")
+    out.add_argument("--fullscreen", action="store_true", help="the projection window fills the screen")
+    out.add_argument("--theme", metavar="FILE", help="colours of the styles (default instrument/theme.yaml)")
+    out.add_argument("--screenshot", metavar="FILE.png", help=argparse.SUPPRESS)
     p.set_defaults(func=_play)
 
 
@@ -219,20 +229,64 @@ def _play(args) -> int:
     except SetupError as e:
         print(f"instrument play: {e}", file=sys.stderr)
         return 2
+    try:
+        speech, projection = attach_outputs(engine, args)
+    except SetupError as e:
+        print(f"instrument play: {e}", file=sys.stderr)
+        return 2
     console = Console(names=engine.names).attach(engine)
     engine.start(max_chars=args.chars)
     try:
-        console.run()  # in the main thread, so Ctrl-C lands here
+        if projection is not None:
+            console.start(engine)
+            projection.run()  # the window needs the main thread; closing it ends the piece
+        else:
+            console.run()  # in the main thread, so Ctrl-C lands here
     except KeyboardInterrupt:
-        engine.stop()
-        console.closed()
+        pass
     finally:
+        engine.stop()
+        console.join(2.0)
+        if speech is not None:
+            speech.join()
         if osc_in is not None:
             osc_in.stop()
         if midi_port is not None:
             midi_port.close()
         osc_out.join(1.0)
     return 0
+
+
+def attach_outputs(engine, args):
+    """Speech and projection as asked; each says so and is left out where it cannot run."""
+    import logging
+    from pathlib import Path
+
+    from .outputs.projection import Projection, display_available
+    from .outputs.speech import Speech
+    from .session import SetupError
+    from .theme import ThemeError, load_theme
+
+    speech = projection = None
+    if args.speak or args.speak_to:
+        speech = Speech(engine.params, Path(args.speak_to) if args.speak_to else None)
+        for address, value in (("/speech/voice", args.voice), ("/speech/policy", args.policy)):
+            if value is not None:
+                engine.params.set(address, value, source="setup")
+        speech.start(engine)
+    if args.project:
+        problem = display_available()
+        if problem:
+            logging.getLogger("instrument").warning("projection: %s; playing on without it", problem)
+        else:
+            try:
+                theme = load_theme(args.theme)
+            except ThemeError as e:
+                raise SetupError(str(e)) from None
+            projection = Projection(engine.params, engine.names, theme, args.fullscreen).attach(engine)
+            if args.screenshot:
+                projection.screenshot(args.screenshot, at_end=True)
+    return speech, projection
 
 
 def _add_describe(sub) -> None:
@@ -248,9 +302,9 @@ def _describe(args) -> int:
 
     from .control.osc_doc import render
     from .library import installed
-    from .params import instrument_tree
+    from .session import full_tree
 
-    tree = instrument_tree([m.name for m in installed() if not m.problem])
+    tree = full_tree([m.name for m in installed() if not m.problem])
     print(render(tree) if args.markdown else json.dumps(tree.describe(), indent=1))
     return 0
 

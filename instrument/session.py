@@ -47,6 +47,20 @@ class Settings:
     threads: int | None = None
 
 
+def full_tree(names: list[str]):
+    """The whole parameter tree: the engine's own, and those of the clock, speech and projection,
+    so every surface (OSC, MIDI, presets, docs, layouts) sees the same addresses whatever is on."""
+    from .control.clock import register_params as clock_params
+    from .outputs.projection import register_params as projection_params
+    from .outputs.speech import register_params as speech_params
+    from .params import instrument_tree
+
+    tree = instrument_tree(names)
+    for register in (clock_params, speech_params, projection_params):
+        register(tree)
+    return tree
+
+
 def build_engine(settings: Settings, **values) -> Engine:
     """Load the models, stack them, set the mix and any parameter given as /address=value."""
     names = settings.models or [m.name for m in installed() if not m.problem]
@@ -58,7 +72,8 @@ def build_engine(settings: Settings, **values) -> Engine:
     except ModelFileError as e:
         raise SetupError(str(e)) from None
     names = [n.rsplit("/", 1)[-1].removesuffix(".safetensors") for n in names]
-    engine = Engine(Ensemble(models, names, settings.backend, settings.threads, settings.precision))
+    engine = Engine(Ensemble(models, names, settings.backend, settings.threads, settings.precision),
+                    full_tree(names))
     mix = settings.mix if settings.mix is not None else default_mix(names)
     unknown = sorted(set(mix) - set(names))
     if unknown:

@@ -78,3 +78,69 @@ class Process:
 def instrument(*args: str, models: Path | None = None) -> Process:
     env = {"INSTRUMENT_MODELS": str(models)} if models else {}
     return Process([sys.executable, "-u", "-m", "instrument", *args], env=env)
+
+
+def start_xvfb():
+    """An Xvfb display of our own; returns (process, ':N')."""
+    xvfb = require("Xvfb")
+    for n in range(91, 120):
+        if Path(f"/tmp/.X11-unix/X{n}").exists() or Path(f"/tmp/.X{n}-lock").exists():
+            continue
+        proc = subprocess.Popen([xvfb, f":{n}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and proc.poll() is None:
+            if Path(f"/tmp/.X11-unix/X{n}").exists():
+                return proc, f":{n}"
+            time.sleep(0.05)
+        proc.kill()
+    pytest.fail("could not start Xvfb")
+
+
+def read_png(path) -> "np.ndarray":
+    """An 8-bit RGB or RGBA, non-interlaced PNG as an array (H, W, channels): enough for our
+    screenshots, without an imaging library."""
+    import struct
+    import zlib
+
+    import numpy as np
+
+    data = Path(path).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    at, idat, header = 8, b"", None
+    while at < len(data):
+        (length,), kind = struct.unpack(">I", data[at:at + 4]), data[at + 4:at + 8]
+        body = data[at + 8:at + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        at += 12 + length
+    width, height, depth, colour, _, _, interlace = header
+    assert depth == 8 and colour in (2, 6) and interlace == 0, f"unsupported PNG {header}"
+    channels = 3 if colour == 2 else 4
+    raw = zlib.decompress(idat)
+    stride = width * channels
+    out = np.zeros((height, stride), dtype=np.uint8)
+    prev = np.zeros(stride, dtype=np.int32)
+    for y in range(height):
+        kind, row = raw[y * (stride + 1)], np.frombuffer(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)], np.uint8).astype(np.int32)
+        cur = np.zeros(stride, dtype=np.int32)
+        for x in range(stride):
+            a = cur[x - channels] if x >= channels else 0
+            b = prev[x]
+            c = prev[x - channels] if x >= channels else 0
+            if kind == 0:
+                p = 0
+            elif kind == 1:
+                p = a
+            elif kind == 2:
+                p = b
+            elif kind == 3:
+                p = (a + b) // 2
+            else:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                p = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+            cur[x] = (row[x] + p) & 255
+        out[y], prev = cur, cur
+    return out.reshape(height, width, channels)

@@ -1,0 +1,126 @@
+"""Outputs against the engine, in one run: with speech (rendered to WAV) and the projection window
+on vs off,
+- paced at a performance rate (--rate, default 60 chars/s): the engine's capacity, 1 / mean time
+  of a step, which is what outputs steal from when they compete for the CPU;
+- unpaced: the text rate itself, when the engine and the outputs share two cores flat out;
+and the speech lag (last character of a phrase sampled -> phrase rendered), p50/p99.
+Needs espeak-ng and a display (it starts Xvfb itself if DISPLAY is unset).
+
+    .venv/bin/python bench/outputs.py [--models a,b] [--seconds 10] [--rate 60]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from instrument.core.ensemble import Ensemble
+from instrument.engine import Engine
+from instrument.library import installed, load
+from instrument.outputs.projection import Projection
+from instrument.outputs.speech import Speech
+from instrument.session import default_mix, full_tree
+from instrument.theme import load_theme
+
+
+def make_engine(names: list[str], rate: float) -> Engine:
+    engine = Engine(Ensemble([load(n) for n in names], names), full_tree(names))
+    for name, weight in default_mix(names).items():
+        engine.params.set(f"/mix/{name}", weight)
+    engine.params.set("/rate", rate)
+    return engine
+
+
+def run(names: list[str], seconds: float, rate: float, outputs: bool) -> dict:
+    engine = make_engine(names, rate)
+    step, spent = engine.step, []
+
+    def timed_step():
+        t = time.perf_counter()
+        frame = step()
+        spent.append(time.perf_counter() - t)
+        return frame
+
+    engine.step = timed_step
+    sink = engine.subscribe(maxlen=1)  # a reader that keeps up, as the console does
+    drain = threading.Thread(target=lambda: [sink.read(0.1) for _ in iter(lambda: sink.closed, True)], daemon=True)
+    drain.start()
+    speech = projection = None
+    wav = Path(tempfile.mkdtemp()) / "bench.wav"
+    if outputs:
+        speech = Speech(engine.params, wav).start(engine)
+        projection = Projection(engine.params, names, load_theme()).attach(engine)
+    engine.start()
+    threading.Timer(1.0, lambda: setattr(engine, "_t0", (time.perf_counter(), engine.steps))).start()
+    threading.Timer(1.0 + seconds, engine.stop).start()
+    if projection is not None:
+        projection.run()
+    else:
+        engine._thread.join()
+    engine._thread.join()
+    t0, s0 = engine._t0
+    result = {"rate": (engine.steps - s0) / (time.perf_counter() - t0),
+              "capacity": 1.0 / statistics.mean(spent[len(spent) // 10:])}
+    if speech is not None:
+        speech.join()
+        lags = [spoken - phrase.sampled for phrase, spoken, _ in speech.spoken]
+        result.update(lags=lags, phrases=len(speech.spoken), skipped=speech.skipped, fps=projection.frames_drawn / (seconds + 1))
+    return result
+
+
+def child(args, rate: float, outputs: str) -> dict:
+    command = [sys.executable, __file__, "--seconds", str(args.seconds), "--one", str(rate), outputs]
+    if args.models:
+        command += ["--models", args.models]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", help="styles to load (default: all installed)")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=60.0, help="performance rate for the paced runs")
+    parser.add_argument("--one", nargs=2, metavar=("RATE", "OUTPUTS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    names = args.models.split(",") if args.models else [m.name for m in installed() if not m.problem]
+    if args.one:  # a child: Dear PyGui gives one window per process, so each run is its own process
+        result = run(names, args.seconds, float(args.one[0]), outputs=args.one[1] == "on")
+        print(json.dumps(result))
+        return
+    xvfb = None
+    if not os.environ.get("DISPLAY"):
+        xvfb = subprocess.Popen(["Xvfb", ":97", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.environ["DISPLAY"] = ":97"
+        time.sleep(1)
+    try:
+        paced = [child(args, args.rate, o) for o in ("off", "on")]
+        flat = [child(args, 0, o) for o in ("off", "on")]
+    finally:
+        if xvfb:
+            xvfb.terminate()
+    print(f"# outputs benchmark\n\n{len(names)} styles, {args.seconds:g} s per run\n")
+    print("| run | outputs | text chars/s | engine capacity chars/s | capacity ratio |\n|---|---|---:|---:|---:|")
+    for label, (off, on) in ((f"paced at {args.rate:g}/s", paced), ("unpaced", flat)):
+        print(f"| {label} | console only | {off['rate']:.0f} | {off['capacity']:.0f} | 1.000 |")
+        print(f"| {label} | + speech (WAV) + projection | {on['rate']:.0f} | {on['capacity']:.0f} | "
+              f"{on['capacity'] / off['capacity']:.3f} |")
+    for label, on in ((f"paced at {args.rate:g}/s", paced[1]), ("unpaced", flat[1])):
+        lags = on["lags"] or [float("nan")]
+        print(f"\n{label}: projection {on['fps']:.0f} frames/s; speech {on['phrases']} phrases rendered, "
+              f"{on['skipped']} skipped (live policy); lag sampled -> rendered p50 {1e3 * statistics.median(lags):.0f} ms, "
+              f"p99 {1e3 * float(np.percentile(lags, 99)):.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

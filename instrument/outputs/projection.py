@@ -1,0 +1,253 @@
+"""The projection window: the text large on black, wrapped and scrolling, each character tinted by
+the style that contributed most to it, so the audience can see who is writing.
+
+Dear PyGui draws it in the thread that calls `run()` (the main thread: windowing systems insist).
+It reads frames like any output and never steps a model; it draws at most 60 times a second and
+only redraws lines that changed.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..engine import Frame
+from ..params import Param, ParamTree
+from ..theme import RGB, Theme
+from .base import Sink
+
+log = logging.getLogger("instrument.projection")
+
+FONT = Path(__file__).resolve().parent.parent / "assets" / "fonts" / "DejaVuSansMono.ttf"
+FPS = 60
+TAB = 4
+ADVANCE = 1233 / 2048  # DejaVu Sans Mono: every glyph advances 1233 of 2048 units per em
+
+
+def register_params(tree: ParamTree) -> None:
+    if "/project/size" not in tree:
+        tree.add(Param("/project/size", "int", (12, 200), 40, "projection text size in pixels"))
+        tree.add(Param("/project/tint", "bool", (), True, "tint each character by the style that wrote it"))
+
+
+def display_available() -> str | None:
+    """None if a window can open here, else why not (glfw aborts the process without a display)."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return "no display (DISPLAY is not set; on a headless machine run it under Xvfb)"
+    return None
+
+
+@dataclass
+class Glyph:
+    ch: str
+    colour: RGB
+
+
+class TextLayout:
+    """Characters wrapped into lines of at most `columns`, at word boundaries where possible."""
+
+    def __init__(self, columns: int, keep_lines: int = 400):
+        self.columns, self.keep_lines = max(columns, 8), keep_lines
+        self.lines: list[list[Glyph]] = [[]]
+
+    def feed(self, glyphs: list[Glyph]) -> None:
+        for g in glyphs:
+            if g.ch == "\n":
+                self.lines.append([])
+                continue
+            for ch in (" " * TAB if g.ch == "\t" else g.ch):
+                self.lines[-1].append(Glyph(ch, g.colour))
+                if len(self.lines[-1]) > self.columns:
+                    self._wrap()
+        if len(self.lines) > self.keep_lines:
+            del self.lines[: len(self.lines) - self.keep_lines]
+
+    def _wrap(self) -> None:
+        line = self.lines[-1]
+        space = max((i for i, g in enumerate(line) if g.ch == " "), default=-1)
+        if space > 0:
+            rest = line[space + 1:]
+            del line[space:]
+        else:
+            rest = line[self.columns:]
+            del line[self.columns:]
+        self.lines.append(rest)
+
+    def rewrap(self, columns: int) -> None:
+        glyphs = [g for i, line in enumerate(self.lines) for g in (line + ([Glyph("\n", (0, 0, 0))] if i < len(self.lines) - 1 else []))]
+        self.columns, self.lines = max(columns, 8), [[]]
+        self.feed(glyphs)
+
+    @staticmethod
+    def runs(line: list[Glyph]) -> list[tuple[str, RGB]]:
+        """A line as runs of one colour (one draw call each)."""
+        out: list[tuple[str, RGB]] = []
+        for g in line:
+            if out and out[-1][1] == g.colour:
+                out[-1] = (out[-1][0] + g.ch, g.colour)
+            else:
+                out.append((g.ch, g.colour))
+        return out
+
+
+def glyphs_for(frames: list[Frame], text: str, colours: list[RGB], theme: Theme, tint: bool) -> list[Glyph]:
+    """Each character of the text with its colour: the lead style of its frame. Frames a slow
+    reader lost leave their characters in the colour of the first frame that remains."""
+    known = [theme.primed if f.primed or f.lead < 0 else colours[f.lead] for f in frames][-len(text):]
+    missing = len(text) - len(known)
+    fill = known[0] if known else theme.text
+    out = []
+    for i, ch in enumerate(text):
+        colour = (known[i - missing] if i >= missing else fill) if tint else theme.text
+        out.append(Glyph(ch, colour))
+    return out
+
+
+class Projection(Sink):
+    """Runs its window in the calling thread; stop() (any thread) or closing the window ends it."""
+
+    name = "projection"
+    maxlen = 4096  # frames for colours: at 60 draws a second none are lost below ~245k chars/s
+
+    def __init__(self, params: ParamTree, names: list[str], theme: Theme, fullscreen: bool = False,
+                 width: int = 1280, height: int = 720):
+        super().__init__()
+        register_params(params)
+        self.params, self.theme, self.fullscreen = params, theme, fullscreen
+        self.colours = theme.colours(names)
+        self.size = (width, height)
+        self._stop = threading.Event()
+        self.layout = TextLayout(80)
+        self._drawn: dict[int, tuple] = {}
+        self._font_size = 0
+        self._advance: float | None = None  # measured glyph width in pixels, once the font is drawn
+        self.frames_drawn = 0
+        self._shot: str | None = None
+        self._last_shot: str | None = None
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def screenshot(self, path: str, at_end: bool = False) -> None:
+        """Save the next drawn frame (or the last one, at_end) as PNG."""
+        if at_end:
+            self._last_shot = str(path)
+        else:
+            self._shot = str(path)
+
+    def run(self) -> None:
+        import dearpygui.dearpygui as dpg
+
+        dpg.create_context()
+        try:
+            self._setup(dpg)
+            next_frame = time.monotonic()
+            while dpg.is_dearpygui_running() and not self._stop.is_set():
+                frames, text = self.subscription.read(timeout=0)
+                if text:
+                    self.layout.feed(glyphs_for(frames, text, self.colours, self.theme, self.params.get("/project/tint")))
+                self._draw(dpg)
+                if self._shot:
+                    dpg.output_frame_buffer(file=self._shot)
+                    self._shot = None
+                dpg.render_dearpygui_frame()
+                self.frames_drawn += 1
+                next_frame += 1.0 / FPS  # hold 60 fps: Xvfb has no vsync, and spinning would steal the engine's CPU
+                delay = next_frame - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                else:
+                    next_frame = time.monotonic()
+                if self.subscription.closed and not text:
+                    break
+            if self._last_shot:
+                self._final_shot(dpg)
+        finally:
+            dpg.destroy_context()
+
+    def _final_shot(self, dpg) -> None:
+        """The screenshot asked for at the end: drawn, captured on the next frame, flushed."""
+        self._draw(dpg)
+        dpg.output_frame_buffer(file=self._last_shot)
+        for _ in range(3):
+            dpg.render_dearpygui_frame()
+
+    def _setup(self, dpg) -> None:
+        bg = (*self.theme.background, 255)
+        with dpg.theme() as black:
+            with dpg.theme_component(dpg.mvAll):
+                dpg.add_theme_color(dpg.mvThemeCol_WindowBg, bg)
+                dpg.add_theme_style(dpg.mvStyleVar_WindowPadding, 0, 0)
+        dpg.create_viewport(title="instrument", width=self.size[0], height=self.size[1], clear_color=bg)
+        with dpg.window(tag="projection", no_title_bar=True, no_scrollbar=True, no_move=True, no_resize=True):
+            dpg.add_drawlist(tag="page", width=self.size[0], height=self.size[1])
+        dpg.bind_item_theme("projection", black)
+        dpg.set_primary_window("projection", True)
+        dpg.setup_dearpygui()
+        dpg.show_viewport()
+        if self.fullscreen:
+            dpg.toggle_viewport_fullscreen()
+
+    def _font(self, dpg) -> int:
+        size = self.params.get("/project/size")
+        if size != self._font_size:
+            with dpg.font_registry():
+                self._font_id = dpg.add_font(str(FONT), size)
+            self._font_size, self._advance = size, None
+            self._drawn.clear()
+            self.layout.rewrap(self._columns(dpg))
+        if self._advance is None:
+            measured = dpg.get_text_size("M" * 64, font=self._font_id)  # known only after a frame
+            if measured and measured[0] > 0:
+                self._advance = measured[0] / 64
+                self._drawn.clear()
+                self.layout.rewrap(self._columns(dpg))
+        return self._font_id
+
+    def _glyph_width(self) -> float:
+        return self._advance or ADVANCE * self.params.get("/project/size")
+
+    def _columns(self, dpg) -> int:
+        width = dpg.get_viewport_client_width() or self.size[0]
+        return int((width - 2 * self._margin) / self._glyph_width())
+
+    @property
+    def _margin(self) -> int:
+        return max(16, self.params.get("/project/size") // 2)
+
+    def _draw(self, dpg) -> None:
+        font = self._font(dpg)
+        width = dpg.get_viewport_client_width() or self.size[0]
+        height = dpg.get_viewport_client_height() or self.size[1]
+        if dpg.get_item_width("page") != width or dpg.get_item_height("page") != height:
+            dpg.configure_item("page", width=width, height=height)
+            self.layout.rewrap(self._columns(dpg))
+            self._drawn.clear()
+        size = self.params.get("/project/size")
+        line_height = int(size * 1.25)
+        slots = max(1, (height - 2 * self._margin) // line_height)
+        visible = self.layout.lines[-slots:]
+        for slot in range(slots):
+            line = visible[slot] if slot < len(visible) else []
+            signature = (id(line), len(line), size)
+            if self._drawn.get(slot) == signature:
+                continue
+            self._redraw_slot(dpg, slot, line, font, size, self._margin + slot * line_height)
+            self._drawn[slot] = signature
+
+    def _redraw_slot(self, dpg, slot: int, line: list[Glyph], font: int, size: int, y: int) -> None:
+        layer = f"line-{slot}"
+        if dpg.does_item_exist(layer):
+            dpg.delete_item(layer, children_only=True)
+        else:
+            dpg.add_draw_layer(tag=layer, parent="page")
+        column = 0
+        for text, colour in TextLayout.runs(line):
+            x = self._margin + round(column * self._glyph_width())
+            item = dpg.draw_text((x, y), text, color=(*colour, 255), size=size, parent=layer)
+            dpg.bind_item_font(item, font)
+            column += len(text)

@@ -1,0 +1,232 @@
+"""Spoken word: the text cut into phrases and spoken (pyttsx3: espeak-ng on Linux, the system
+voices on macOS and Windows) while generation goes on, or rendered to a WAV file.
+
+Phrases end at a sentence or line end, or after /speech/words words, so the voice starts within a
+second of the text. When the voice falls behind, /speech/policy decides: `live` skips to the
+newest phrase (a performance stays in the present), `recite` speaks everything in order.
+Code-like text is made speakable: identifiers are split into words and runs of symbols dropped,
+never spelled out for ten seconds.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import re
+import tempfile
+import threading
+import time
+import wave
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..engine import Frame
+from ..params import Param, ParamTree
+from .base import Sink
+
+log = logging.getLogger("instrument.speech")
+
+POLICIES = ("live", "recite")
+RECITE_LIMIT = 1000  # phrases kept waiting in recite mode before the oldest are dropped
+
+
+def register_params(tree: ParamTree) -> None:
+    if "/speech/on" in tree:
+        return
+    tree.add(Param("/speech/on", "bool", (), True, "speak the text (when the instrument was started with speech)"))
+    tree.add(Param("/speech/rate", "float", (60.0, 400.0), 170.0, "speaking rate, words per minute"))
+    tree.add(Param("/speech/volume", "float", (0.0, 1.0), 1.0, "speaking volume"))
+    tree.add(Param("/speech/voice", "text", (100,), "", "voice: part of its id or name (e.g. en-us, fr); empty = default"))
+    tree.add(Param("/speech/policy", "enum", POLICIES, "live",
+                   "when the voice falls behind: live skips to the newest phrase, recite speaks all"))
+    tree.add(Param("/speech/words", "int", (3, 60), 12, "longest phrase in words, when no sentence ends first"))
+
+
+@dataclass(frozen=True)
+class Phrase:
+    text: str
+    sampled: float  # when its last character was sampled (time.monotonic)
+
+
+class Phraser:
+    """Text in, phrases out: at . ! ? followed by a space, at a newline, or after max_words."""
+
+    def __init__(self, max_words: int = 12):
+        self.max_words = max_words
+        self._buf: list[str] = []
+        self._words = 0
+
+    def feed(self, text: str, now: float | None = None) -> list[Phrase]:
+        now = time.monotonic() if now is None else now
+        out = []
+        for ch in text:
+            prev = self._buf[-1] if self._buf else ""
+            if ch in " \t\n" and prev and prev not in " \t\n":
+                self._words += 1
+            if ch == "\n" or (ch in " \t" and prev in ".!?;:") or (ch in " \t" and self._words >= self.max_words):
+                phrase = "".join(self._buf).strip()
+                self._buf.clear()
+                self._words = 0
+                if phrase:
+                    out.append(Phrase(phrase, now))
+                continue
+            self._buf.append(ch)
+        return out
+
+
+_SYMBOL_NAMES = {"&": "and", "%": "percent", "=": "equals", "+": "plus", "@": "at", "#": "hash"}
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_TOKEN = re.compile(r"[A-Za-z]+|\d+(?:\.\d+)?|[^\sA-Za-z\d]+")
+
+
+def speakable(text: str) -> str:
+    """What a voice should say for a phrase: words and numbers; a lone & % = + @ # named; every
+    other symbol and every run of symbols dropped. do_fork -> do fork, camelCase -> camel Case."""
+    words = []
+    for token in _TOKEN.findall(_CAMEL.sub(" ", text.replace("_", " "))):
+        if token[0].isalnum():
+            words.append(token)
+        elif len(token) == 1 and token in _SYMBOL_NAMES:
+            words.append(_SYMBOL_NAMES[token])
+        elif token in (".", ",", "!", "?", ";", ":", "'", "-", '"'):
+            if words:
+                words[-1] += token if token in ".,!?;:" else ""
+    return " ".join(words)
+
+
+class Voice:
+    """pyttsx3 in one thread: say() on the sound card, or render() phrases into one WAV file."""
+
+    def __init__(self, wav_path: Path | None = None):
+        import pyttsx3  # only when speech is asked for
+
+        self.engine = pyttsx3.init()
+        self.wav_path = wav_path
+        self._wav: wave.Wave_write | None = None
+        self._voice = ""
+        self._tmp = Path(tempfile.mkdtemp(prefix="instrument-speech-"))
+
+    def configure(self, rate: float, volume: float, voice: str) -> None:
+        self.engine.setProperty("rate", int(rate))
+        self.engine.setProperty("volume", float(volume))
+        if voice != self._voice:
+            self._voice = voice
+            match = next((v.id for v in self.engine.getProperty("voices")
+                          if voice and (voice.lower() in v.id.lower() or voice.lower() in (v.name or "").lower())), None)
+            if voice and match is None:
+                log.warning("speech: no voice matching %r; keeping the current one", voice)
+            elif match:
+                self.engine.setProperty("voice", match)
+
+    def speak(self, text: str) -> None:
+        if self.wav_path is None:
+            self.engine.say(text)
+            self.engine.runAndWait()
+            return
+        part = self._tmp / "phrase.wav"
+        # pyttsx3's espeak driver prints "Audio saved to ..." on stdout, into the performer's text;
+        # the console keeps its own handle on the real stdout, so only that line is swallowed
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.engine.save_to_file(text, str(part))  # one file per runAndWait: with two, only one is written
+            self.engine.runAndWait()
+        self._append(part)
+
+    def _append(self, part: Path) -> None:
+        try:
+            with wave.open(str(part), "rb") as src:
+                if self._wav is None:
+                    self._wav = wave.open(str(self.wav_path), "wb")
+                    self._wav.setparams(src.getparams())
+                self._wav.writeframes(src.readframes(src.getnframes()))  # the header is patched each write
+        except (wave.Error, EOFError, FileNotFoundError) as e:
+            log.warning("speech: a phrase could not be rendered (%s)", e)
+
+    def close(self) -> None:
+        if self._wav is not None:
+            self._wav.close()
+            self._wav = None
+
+
+class Speech(Sink):
+    """Reads the text, cuts phrases, and a voice thread speaks them by the policy."""
+
+    name = "speech"
+
+    def __init__(self, params: ParamTree, wav_path: Path | None = None):
+        super().__init__()
+        register_params(params)
+        self.params = params
+        self.wav_path = wav_path
+        self.phraser = Phraser(params.get("/speech/words"))
+        self.queue: deque[Phrase] = deque()
+        self._cond = threading.Condition()
+        self._done = False
+        self.spoken: list[tuple[Phrase, float, str]] = []  # (phrase, when spoken or written, what was said)
+        self.skipped = 0
+        self.voice: Voice | None = None
+        self._voice_thread: threading.Thread | None = None
+
+    def opened(self) -> None:
+        try:
+            self.voice = Voice(self.wav_path)
+        except Exception as e:  # no espeak-ng, no driver: say so once, play on
+            log.warning("speech: no voice engine (%s); playing on without speech", e)
+            return
+        self._voice_thread = threading.Thread(target=self._speak_loop, name="voice", daemon=True)
+        self._voice_thread.start()
+
+    def write(self, frames: list[Frame], text: str) -> None:
+        self.phraser.max_words = self.params.get("/speech/words")
+        phrases = self.phraser.feed(text)
+        if not phrases or self.voice is None or not self.params.get("/speech/on"):
+            return
+        with self._cond:
+            self.queue.extend(phrases)
+            while len(self.queue) > RECITE_LIMIT:
+                self.queue.popleft()
+                self.skipped += 1
+            self._cond.notify()
+
+    def _next(self) -> Phrase | None:
+        with self._cond:
+            self._cond.wait_for(lambda: self.queue or self._done)
+            if not self.queue:
+                return None
+            if self.params.get("/speech/policy") == "live":
+                self.skipped += len(self.queue) - 1
+                phrase = self.queue.pop()
+                self.queue.clear()
+                return phrase
+            return self.queue.popleft()
+
+    def _speak_loop(self) -> None:
+        while True:
+            phrase = self._next()
+            if phrase is None:
+                break
+            said = speakable(phrase.text)
+            if not said:
+                continue
+            try:
+                self.voice.configure(self.params.get("/speech/rate"), self.params.get("/speech/volume"),
+                                     self.params.get("/speech/voice"))
+                self.voice.speak(said)
+            except Exception as e:
+                log.warning("speech: the voice failed (%s); playing on without speech", e)
+                break
+            self.spoken.append((phrase, time.monotonic(), said))
+
+    def closed(self) -> None:
+        with self._cond:
+            if self.params.get("/speech/policy") == "live" and len(self.queue) > 1:
+                self.skipped += len(self.queue) - 1
+                last = self.queue.pop()
+                self.queue.clear()
+                self.queue.append(last)
+            self._done = True
+            self._cond.notify_all()
+        if self._voice_thread is not None:
+            self._voice_thread.join()
+        if self.voice is not None:
+            self.voice.close()

@@ -1,0 +1,88 @@
+"""The projection window's layout, colours, and the real window under Xvfb."""
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import pytest
+
+from instrument.core.ensemble import Ensemble
+from instrument.engine import Engine, Frame
+from instrument.outputs.projection import Glyph, Projection, TextLayout, glyphs_for
+from instrument.session import full_tree
+from instrument.theme import Theme, load_theme
+
+from ..fakes import letter_model
+from ..realparts import read_png, start_xvfb
+
+RED, BLUE = (255, 0, 0), (0, 0, 255)
+
+
+def _glyphs(text: str, colour=RED) -> list[Glyph]:
+    return [Glyph(c, colour) for c in text]
+
+
+def test_lines_wrap_at_words_and_break_long_words():
+    layout = TextLayout(columns=10)
+    layout.feed(_glyphs("the quick brown fox jumps\nabcdefghijklmnop"))
+    lines = ["".join(g.ch for g in line) for line in layout.lines]
+    assert lines == ["the quick", "brown fox", "jumps", "abcdefghij", "klmnop"]
+
+
+def test_tabs_expand_and_old_lines_scroll_away():
+    layout = TextLayout(columns=40, keep_lines=3)
+    layout.feed(_glyphs("a\tb\n1\n2\n3\n4"))
+    assert ["".join(g.ch for g in line) for line in layout.lines] == ["2", "3", "4"]
+    assert "".join(g.ch for g in TextLayout(40).lines[0]) == ""
+
+
+def test_runs_merge_characters_of_one_colour():
+    line = _glyphs("ab", RED) + _glyphs("cd", BLUE) + _glyphs("e", RED)
+    assert TextLayout.runs(line) == [("ab", RED), ("cd", BLUE), ("e", RED)]
+
+
+def test_each_character_takes_the_colour_of_its_lead_style():
+    theme = Theme(primed=(9, 9, 9))
+    pi, active = np.ones(2), np.arange(2)
+    frames = [Frame(0, "x", pi, active, primed=True), Frame(1, "a", pi, active, lead=0), Frame(2, "b", pi, active, lead=1)]
+    assert [g.colour for g in glyphs_for(frames, "xab", [RED, BLUE], theme, tint=True)] == [(9, 9, 9), RED, BLUE]
+    # a slow reader lost the first two frames: their characters take the first colour that remains
+    assert [g.colour for g in glyphs_for(frames[2:], "xab", [RED, BLUE], theme, tint=True)] == [BLUE, BLUE, BLUE]
+    assert {g.colour for g in glyphs_for(frames, "xab", [RED, BLUE], theme, tint=False)} == {theme.text}
+
+
+def test_the_shipped_theme_gives_every_style_a_distinct_colour():
+    theme = load_theme()
+    names = ["austen", "baudelaire", "bible", "latex", "linux", "nietzsche", "python", "shakespeare", "speeches"]
+    assert len(set(theme.colours(names))) == 9
+    assert theme.colours(["mine", "yours"]) == theme.fallback[:2]
+
+
+@pytest.fixture
+def display(monkeypatch):
+    proc, name = start_xvfb()
+    monkeypatch.setenv("DISPLAY", name)
+    yield name
+    proc.terminate()
+    proc.wait(5)
+
+
+def test_the_window_shows_the_text_in_each_style_colour(display, tmp_path):
+    theme = Theme(styles={"ayes": RED, "bees": BLUE})
+    names = ["ayes", "bees"]
+    engine = Engine(Ensemble([letter_model("a"), letter_model("b")], names), full_tree(names))
+    engine.params.set("/mix/ayes", 1.0)
+    engine.params.set("/mix/bees", 1.0)
+    engine.params.set("/rate", 400)
+    projection = Projection(engine.params, names, theme, width=800, height=400).attach(engine)
+    shot = tmp_path / "shot.png"
+    projection.screenshot(str(shot), at_end=True)
+    engine.start(max_chars=600)
+    projection.run()
+    assert projection.frames_drawn > 20
+    image = read_png(shot)[..., :3].astype(int)
+    red = ((image[..., 0] > 200) & (image[..., 2] < 60)).sum()
+    blue = ((image[..., 2] > 200) & (image[..., 0] < 60)).sum()
+    black = (image.sum(axis=-1) < 30).mean()
+    assert red > 500 and blue > 500 and black > 0.7

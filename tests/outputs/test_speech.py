@@ -1,0 +1,107 @@
+"""Phrasing, speakable text, policies with a fake voice, and real speech to a WAV file."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+import wave
+
+import numpy as np
+import pytest
+
+from instrument.outputs.speech import Phrase, Phraser, Speech, speakable
+from instrument.params import instrument_tree
+
+from ..realparts import require
+
+
+def test_phrases_end_at_sentences_lines_and_the_word_limit():
+    p = Phraser(max_words=6)
+    phrases = [x.text for x in p.feed("To be, or not to be: that is the question. Whether tis nobler in the mind\nto ")]
+    assert phrases == ["To be, or not to be:", "that is the question.", "Whether tis nobler in the mind"]
+    assert [x.text for x in Phraser(max_words=3).feed("one two three four five ")] == ["one two three"]
+
+
+def test_a_phrase_is_kept_until_it_ends():
+    p = Phraser()
+    assert p.feed("In the beginning") == []
+    assert [x.text for x in p.feed(" God created.\n")] == ["In the beginning God created."]
+
+
+@pytest.mark.parametrize("code", [
+    "static int do_fork(struct task_struct *p) { return -EINVAL; }",
+    "\\begin{equation} \\int_0^\\infty x^{2} dx \\end{equation}",
+    "if (a->b[i] != NULL && *q++ == '\\0') {{{{ }}}}",
+    "def __init__(self, *args, **kwargs): return {'k': [1, 2]}",
+])
+def test_code_is_spoken_as_words_never_spelled_symbol_by_symbol(code):
+    said = speakable(code)
+    assert not re.search(r"[{}()\[\]*\\^<>|~]", said)       # no bracket or operator survives
+    assert len(said.split()) <= len(re.findall(r"[A-Za-z]+|\d+", code.replace("_", " "))) + 3
+    assert "task struct" in speakable("struct task_struct") and "do fork" in speakable("do_fork")
+
+
+def test_prose_is_left_alone():
+    assert speakable("Wherefore art thou, Romeo?") == "Wherefore art thou, Romeo?"
+
+
+class FakeVoice:
+    """Speaks by sleeping; records what it was given."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.said, self.started = seconds, [], threading.Event()
+
+    def configure(self, rate, volume, voice):
+        pass
+
+    def speak(self, text):
+        self.started.set()
+        threading.Event().wait(self.seconds)
+        self.said.append(text)
+
+    def close(self):
+        pass
+
+
+def _speech(policy: str) -> tuple[Speech, FakeVoice]:
+    params = instrument_tree(["a"])
+    speech = Speech(params)
+    params.set("/speech/policy", policy)
+    voice = FakeVoice(0.2)
+    speech.voice = voice
+    speech._voice_thread = threading.Thread(target=speech._speak_loop, daemon=True)
+    speech._voice_thread.start()
+    return speech, voice
+
+
+@pytest.mark.parametrize("policy", ["live", "recite"])
+def test_when_the_voice_falls_behind_the_policy_decides(policy):
+    speech, voice = _speech(policy)
+    speech.write([], "one.\n")
+    assert voice.started.wait(2)
+    speech.write([], "two.\nthree.\nfour.\nfive.\n")  # four phrases arrive while "one" is spoken
+    speech.closed()
+    if policy == "live":
+        assert voice.said == ["one.", "five."] and speech.skipped == 3
+    else:
+        assert voice.said == ["one.", "two.", "three.", "four.", "five."] and speech.skipped == 0
+
+
+def test_generated_phrases_become_real_speech_in_a_wav(tmp_path):
+    require("espeak-ng")
+    wav = tmp_path / "piece.wav"
+    result = subprocess.run([sys.executable, "-m", "instrument", "play", "--chars", "300", "--seed", "2", "--rate", "0",
+                             "--mix", "shakespeare=1", "--speak-to", str(wav), "--policy", "recite",
+                             "--osc-listen", "127.0.0.1:0", "--no-oscquery", "--no-midi"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    said = [speakable(p.text) for p in Phraser().feed(result.stdout)]
+    words = sum(len(s.split()) for s in said)
+    assert words >= 20
+    with wave.open(str(wav)) as w:
+        seconds = w.getnframes() / w.getframerate()
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float64)
+    assert w.getnchannels() == 1 and w.getsampwidth() == 2
+    assert 0.12 * words < seconds < 1.2 * words  # espeak-ng at 170 words a minute, with pauses
+    assert np.sqrt(np.mean(samples ** 2)) > 300   # not silence: speech RMS is thousands
