@@ -200,6 +200,7 @@ def _add_play(sub) -> None:
     out.add_argument("--fullscreen", action="store_true", help="the projection window fills the screen")
     out.add_argument("--theme", metavar="FILE", help="colours of the styles (default instrument/theme.yaml)")
     out.add_argument("--screenshot", metavar="FILE.png", help=argparse.SUPPRESS)
+    out.add_argument("--panel", action="store_true", help="open the panel too (its own process, talking OSC)")
     p.set_defaults(func=_play)
 
 
@@ -235,6 +236,7 @@ def _play(args) -> int:
         print(f"instrument play: {e}", file=sys.stderr)
         return 2
     console = Console(names=engine.names).attach(engine)
+    panel = start_panel(osc_in, args.theme) if args.panel else None
     engine.start(max_chars=args.chars)
     try:
         if projection is not None:
@@ -254,7 +256,23 @@ def _play(args) -> int:
         if midi_port is not None:
             midi_port.close()
         osc_out.join(1.0)
+        if panel is not None:
+            panel.terminate()
     return 0
+
+
+def start_panel(osc_in, theme):
+    """`instrument panel` in its own process, pointed at this engine's OSC port."""
+    import logging
+    import subprocess
+
+    log = logging.getLogger("instrument")
+    if osc_in is None:
+        log.warning("panel: the engine has no OSC input, so no panel")
+        return None
+    host, port = osc_in.address
+    command = [sys.executable, "-m", "instrument", "panel", "--engine", f"{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"]
+    return subprocess.Popen(command + (["--theme", theme] if theme else []))
 
 
 def attach_outputs(engine, args):
@@ -287,6 +305,53 @@ def attach_outputs(engine, args):
             if args.screenshot:
                 projection.screenshot(args.screenshot, at_end=True)
     return speech, projection
+
+
+def _add_panel(sub) -> None:
+    p = sub.add_parser("panel", help="the mixer and distributions window (an OSC client of the engine)",
+                       description="The panel: a fader per style with MIDI-learn, temperature, mode, rate, "
+                       "a morph pad, every style's distribution and the text. It talks to the engine only "
+                       "over OSC, so the engine can run on another computer.")
+    p.add_argument("--engine", default="127.0.0.1:9000", metavar="HOST:PORT", help="the engine's OSC address")
+    p.add_argument("--theme", metavar="FILE", help="colours of the styles (default instrument/theme.yaml)")
+    p.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
+    p.add_argument("--screenshot", metavar="FILE.png", help=argparse.SUPPRESS)
+    p.set_defaults(func=_panel)
+
+
+def _panel(args) -> int:
+    from .gui.client import EngineClient
+    from .gui.panel import Panel
+    from .oscwire import is_loopback, parse_hostport
+    from .outputs.projection import display_available
+    from .theme import ThemeError, load_theme
+
+    problem = display_available()
+    if problem:
+        print(f"instrument panel: {problem}", file=sys.stderr)
+        return 3
+    try:
+        host, port = parse_hostport(args.engine)
+        theme = load_theme(args.theme)
+    except (ValueError, ThemeError) as e:
+        print(f"instrument panel: {e}", file=sys.stderr)
+        return 2
+    client = EngineClient((host, port), "127.0.0.1" if is_loopback(host) else "0.0.0.0")
+    if not client.wait_for_tree():
+        print(f"instrument panel: no engine answers at {host}:{port} (is `instrument play` running, and "
+              f"does its --osc-allow admit this computer?)", file=sys.stderr)
+        return 1
+    panel = Panel(client, theme)
+    if args.screenshot:
+        import threading
+        threading.Timer(max((args.seconds or 3) - 0.5, 0.5), panel.screenshot, args=(args.screenshot,)).start()
+    try:
+        panel.run(args.seconds)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        client.close()
+    return 0
 
 
 def _add_describe(sub) -> None:
@@ -337,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_sample(sub)
     _add_play(sub)
     _add_describe(sub)
+    _add_panel(sub)
     _add_midi(sub)
     args = parser.parse_args(argv)
     return args.func(args) or 0

@@ -16,3 +16,7 @@ def runs_dir() -> Path:
     """Training checkpoints live outside the repo: $INSTRUMENT_RUNS or ~/.cache/instrument/runs."""
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "instrument" / "runs"
     return Path(os.environ.get("INSTRUMENT_RUNS", default))
+
+
+# The shipped monospace font (DejaVu Sans Mono, Bitstream Vera licence): the projection and the panel.
+FONT = Path(__file__).resolve().parent / "assets" / "fonts" / "DejaVuSansMono.ttf"

@@ -242,8 +242,14 @@ def map_control_messages(router, midi, presets) -> None:
         problem = midi.reload_mapping(args[0] if args and isinstance(args[0], str) else None)
         return router.refuse(problem) if problem else [("/mapping/loaded", (str(midi.mapping.path),))]
 
+    def bindings(address, args, sender):
+        import json
+
+        return [("/mapping", (json.dumps([b.to_yaml() for b in midi.mapping.bindings]),))]
+
     router.map("/learn", learn)
     router.map("/unlearn", unlearn)
     router.map("/mapping/load", reload)
+    router.map("/mapping", bindings)
     for action in ("save", "load", "morph", "list"):
         router.map(f"/preset/{action}", preset)

@@ -4,7 +4,7 @@
  * from memory (measured here: ~13 GB/s from DRAM, ~30 GB/s from cache). fp16 weights (F16C converts
  * 8 per instruction) give numbers identical to the shipped fp16 files at half the bytes of fp32;
  * int8 with a scale per row and per input segment halves them again. One call steps every listed
- * model, split over threads, with no allocation per step.
+ * model, whole models shared out over threads, with no allocation per step.
  *
  * Layouts, per group of G models with L layers of H units (row-major):
  *   wx0    (G, 128, H, 4)     fp16  layer-0 input weights; [m, x] is char x's column, gates i,f,g,o
@@ -39,20 +39,8 @@ typedef struct {
     const void *wrec;
     const float *scale, *bias, *bo;
     float *h, *c, *hnew, *logits;
-    atomic_int count, phase, ready;
+    atomic_int ready;
 } job_t;
-
-static void barrier(job_t *j) {
-    if (j->n_threads == 1) return;
-    int phase = atomic_load(&j->phase);
-    if (atomic_fetch_add(&j->count, 1) == j->n_threads - 1) {
-        atomic_store(&j->count, 0);
-        atomic_fetch_add(&j->phase, 1);
-        return;
-    }
-    for (int spins = 0; atomic_load(&j->phase) == phase; spins++)
-        if (spins > 2000) sched_yield(); /* the other core may be busy: do not burn its slice */
-}
 
 TARGET static inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -208,29 +196,22 @@ static void commit(job_t *j, int u0, int u1) { /* hnew -> h, every layer, units 
     }
 }
 
-static void share(int total, int t, int n, int *a, int *b) { /* split [0, total) in multiples of 8 */
-    int blocks = total / 8;
-    *a = 8 * (int)((long long)blocks * t / n);
-    *b = 8 * (int)((long long)blocks * (t + 1) / n);
-}
-
 typedef struct { job_t *job; int tid; } worker_arg_t;
 
+/* Each thread steps whole models, so threads share nothing and never wait for each other: on a
+ * busy machine (speech, a panel, a build) a thread that had to wait at a barrier for another one
+ * that is not running would lose a whole scheduler slice, every layer. */
 static void *work(void *p) {
     worker_arg_t *arg = p;
     job_t *j = arg->job;
     while (!atomic_load(&j->ready)) sched_yield(); /* n_threads is final once every thread started */
-    int u0, u1, r0, r1;
-    share(j->n_models * j->H, arg->tid, j->n_threads, &u0, &u1);
-    share(j->n_models * 128, arg->tid, j->n_threads, &r0, &r1);
+    const int m0 = (int)((long long)j->n_models * arg->tid / j->n_threads);
+    const int m1 = (int)((long long)j->n_models * (arg->tid + 1) / j->n_threads);
+    const int u0 = m0 * j->H, u1 = m1 * j->H;
     for (int s = 0; s < j->n_chars; s++) {
-        for (int l = 0; l < j->L; l++) {
-            layer(j, l, j->chars[s], u0, u1);
-            barrier(j);
-        }
-        if (s == j->n_chars - 1) head(j, r0, r1);
+        for (int l = 0; l < j->L; l++) layer(j, l, j->chars[s], u0, u1);
+        if (s == j->n_chars - 1) head(j, m0 * 128, m1 * 128);
         commit(j, u0, u1);
-        barrier(j);
     }
     return NULL;
 }
@@ -252,10 +233,9 @@ int ens_step(int G, int L, int H, int int8, const int32_t *models, int n_models,
         if (chars[s] < 0 || chars[s] >= 128) return -3;
     if (n_threads < 1) n_threads = 1;
     if (n_threads > MAX_THREADS) n_threads = MAX_THREADS;
-    job_t job = {G, L, H, n_models, n_chars, n_threads, int8, models, chars, wx0, wo, wrec, scale,
-                 bias, bo, h, c, hnew, logits};
-    atomic_init(&job.count, 0);
-    atomic_init(&job.phase, 0);
+    if (n_threads > n_models) n_threads = n_models; /* a thread steps whole models */
+    job_t job = {G, L, H, n_models, n_chars, n_threads, int8, models, chars, wx0, wo, wrec, scale, bias, bo,
+                 h, c, hnew, logits};
     atomic_init(&job.ready, 0);
     pthread_t threads[MAX_THREADS];
     worker_arg_t args[MAX_THREADS];

@@ -14,7 +14,7 @@ import yaml
 
 from ..core.generate import generate
 from ..core.model import CharLSTM
-from .checkpoint import RunRecord, load_tensors
+from .checkpoint import RunRecord, load_tensors, read_record
 from .corpus import Corpus
 from .evaluate import bits_per_char
 
@@ -38,7 +38,7 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}"
 
 
 def sample_lines(model: CharLSTM, n: int = 3, width: int = 100) -> list[str]:
@@ -53,8 +53,10 @@ def export(record: RunRecord, best_path: Path, corpus: Corpus, name: str, descri
     """Write out_dir/NAME.safetensors (fp16) and out_dir/NAME.yaml; returns the card."""
     model = CharLSTM(record.model_config)
     model.load_state_dict(load_tensors(best_path, "model."))
+    at_best = read_record(best_path)  # the run as it stood when these weights were saved
     weights = out_dir / f"{name}.safetensors"
     model.save(weights, dtype=torch.float16)
+    os.chmod(weights, 0o644)
     shipped = CharLSTM.load(weights)  # every figure below comes from the shipped fp16 file
     split = corpus.split
     check_end = min(len(corpus.ids), split + CHECK_SLICE)
@@ -66,10 +68,10 @@ def export(record: RunRecord, best_path: Path, corpus: Corpus, name: str, descri
         "arch": record.model_config.arch,
         "params": shipped.n_params(),
         "file_bytes": weights.stat().st_size,
-        "chars_trained": record.chars_trained,
-        "steps": record.step,
-        "best_step": record.best_step,
-        "minutes": round(record.elapsed_s / 60, 1),
+        "chars_trained": at_best.chars_trained,
+        "minutes": round(at_best.elapsed_s / 60, 1),
+        "run": {"steps": record.step, "chars": record.chars_trained, "minutes": round(record.elapsed_s / 60, 1),
+                "best_step": record.best_step},
         "machine": machine(),
         "heldout": {"characters": int(len(corpus.ids) - split),
                     "bpc": round(bits_per_char(shipped, corpus.ids, split), 4),

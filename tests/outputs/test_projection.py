@@ -9,7 +9,8 @@ import pytest
 
 from instrument.core.ensemble import Ensemble
 from instrument.engine import Engine, Frame
-from instrument.outputs.projection import Glyph, Projection, TextLayout, glyphs_for
+from instrument.outputs.projection import Projection, glyphs_for
+from instrument.textlayout import Glyph, TextLayout
 from instrument.session import full_tree
 from instrument.theme import Theme, load_theme
 

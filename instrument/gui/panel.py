@@ -1,0 +1,311 @@
+"""The panel: the mixer, the morph pad, the distributions and the text, in Dear PyGui.
+
+It is an OSC client of the engine, exactly as TouchOSC would be (the paper's server/visualiser
+split): it can run on another machine and costs the engine nothing. Everything it draws comes
+from the engine's /describe, echoes, /frame and /text messages; everything it does is an OSC
+message to the engine.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import numpy as np
+
+from ..paths import FONT
+from ..textlayout import Glyph, TextLayout
+from ..theme import Theme
+from . import morph
+from .client import EngineClient
+
+log = logging.getLogger("instrument.panel")
+
+FPS = 60
+W, H = 1280, 800
+MIXER_W = 430
+DIST_W, ROW_H = 820, 46
+PAD = 250
+GLOBALS = ("/temperature", "/top_p", "/threshold", "/rate")
+
+
+class Panel:
+    def __init__(self, client: EngineClient, theme: Theme):
+        self.client, self.theme = client, theme
+        self.styles = [e["address"][5:] for e in client.tree if e["address"].startswith("/mix/")]
+        self.colours = dict(zip(self.styles, theme.colours(self.styles)))
+        self.entries = {e["address"]: e for e in client.tree}
+        self.frames_drawn = 0
+        self._shot: str | None = None
+        self._stop = False
+        self._pad_point = (0.0, 0.0)
+        self._drawn_step = -2
+        self._text_len = -1
+        self._pad_drawn = None
+        self._mono = 0
+        self._advance = 15 * 1233 / 2048  # DejaVu Sans Mono's glyph width at 15 px
+
+    # --- the performer's moves -------------------------------------------------------------
+    def move(self, address: str, value) -> None:
+        """A control moved in the panel: send it, and remember it as the current value."""
+        if isinstance(value, bool):
+            value = 1.0 if value else 0.0
+        self.client.values[address] = value
+        self.client.send(address, value)
+
+    def _slider_moved(self, sender, value, address):
+        self.move(address, value)
+
+    def _learn(self, sender, value, address):
+        self.client.learning = address
+        self.client.send("/learn", address)
+
+    def _pad_moved(self, x: float, y: float) -> None:
+        r = math.hypot(x, y)
+        if r > 1:
+            x, y = x / r, y / r
+        self._pad_point = (x, y)
+        pi = morph.weights(x, y, len(self.styles))
+        for name, w in zip(self.styles, pi):
+            self.client.values[f"/mix/{name}"] = w
+        self.client.send("/mix", *pi)
+
+    def _preset(self, sender, value, action):
+        import dearpygui.dearpygui as dpg
+
+        name = dpg.get_value("preset-name") if action == "save" else dpg.get_value("preset-list")
+        if not name:
+            return
+        if action == "morph":
+            self.client.send("/preset/morph", name, float(dpg.get_value("morph-seconds")))
+        else:
+            self.client.send(f"/preset/{action}", name)
+
+    # --- building ------------------------------------------------------------------------------
+    def build(self, dpg) -> None:
+        with dpg.font_registry():
+            self._mono = dpg.add_font(str(FONT), 15)
+        with dpg.theme() as dark:
+            with dpg.theme_component(dpg.mvAll):
+                dpg.add_theme_color(dpg.mvThemeCol_WindowBg, (14, 14, 18, 255))
+        dpg.create_viewport(title="instrument panel", width=W, height=H, clear_color=(14, 14, 18, 255))
+        with dpg.window(tag="panel", no_title_bar=True, no_move=True, no_resize=True):
+            with dpg.group(horizontal=True):
+                with dpg.child_window(width=MIXER_W, height=-1, border=False):
+                    self._build_mixer(dpg)
+                    self._build_globals(dpg)
+                    self._build_presets(dpg)
+                with dpg.child_window(width=-1, height=-1, border=False):
+                    dpg.add_text("distributions: the mix (top) and each active style", color=(160, 160, 170))
+                    dpg.add_drawlist(tag="dists", width=DIST_W, height=ROW_H * (len(self.styles) + 1) + 20)
+                    with dpg.group(horizontal=True):
+                        with dpg.group():
+                            dpg.add_text("morph pad", color=(160, 160, 170))
+                            dpg.add_drawlist(tag="pad", width=PAD, height=PAD)
+                        with dpg.group():
+                            dpg.add_text("text", color=(160, 160, 170))
+                            dpg.add_drawlist(tag="text", width=DIST_W - PAD - 16, height=PAD)
+                    dpg.add_text("", tag="notes", color=(200, 200, 120), wrap=DIST_W)
+        dpg.bind_item_theme("panel", dark)
+        dpg.set_primary_window("panel", True)
+        with dpg.handler_registry():
+            dpg.add_mouse_drag_handler(callback=self._drag)
+            dpg.add_mouse_click_handler(callback=self._drag)
+        self._draw_pad(dpg)
+
+    def _build_mixer(self, dpg) -> None:
+        dpg.add_text("mixer", color=(160, 160, 170))
+        with dpg.group(horizontal=True, horizontal_spacing=6):
+            for name in self.styles:
+                address = f"/mix/{name}"
+                with dpg.group():
+                    with dpg.theme() as grab:
+                        with dpg.theme_component(dpg.mvAll):
+                            dpg.add_theme_color(dpg.mvThemeCol_SliderGrab, (*self.colours[name], 255))
+                            dpg.add_theme_color(dpg.mvThemeCol_SliderGrabActive, (*self.colours[name], 255))
+                    dpg.add_slider_float(tag=f"fader:{address}", vertical=True, height=170, width=40, min_value=0.0,
+                                         max_value=1.0, format="%.2f",
+                                         default_value=float(self.client.values.get(address, 0.0)),
+                                         callback=self._slider_moved, user_data=address)
+                    dpg.bind_item_theme(f"fader:{address}", grab)
+                    dpg.add_text(name[:6], color=(*self.colours[name], 255))
+                    dpg.add_button(label="learn", tag=f"learn:{address}", width=40, callback=self._learn,
+                                   user_data=address)
+                    dpg.add_text("", tag=f"cc:{address}", color=(150, 150, 150))
+
+    def _build_globals(self, dpg) -> None:
+        dpg.add_spacer(height=8)
+        for address in GLOBALS:
+            e = self.entries[address]
+            with dpg.group(horizontal=True):
+                dpg.add_slider_float(tag=f"fader:{address}", width=220, min_value=float(e["range"][0]),
+                                     max_value=float(e["range"][1]) if address != "/rate" else 400.0,
+                                     default_value=float(e["value"]), callback=self._slider_moved, user_data=address)
+                dpg.add_text(f"{address[1:]:<11}")
+                dpg.add_button(label="learn", tag=f"learn:{address}", width=46, callback=self._learn, user_data=address)
+                dpg.add_text("", tag=f"cc:{address}", color=(150, 150, 150))
+        with dpg.group(horizontal=True):
+            dpg.add_combo(list(self.entries["/mode"]["range"]), tag="fader:/mode", width=120,
+                          default_value=self.entries["/mode"]["value"], callback=self._slider_moved, user_data="/mode")
+            dpg.add_text("mode")
+            dpg.add_checkbox(label="play", tag="fader:/run", default_value=bool(self.entries["/run"]["value"]),
+                             callback=self._slider_moved, user_data="/run")
+            dpg.add_button(label="reset", width=60, callback=lambda: self.client.send("/reset"))
+
+    def _build_presets(self, dpg) -> None:
+        dpg.add_spacer(height=8)
+        dpg.add_text("presets", color=(160, 160, 170))
+        dpg.add_listbox([], tag="preset-list", width=300, num_items=6)
+        with dpg.group(horizontal=True):
+            dpg.add_button(label="load", width=60, callback=self._preset, user_data="load")
+            dpg.add_button(label="morph", width=60, callback=self._preset, user_data="morph")
+            dpg.add_input_float(tag="morph-seconds", default_value=4.0, width=70, step=0, format="%.1f")
+            dpg.add_text("s")
+        with dpg.group(horizontal=True):
+            dpg.add_input_text(tag="preset-name", hint="name", width=230)
+            dpg.add_button(label="save", width=60, callback=self._preset, user_data="save")
+
+    # --- drawing -------------------------------------------------------------------------------
+    def _drag(self, sender, app_data) -> None:
+        import dearpygui.dearpygui as dpg
+
+        if not dpg.is_item_hovered("pad") or not dpg.is_mouse_button_down(0):
+            return
+        mx, my = dpg.get_mouse_pos(local=False)
+        px, py = dpg.get_item_rect_min("pad")
+        x, y = (mx - px) / (PAD / 2) - 1, (my - py) / (PAD / 2) - 1
+        self._pad_moved(x / 0.85, y / 0.85)
+
+    def _draw_pad(self, dpg) -> None:
+        if self._pad_drawn == self._pad_point:
+            return
+        self._pad_drawn = self._pad_point
+        dpg.delete_item("pad", children_only=True)
+        c, r = PAD / 2, PAD / 2 * 0.85
+        dpg.draw_rectangle((0, 0), (PAD, PAD), color=(60, 60, 70), fill=(22, 22, 28), parent="pad")
+        dpg.draw_circle((c, c), r, color=(70, 70, 80), parent="pad")
+        for name, (px, py) in zip(self.styles, morph.positions(len(self.styles))):
+            dpg.draw_circle((c + r * px, c + r * py), 7, fill=(*self.colours[name], 255), color=(0, 0, 0), parent="pad")
+            dpg.draw_text((c + r * px * 1.08 - 14, c + r * py * 1.08 - 6), name[:6], color=(*self.colours[name], 200),
+                          size=12, parent="pad")
+        x, y = self._pad_point
+        dpg.draw_circle((c + r * x, c + r * y), 9, color=(255, 255, 255), thickness=2, parent="pad")
+
+    def _draw_distributions(self, dpg) -> None:
+        frame = self.client.frame
+        if frame is None or frame.step == self._drawn_step:
+            return
+        self._drawn_step = frame.step
+        dpg.delete_item("dists", children_only=True)
+        label_w, bar_w = 150, (DIST_W - 150 - 10) / 128
+        labels = ["mix"] + frame.names
+        sampled = ord(frame.char) if len(frame.char) == 1 and ord(frame.char) < 128 else -1
+        for row, (label, dist) in enumerate(zip(labels, frame.rows)):
+            y0 = row * ROW_H + 4
+            colour = (230, 230, 230) if row == 0 else self.colours.get(label, (200, 200, 200))
+            weight = "" if row == 0 else f" {self.client.values.get(f'/mix/{label}', 0):.2f}"
+            entropy = frame.entropy[row] if row < len(frame.entropy) else float("nan")
+            dpg.draw_text((2, y0 + 4), f"{label}{weight}", color=(*colour, 255), size=15, parent="dists")
+            dpg.draw_text((2, y0 + 22), f"H {entropy:.2f} bits", color=(150, 150, 150), size=13, parent="dists")
+            base = y0 + ROW_H - 6
+            dpg.draw_line((label_w, base), (DIST_W - 8, base), color=(50, 50, 60), parent="dists")
+            for i in np.flatnonzero(dist > 0.01):  # bars under 1% of the row's peak would be a pixel
+                x = label_w + i * bar_w
+                dpg.draw_rectangle((x, base - (ROW_H - 10) * float(dist[i])), (x + max(bar_w - 1, 1), base),
+                                   fill=(*colour, 230), color=(*colour, 230), parent="dists")
+            if sampled >= 0:
+                x = label_w + sampled * bar_w
+                dpg.draw_rectangle((x - 1, y0), (x + bar_w, base + 2), color=(255, 255, 255), parent="dists")
+        base = len(labels) * ROW_H + 4
+        for code, mark in ((32, "space"), (48, "0"), (65, "A"), (97, "a"), (122, "z")):
+            dpg.draw_text((label_w + code * bar_w - 2, base - 4), mark, color=(120, 120, 130), size=12, parent="dists")
+        if sampled >= 0:
+            shown = {10: "\\n", 9: "\\t", 32: "space"}.get(sampled, frame.char)
+            dpg.draw_text((DIST_W - 110, 2), f"sampled: {shown}", color=(255, 255, 255), size=14, parent="dists")
+
+    def _measure(self, dpg) -> None:
+        """The font's real glyph width, known only once a frame has been drawn with it."""
+        size = dpg.get_text_size("M" * 64, font=self._mono)
+        if size and size[0] > 0 and abs(size[0] / 64 - self._advance) > 1e-3:
+            self._advance = size[0] / 64
+            self._text_len = -1  # redraw with the true width
+
+    def _draw_text(self, dpg) -> None:
+        if self.frames_drawn == 2:
+            self._measure(dpg)
+        if len(self.client.text) == self._text_len and self.client.text:
+            return
+        self._text_len = len(self.client.text)
+        size = 15
+        layout = TextLayout(int((DIST_W - PAD - 24) / self._advance))
+        layout.feed([Glyph(ch, self.colours.get(lead, self.theme.text)) for ch, lead in list(self.client.text)[-1500:]])
+        dpg.delete_item("text", children_only=True)
+        for row, line in enumerate(layout.lines[-int(PAD / (size * 1.3)):]):
+            column = 0
+            for text, colour in TextLayout.runs(line):
+                item = dpg.draw_text((4 + column * self._advance, row * size * 1.3), text, color=(*colour, 255),
+                                     size=size, parent="text")
+                dpg.bind_item_font(item, self._mono)
+                column += len(text)
+
+    def _sync_controls(self, dpg) -> None:
+        """Follow the engine (MIDI, presets, TouchOSC), except a control the performer is holding."""
+        for address, value in list(self.client.values.items()):
+            tag = f"fader:{address}"
+            if dpg.does_item_exist(tag) and not dpg.is_item_active(tag):
+                if dpg.get_value(tag) != value:
+                    dpg.set_value(tag, value)
+            if dpg.does_item_exist(f"cc:{address}"):
+                label = "..." if self.client.learning == address else self.client.binding_for(address)
+                if dpg.get_value(f"cc:{address}") != label:
+                    dpg.set_value(f"cc:{address}", label)
+        if dpg.get_item_configuration("preset-list")["items"] != self.client.presets:
+            dpg.configure_item("preset-list", items=self.client.presets)
+        dpg.set_value("notes", "  |  ".join(self.client.notes))
+
+    # --- the loop ------------------------------------------------------------------------------
+    def screenshot(self, path: str) -> None:
+        self._shot = str(path)
+
+    def stop(self) -> None:
+        self._stop = True
+
+    def step(self, dpg) -> None:
+        """One drawn frame."""
+        with self.client.lock:
+            self._sync_controls(dpg)
+            self._draw_distributions(dpg)
+            self._draw_text(dpg)
+        self._draw_pad(dpg)
+        if self._shot:
+            dpg.output_frame_buffer(file=self._shot)
+            self._shot = None
+        dpg.render_dearpygui_frame()
+        self.frames_drawn += 1
+
+    def open(self):
+        """Create the window (Dear PyGui's context is per process); returns the dpg module."""
+        import dearpygui.dearpygui as dpg
+
+        dpg.create_context()
+        self.build(dpg)
+        dpg.setup_dearpygui()
+        dpg.show_viewport()
+        return dpg
+
+    def run(self, seconds: float | None = None) -> None:
+        """Draw at 60 frames a second until the window closes, stop(), or `seconds` pass."""
+        dpg = self.open()
+        try:
+            end = None if seconds is None else time.monotonic() + seconds
+            next_frame = time.monotonic()
+            while dpg.is_dearpygui_running() and not self._stop and (end is None or time.monotonic() < end):
+                self.step(dpg)
+                next_frame += 1.0 / FPS
+                delay = next_frame - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                else:
+                    next_frame = time.monotonic()
+        finally:
+            dpg.destroy_context()
