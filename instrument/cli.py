@@ -201,6 +201,8 @@ def _add_play(sub) -> None:
     out.add_argument("--theme", metavar="FILE", help="colours of the styles (default instrument/theme.yaml)")
     out.add_argument("--screenshot", metavar="FILE.png", help=argparse.SUPPRESS)
     out.add_argument("--panel", action="store_true", help="open the panel too (its own process, talking OSC)")
+    out.add_argument("--record", metavar="FILE.jsonl", help="record the performance (models, every move, the text) "
+                     "for `instrument replay`")
     p.set_defaults(func=_play)
 
 
@@ -286,6 +288,11 @@ def attach_outputs(engine, args):
     from .theme import ThemeError, load_theme
 
     speech = projection = None
+    if getattr(args, "record", None):
+        from .outputs.record import Recorder
+
+        recorder = Recorder(Path(args.record), engine, engine.model_files, args.precision, args.backend)
+        recorder.start(engine)
     if args.speak or args.speak_to:
         speech = Speech(engine.params, Path(args.speak_to) if args.speak_to else None)
         for address, value in (("/speech/voice", args.voice), ("/speech/policy", args.policy)):
@@ -354,6 +361,54 @@ def _panel(args) -> int:
     return 0
 
 
+def _add_replay(sub) -> None:
+    p = sub.add_parser("replay", help="play a recorded performance back to the same text",
+                       description="Replay a recording made with `instrument play --record`: the same models "
+                       "(checked by their file hashes), every move at the step it took effect, the same text.")
+    p.add_argument("recording", type=Path)
+    p.add_argument("--speak-to", metavar="FILE.wav", help="render the text's speech into a WAV file")
+    p.add_argument("--quiet", action="store_true", help="do not print the text, only whether it matched")
+    p.set_defaults(func=_replay)
+
+
+def _replay(args) -> int:
+    from .library import installed
+    from .replay import ReplayError, check_models, first_difference, read_recording, replay
+    from .session import SetupError, Settings, build_engine
+
+    try:
+        rec = read_recording(args.recording)
+        check_models(rec, {m.name: m.path for m in installed()})
+        names = [m["name"] for m in rec.header["models"]]
+        engine = build_engine(Settings(models=names, mix={}, backend=rec.header["backend"],
+                                       precision=rec.header["precision"]))
+    except (ReplayError, SetupError) as e:
+        print(f"instrument replay: {e}", file=sys.stderr)
+        return 2
+    speech = None
+    if args.speak_to:
+        from .outputs.speech import Speech
+
+        speech = Speech(engine.params, Path(args.speak_to)).start(engine)
+    try:
+        text = replay(engine, rec)
+    except ReplayError as e:
+        print(f"instrument replay: {e}", file=sys.stderr)
+        return 1
+    finally:
+        engine.close_subscriptions()
+        if speech is not None:
+            speech.join()
+    if not args.quiet:
+        sys.stdout.write(text + "\n")
+    where = first_difference(text, rec.text)
+    if where is None:
+        print(f"replayed {len(text)} characters: the same text as the recording", file=sys.stderr)
+        return 0
+    print(f"instrument replay: the text differs from the recording from character {where}", file=sys.stderr)
+    return 1
+
+
 def _add_describe(sub) -> None:
     p = sub.add_parser("describe", help="print the parameter tree (every OSC address)",
                        description="The parameter tree of the installed styles: as JSON, or as the "
@@ -402,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_sample(sub)
     _add_play(sub)
     _add_describe(sub)
+    _add_replay(sub)
     _add_panel(sub)
     _add_midi(sub)
     args = parser.parse_args(argv)

@@ -82,6 +82,7 @@ class Engine:
         self.names = ensemble.names
         self.params = params or instrument_tree(self.names)
         self._subscribers: list[Subscription] = []
+        self.snapshot_observers: list = []  # called (step, snapshot) with the snapshot each step uses
         self._seen_writes: dict[str, int] = {}
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -139,6 +140,8 @@ class Engine:
     def step(self) -> Frame | None:
         """One character, or None when paused or silent."""
         snap = self.params.snapshot()
+        for observe in self.snapshot_observers:
+            observe(self.steps, snap)
         self._apply_events(snap)
         if not self.playing(snap):
             return None
@@ -183,6 +186,10 @@ class Engine:
                 self.params.wait_for_change(version, timeout=0.1)
                 continue
             pacer.wait(self.params.get("/rate"), self._stop)
+        self.close_subscriptions()
+
+    def close_subscriptions(self) -> None:
+        """The piece is over: every reader drains what is left and ends."""
         for sub in self._subscribers:
             sub.close()
 

@@ -6,9 +6,9 @@ import time
 from dataclasses import dataclass
 
 from .core.ensemble import Ensemble
-from .core.model import ModelFileError
+from .core.model import CharLSTM, ModelFileError
 from .engine import Engine
-from .library import installed, load
+from .library import installed, resolve
 
 log = logging.getLogger("instrument")
 
@@ -68,12 +68,14 @@ def build_engine(settings: Settings, **values) -> Engine:
         raise SetupError("no models installed: train one with `instrument train`, or check models/")
     t0 = time.monotonic()
     try:
-        models = [load(n) for n in names]
+        files = [resolve(n) for n in names]
+        models = [CharLSTM.load(f) for f in files]
     except ModelFileError as e:
         raise SetupError(str(e)) from None
-    names = [n.rsplit("/", 1)[-1].removesuffix(".safetensors") for n in names]
+    names = [f.stem for f in files]
     engine = Engine(Ensemble(models, names, settings.backend, settings.threads, settings.precision),
                     full_tree(names))
+    engine.model_files = files
     mix = settings.mix if settings.mix is not None else default_mix(names)
     unknown = sorted(set(mix) - set(names))
     if unknown:
@@ -247,8 +249,18 @@ def map_control_messages(router, midi, presets) -> None:
 
         return [("/mapping", (json.dumps([b.to_yaml() for b in midi.mapping.bindings]),))]
 
+    def morph_pad(address, args, sender):
+        """/morph x y (0..1 each, as an XY pad sends): weights by distance to the styles' circle."""
+        from .morph import weights
+
+        if len(args) < 2 or not all(isinstance(a, (int, float)) and 0 <= a <= 1 for a in args[:2]):
+            return router.refuse("/morph needs x and y in 0..1")
+        pi = weights(2 * args[0] - 1, 2 * args[1] - 1, len(router.model_names))
+        return router.handle_message("/mix", pi, sender)
+
     router.map("/learn", learn)
     router.map("/unlearn", unlearn)
+    router.map("/morph", morph_pad)
     router.map("/mapping/load", reload)
     router.map("/mapping", bindings)
     for action in ("save", "load", "morph", "list"):

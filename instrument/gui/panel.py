@@ -16,7 +16,7 @@ import numpy as np
 from ..paths import FONT
 from ..textlayout import Glyph, TextLayout
 from ..theme import Theme
-from . import morph
+from .. import morph
 from .client import EngineClient
 
 log = logging.getLogger("instrument.panel")

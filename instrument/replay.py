@@ -1,0 +1,81 @@
+"""`instrument replay piece.jsonl`: a recorded performance played back to the same text."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .engine import Engine
+from .outputs.record import FORMAT, file_sha256
+
+
+class ReplayError(ValueError):
+    """A recording that cannot be replayed as recorded; the message says why."""
+
+
+@dataclass
+class Recording:
+    header: dict
+    changes: list[dict] = field(default_factory=list)   # {"step", "set", "fire"}, in order
+    text: str = ""                                       # everything written, primed text included
+    steps: int = 0                                       # characters sampled
+
+
+def read_recording(path: Path) -> Recording:
+    try:
+        lines = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    except (OSError, json.JSONDecodeError) as e:
+        raise ReplayError(f"{path}: not a recording: {e}") from None
+    if not lines or lines[0].get("instrument") != FORMAT:
+        raise ReplayError(f"{path}: not a recording of this instrument (format {FORMAT})")
+    rec = Recording(lines[0])
+    for line in lines[1:]:
+        if "step" in line:
+            rec.changes.append(line)
+        elif "text" in line:
+            rec.text += line["text"]
+        elif "end" in line:
+            rec.steps = int(line["end"])
+    return rec
+
+
+def check_models(rec: Recording, files: dict[str, Path]) -> None:
+    """The same model files, byte for byte, or a clear error naming the one that differs."""
+    for m in rec.header["models"]:
+        path = files.get(m["name"])
+        if path is None or not Path(path).exists():
+            raise ReplayError(f"the recording used style '{m['name']}', which is not installed")
+        if file_sha256(path) != m["sha256"]:
+            raise ReplayError(f"{path} is not the file the recording used for '{m['name']}' (sha256 differs): "
+                              f"the text would not be the same")
+
+
+def replay(engine: Engine, rec: Recording) -> str:
+    """Apply each change before the step at which it took effect; returns all the text written
+    (primed text included), to compare with the recording's."""
+    sub = engine.subscribe(maxlen=1)
+    for change in rec.changes:
+        _play_to(engine, change["step"])
+        for address, value in change["set"].items():
+            engine.params.set(address, value, source="replay")
+        for address in change["fire"]:
+            param = engine.params.params[address]
+            engine.params.set(address, None if param.kind == "trigger" else engine.params.get(address), source="replay")
+        engine.step()  # the step that first saw the change (it may be silent: paused, faders down)
+    _play_to(engine, rec.steps)
+    engine.unsubscribe(sub)
+    return sub.read(timeout=0)[1]
+
+
+def _play_to(engine: Engine, step: int) -> None:
+    while engine.steps < step:
+        if engine.step() is None:
+            raise ReplayError(f"the engine fell silent at step {engine.steps}, where the recording played on")
+
+
+def first_difference(a: str, b: str) -> int | None:
+    """Index of the first character where a and b differ, or None if they are the same."""
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return None if len(a) == len(b) else min(len(a), len(b))

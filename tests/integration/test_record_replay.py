@@ -1,0 +1,61 @@
+"""A performance recorded while it is played over OSC, then replayed to the same text."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+from ..fakes import letter_model, write_letter_models
+from ..realparts import free_udp_port, instrument, require
+
+
+def run(*args, models):
+    import os
+    return subprocess.run([sys.executable, "-m", "instrument", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "INSTRUMENT_MODELS": str(models)})
+
+
+def test_moves_made_during_a_piece_replay_to_the_same_text(tmp_path):
+    models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b", "cees": "c"})
+    piece = tmp_path / "piece.jsonl"
+    port = free_udp_port()
+    engine = instrument("play", "--mix", "ayes=1", "--rate", "150", "--chars", "900", "--seed", "4",
+                        "--osc-listen", f"127.0.0.1:{port}", "--no-oscquery", "--no-midi", "--record", str(piece),
+                        models=models)
+    send = lambda *a: subprocess.run([require("oscsend"), "localhost", str(port), *a], check=True, timeout=10)
+    try:
+        engine.wait_for(lambda p: len(p.text) > 100, what="text")
+        send("/mix/bees", "f", "0.7")
+        time.sleep(0.4)
+        send("/mix", "fff", "0", "0.2", "1")
+        time.sleep(0.3)
+        send("/prime", "s", "XYZ ")
+        time.sleep(0.3)
+        send("/run", "i", "0")
+        time.sleep(0.3)
+        send("/reset")
+        send("/run", "i", "1")
+        engine.proc.wait(30)
+    finally:
+        engine.stop()
+    lines = [json.loads(l) for l in piece.read_text().splitlines()]
+    moves = [l for l in lines if "step" in l]
+    assert any(abs(m["set"].get("/mix/bees", 0) - 0.7) < 1e-6 for m in moves[1:])  # recorded with its step
+    assert any("/reset" in m["fire"] for m in moves)
+    assert lines[0]["models"][0]["name"] == "ayes" and len(lines[0]["models"][0]["sha256"]) == 64
+    recorded = "".join(l.get("text", "") for l in lines)
+    assert "XYZ" in recorded and set("abc") <= set(recorded)  # the moves really changed the text
+    result = run("replay", str(piece), models=models)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip("\n") == recorded and "the same text" in result.stderr
+
+
+def test_a_changed_model_file_is_named(tmp_path):
+    models = write_letter_models(tmp_path / "models", {"ayes": "a"})
+    piece = tmp_path / "piece.jsonl"
+    assert run("play", "--chars", "50", "--rate", "0", "--record", str(piece), "--no-midi", "--no-oscquery",
+               "--osc-listen", "127.0.0.1:0", models=models).returncode == 0
+    letter_model("q").save(models / "ayes.safetensors")  # another model under the same name
+    result = run("replay", str(piece), models=models)
+    assert result.returncode == 2 and "ayes.safetensors" in result.stderr and "sha256 differs" in result.stderr
