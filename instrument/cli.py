@@ -409,6 +409,32 @@ def _replay(args) -> int:
     return 1
 
 
+def _add_touchosc(sub) -> None:
+    p = sub.add_parser("touchosc", help="write a TouchOSC layout for the installed styles",
+                       description="Generate a TouchOSC layout from the parameter tree: a fader per style in its "
+                       "colour, temperature, top-p, rate, mode, play, reset, preset buttons and an XY morph pad.")
+    p.add_argument("--out", type=Path, default=Path("mappings/instrument.tosc"), help="where to write the .tosc")
+    p.add_argument("--theme", metavar="FILE", help="colours of the styles")
+    p.add_argument("--styles", help="style names, comma separated (default: the installed styles)")
+    p.set_defaults(func=_touchosc)
+
+
+def _touchosc(args) -> int:
+    from . import touchosc
+    from .control.presets import Presets
+    from .library import installed
+    from .paths import PROJECT_ROOT
+    from .session import full_tree
+    from .theme import load_theme
+
+    names = args.styles.split(",") if args.styles else [m.name for m in installed() if not m.problem]
+    tree = full_tree(names)
+    presets = Presets(tree, PROJECT_ROOT / "presets").bank()
+    touchosc.write(touchosc.build(tree, names, load_theme(args.theme), presets), args.out)
+    print(f"wrote {args.out}: {len(names)} style faders, {len(presets)} presets")
+    return 0
+
+
 def _add_describe(sub) -> None:
     p = sub.add_parser("describe", help="print the parameter tree (every OSC address)",
                        description="The parameter tree of the installed styles: as JSON, or as the "
@@ -457,6 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_sample(sub)
     _add_play(sub)
     _add_describe(sub)
+    _add_touchosc(sub)
     _add_replay(sub)
     _add_panel(sub)
     _add_midi(sub)

@@ -1,0 +1,152 @@
+"""A TouchOSC layout generated from the parameter tree and the loaded styles:
+`instrument touchosc --out mappings/instrument.tosc`.
+
+A .tosc file is zlib-compressed XML (`<lexml version='3'>`, nodes with properties, values and OSC
+messages). tosclib (a package for this) was judged and not taken: it pins old numpy and targets
+editing existing files; the few node kinds needed here are written directly with ElementTree.
+Every control sends to, and listens on, an address the engine answers, so TouchOSC's faders follow
+the engine's echo.
+"""
+from __future__ import annotations
+
+import uuid
+import zlib
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from .params import ParamTree
+from .theme import Theme
+
+W, H = 1280, 800
+
+
+def _prop(parent, kind: str, key: str, value) -> None:
+    p = ET.SubElement(parent, "property", type=kind)
+    ET.SubElement(p, "key").text = key
+    v = ET.SubElement(p, "value")
+    if kind == "r":
+        for k, n in zip("xywh", value):
+            ET.SubElement(v, k).text = str(int(n))
+    elif kind == "c":
+        for k, n in zip("rgba", value):
+            ET.SubElement(v, k).text = f"{n:.3f}"
+    else:
+        v.text = str(int(value)) if kind == "b" else str(value)
+
+
+def _partial(parent, kind: str, conversion: str, value: str, lo=0.0, hi=1.0) -> None:
+    p = ET.SubElement(parent, "partial")
+    for key, text in (("type", kind), ("conversion", conversion), ("value", value), ("scaleMin", lo), ("scaleMax", hi)):
+        ET.SubElement(p, key).text = str(text)
+
+
+def _osc(node, address: str, args: list[tuple], trigger: str = "x", condition: str = "ANY",
+         receive: bool = True) -> None:
+    messages = node.find("messages")
+    osc = ET.SubElement(messages, "osc")
+    for key, text in (("enabled", 1), ("send", 1), ("receive", int(receive)), ("feedback", 0),
+                      ("connections", "00001")):
+        ET.SubElement(osc, key).text = str(text)
+    t = ET.SubElement(ET.SubElement(osc, "triggers"), "trigger")
+    ET.SubElement(t, "var").text = trigger
+    ET.SubElement(t, "condition").text = condition
+    _partial(ET.SubElement(osc, "path"), "CONSTANT", "STRING", address)
+    arguments = ET.SubElement(osc, "arguments")
+    for arg in args:
+        _partial(arguments, *arg)
+
+
+def _value(parent, key: str, default) -> None:
+    v = ET.SubElement(parent, "value")
+    for k, text in (("key", key), ("locked", 0), ("lockedDefaultCurrent", 0), ("default", default), ("defaultPull", 0)):
+        ET.SubElement(v, k).text = str(text)
+
+
+def _node(parent, kind: str, name: str, frame, colour, **props):
+    node = ET.SubElement(parent, "node", ID=str(uuid.uuid4()), type=kind)
+    properties = ET.SubElement(node, "properties")
+    _prop(properties, "s", "name", name)
+    _prop(properties, "r", "frame", frame)
+    _prop(properties, "c", "color", colour)
+    for key, (kind_, value) in props.items():
+        _prop(properties, kind_, key, value)
+    ET.SubElement(node, "values")
+    ET.SubElement(node, "messages")
+    ET.SubElement(node, "children")
+    return node
+
+
+def _rgba(rgb, a: float = 1.0) -> tuple:
+    return (rgb[0] / 255, rgb[1] / 255, rgb[2] / 255, a)
+
+
+def _label(children, text: str, frame, colour) -> None:
+    node = _node(children, "LABEL", f"label {text}", frame, (0, 0, 0, 0), background=("b", False),
+                 textColor=("c", _rgba(colour)), textSize=("i", 18))
+    _value(node.find("values"), "text", text)
+
+
+def _fader(children, address: str, label: str, frame, colour, lo=0.0, hi=1.0, horizontal=False) -> None:
+    props = {"orientation": ("i", 1 if horizontal else 0)} if horizontal else {}
+    node = _node(children, "FADER", address, frame, _rgba(colour), **props)
+    _value(node.find("values"), "x", 0)
+    _osc(node, address, [("VALUE", "FLOAT", "x", lo, hi)])
+
+
+def build(params: ParamTree, names: list[str], theme: Theme, presets: list[str]) -> ET.Element:
+    """The layout: a fader per style, temperature, top-p, rate, mode, play, presets, an XY morph pad."""
+    root = ET.Element("lexml", version="3")
+    page = _node(root, "GROUP", "instrument", (0, 0, W, H), _rgba(theme.background), background=("b", True))
+    children = page.find("children")
+    colours = theme.colours(names)
+    width = min(110, (W - 480) // max(len(names), 1))
+    for i, (name, colour) in enumerate(zip(names, colours)):
+        x = 20 + i * width
+        _fader(children, f"/mix/{name}", name, (x, 20, width - 14, 420), colour)
+        _label(children, name[:9], (x - 4, 445, width - 6, 30), colour)
+    right = W - 440
+    for row, address in enumerate(("/temperature", "/top_p", "/rate")):
+        lo, hi = params.params[address].range
+        hi = min(hi, 400.0) if address == "/rate" else hi
+        _fader(children, address, address[1:], (right, 20 + row * 70, 300, 50), theme.text, lo, hi, horizontal=True)
+        _label(children, address[1:], (right + 305, 30 + row * 70, 120, 30), theme.text)
+    modes = params.params["/mode"].range
+    radio = _node(children, "RADIO", "/mode", (right, 230, 300, 50), _rgba(theme.text), steps=("i", len(modes)))
+    _value(radio.find("values"), "x", 0)
+    _osc(radio, "/mode", [("VALUE", "INTEGER", "x", 0, len(modes) - 1)])
+    _label(children, " | ".join(modes), (right + 305, 240, 130, 30), theme.text)
+    play = _node(children, "BUTTON", "/run", (right, 300, 140, 60), _rgba((92, 222, 122)), buttonType=("i", 1))
+    _value(play.find("values"), "x", 1)
+    _osc(play, "/run", [("VALUE", "FLOAT", "x", 0, 1)])
+    _label(children, "play", (right + 10, 365, 120, 30), theme.text)
+    reset = _node(children, "BUTTON", "/reset", (right + 160, 300, 140, 60), _rgba((214, 72, 72)))
+    _value(reset.find("values"), "x", 0)
+    _osc(reset, "/reset", [], condition="RISE", receive=False)
+    _label(children, "reset", (right + 170, 365, 120, 30), theme.text)
+    xy = _node(children, "XY", "/morph", (20, 500, 280, 280), _rgba(theme.text, 0.8))
+    _value(xy.find("values"), "x", 0.5)
+    _value(xy.find("values"), "y", 0.5)
+    _osc(xy, "/morph", [("VALUE", "FLOAT", "x", 0, 1), ("VALUE", "FLOAT", "y", 0, 1)], receive=False)
+    _label(children, "morph: styles on a circle, centre = all", (310, 750, 400, 30), theme.text)
+    for i, preset in enumerate(presets[:12]):
+        x, y = 330 + (i % 4) * 150, 500 + (i // 4) * 80
+        button = _node(children, "BUTTON", f"preset {preset}", (x, y, 140, 60), _rgba((108, 170, 252), 0.7))
+        _value(button.find("values"), "x", 0)
+        _osc(button, "/preset/load", [("CONSTANT", "STRING", preset)], condition="RISE", receive=False)
+        _label(children, preset[:16], (x, y + 62, 140, 16), theme.text)
+    return root
+
+
+def write(root: ET.Element, path: Path) -> None:
+    data = b"<?xml version='1.0' encoding='UTF-8'?>\n" + ET.tostring(root, encoding="utf-8")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(zlib.compress(data))
+
+
+def read(path: Path) -> ET.Element:
+    return ET.fromstring(zlib.decompress(Path(path).read_bytes()))
+
+
+def addresses(root: ET.Element) -> list[str]:
+    """Every OSC path a layout sends to."""
+    return [p.findtext("value") for p in root.iter("path") for p in p.iter("partial") if p.findtext("type") == "CONSTANT"]

@@ -1,0 +1,45 @@
+"""The TouchOSC layout: read back, every control plays an address the engine answers."""
+from __future__ import annotations
+
+from instrument import touchosc
+from instrument.control.osc import OscRouter
+from instrument.session import full_tree, map_control_messages
+from instrument.theme import load_theme
+
+from .conftest import PROJECT
+
+NINE = ["austen", "baudelaire", "bible", "latex", "linux", "nietzsche", "python", "shakespeare", "speeches"]
+
+
+class _Stub:  # learn and presets are not exercised here; only the addresses the router answers
+    mapping = None
+
+
+def answered(names: list[str]) -> set[str]:
+    tree = full_tree(names)
+    router = OscRouter(tree, names)
+    map_control_messages(router, _Stub(), _Stub())
+    return set(tree.params) | set(router.handlers)
+
+
+def test_a_generated_layout_reads_back_and_every_address_is_answered(tmp_path):
+    names = ["bible", "linux", "mine"]
+    path = tmp_path / "x.tosc"
+    touchosc.write(touchosc.build(full_tree(names), names, load_theme(), ["salon", "all voices"]), path)
+    root = touchosc.read(path)
+    sent = touchosc.addresses(root)
+    assert set(sent) <= answered(names)
+    assert {f"/mix/{n}" for n in names} <= set(sent) and {"/temperature", "/mode", "/run", "/morph"} <= set(sent)
+    faders = {n.find("properties/property[key='name']/value").text: n for n in root.iter("node") if n.get("type") == "FADER"}
+    bible = faders["/mix/bible"].find("properties/property[key='color']/value")
+    assert [round(float(bible.findtext(c)) * 255) for c in "rgb"] == list(load_theme().styles["bible"])
+    temperature = faders["/temperature"].find("messages/osc/arguments/partial")
+    assert (float(temperature.findtext("scaleMin")), float(temperature.findtext("scaleMax"))) == (0.05, 3.0)
+    presets = [p.findtext("value") for p in root.iter("arguments") for p in p.iter("partial") if p.findtext("type") == "CONSTANT"]
+    assert presets == ["salon", "all voices"]
+
+
+def test_the_shipped_layout_covers_the_nine_styles():
+    root = touchosc.read(PROJECT / "mappings" / "instrument.tosc")
+    sent = set(touchosc.addresses(root))
+    assert {f"/mix/{n}" for n in NINE} <= sent and sent <= answered(NINE)
