@@ -84,3 +84,21 @@ def test_sequences_are_at_least_80_characters_by_default():
     assert defaults_for(512, 4_000_000).seq_len >= 80
     assert 0.1 <= defaults_for(512, 4_000_000).dropout <= 0.3
     assert 0.1 <= defaults_for(256, 200_000).dropout <= 0.3
+
+
+def test_kill_stops_a_run_with_a_checkpoint(repeating_text, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen([sys.executable, "-m", "instrument", "train", str(repeating_text), "--name", "rep",
+                             "--runs", str(runs), "--out", str(tmp_path / "models"), *FAST, "--epochs", "500"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    time.sleep(6)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"--resume" in err
+    assert read_record(runs / "rep" / "last.safetensors").step > 0
