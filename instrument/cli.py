@@ -474,20 +474,20 @@ def _midi(args) -> int:
     return 0
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="instrument", description="A text instrument: an ensemble of character-level LSTMs, each trained on "
+        "one corpus, mixed live by faders (MIDI, OSC, the panel) while it writes. Start with `instrument play`; "
+        "each command's --help is its manual.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_play, _add_panel, _add_replay, _add_models, _add_sample, _add_describe, _add_touchosc,
+                _add_midi, _add_train, _add_train_styles):
+        add(sub)
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="instrument", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    _add_train(sub)
-    _add_train_styles(sub)
-    _add_models(sub)
-    _add_sample(sub)
-    _add_play(sub)
-    _add_describe(sub)
-    _add_touchosc(sub)
-    _add_replay(sub)
-    _add_panel(sub)
-    _add_midi(sub)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     return args.func(args) or 0
 
 

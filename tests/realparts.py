@@ -4,8 +4,10 @@ Locally a missing tool skips the test; under .ci/run (INSTRUMENT_REAL_PARTS=1) i
 never pass by skipping what it was meant to prove."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -144,3 +146,44 @@ def read_png(path) -> "np.ndarray":
             cur[x] = (row[x] + p) & 255
         out[y], prev = cur, cur
     return out.reshape(height, width, channels)
+
+
+@contextlib.contextmanager
+def private_jack():
+    """A JACK server of our own (dummy driver), named so it cannot meet anyone else's; yields its name."""
+    jackd = require("jackd")
+    name = f"instrument-test-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    env = {**os.environ, "JACK_NO_AUDIO_RESERVATION": "1", "JACK_DEFAULT_SERVER": name}
+    proc = subprocess.Popen([jackd, "--no-realtime", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    sock = Path(f"/dev/shm/jack_{name}_0_0")
+    deadline = time.monotonic() + 10
+    while not sock.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    try:
+        if not sock.exists():
+            pytest.fail("jackd did not start")
+        yield name
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        for leftover in Path("/dev/shm").glob(f"*{name}*"):
+            leftover.unlink(missing_ok=True)
+
+
+def midi_out_to(port_fragment: str, timeout: float = 10.0):
+    """A second rtmidi client on JACK, connected to the first port whose name contains the fragment."""
+    import rtmidi
+
+    out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="test-controller")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        match = [i for i, p in enumerate(out.get_ports()) if port_fragment in p]
+        if match:
+            out.open_port(match[0])
+            return out
+        time.sleep(0.1)
+    raise AssertionError(f"no port containing {port_fragment!r}: {out.get_ports()}")

@@ -2,9 +2,6 @@
 through it, CCs sent from a second rtmidi client."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -12,51 +9,17 @@ import pytest
 import yaml
 
 from ..fakes import write_letter_models
-from ..realparts import instrument, require
+from ..realparts import instrument, midi_out_to, private_jack
 
 MAPPING = "# test rig\nbindings:\n- {channel: 1, cc: 1, target: /mix/ayes}\n- {channel: 1, cc: 2, target: /mix/bees}\n"
 
 
 @pytest.fixture
 def jack(monkeypatch):
-    """A JACK server of our own, named so it cannot meet anyone else's."""
-    jackd = require("jackd")
-    name = f"instrument-test-{os.getpid()}"
-    env = {"JACK_NO_AUDIO_RESERVATION": "1", "JACK_DEFAULT_SERVER": name}
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    proc = subprocess.Popen([jackd, "--no-realtime", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **env})
-    socket = Path(f"/dev/shm/jack_{name}_0_0")
-    deadline = time.monotonic() + 10
-    while not socket.exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    if not socket.exists():
-        proc.kill()
-        pytest.fail("jackd did not start")
-    yield name
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    for leftover in Path("/dev/shm").glob(f"*{name}*"):
-        leftover.unlink(missing_ok=True)
-
-
-def midi_out_to(port_fragment: str, timeout: float = 10.0):
-    import rtmidi
-
-    out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="test-controller")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ports = out.get_ports()
-        match = [i for i, p in enumerate(ports) if port_fragment in p]
-        if match:
-            out.open_port(match[0])
-            return out
-        time.sleep(0.1)
-    raise AssertionError(f"no port containing {port_fragment!r}: {out.get_ports()}")
+    with private_jack() as name:
+        monkeypatch.setenv("JACK_NO_AUDIO_RESERVATION", "1")
+        monkeypatch.setenv("JACK_DEFAULT_SERVER", name)
+        yield name
 
 
 @pytest.fixture

@@ -1,0 +1,75 @@
+"""The docs cannot drift from the code: every command in them parses, every OSC address they send
+is one the engine answers, and the generated pages are what their commands generate now."""
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+
+from instrument.cli import build_parser
+from instrument.control.osc import OscRouter
+from instrument.control.osc_doc import render
+from instrument.library import installed
+from instrument.session import full_tree, map_control_messages
+
+from .conftest import PROJECT
+
+PAGES = [PROJECT / "README.md", *sorted((PROJECT / "docs").glob("*.md"))]
+NINE = ["austen", "baudelaire", "bible", "latex", "linux", "nietzsche", "python", "shakespeare", "speeches"]
+
+
+def command_lines():
+    """(page, line) for every shell line in a fenced block, comments and prompts stripped."""
+    for page in PAGES:
+        for block in re.findall(r"```(?:sh|bash|console)?\n(.*?)```", page.read_text(), flags=re.S):
+            for line in block.splitlines():
+                line = line.split(" # ")[0].strip()
+                if line and not line.startswith("#"):
+                    yield page.name, line
+
+
+LINES = list(command_lines())
+
+
+def test_the_docs_have_commands():
+    assert sum(1 for _, line in LINES if line.startswith("instrument ")) >= 15
+
+
+@pytest.mark.parametrize("page, line", [x for x in LINES if x[1].startswith("instrument ")])
+def test_every_instrument_command_in_the_docs_parses(page, line):
+    argv = shlex.split(line)[1:]
+    try:
+        build_parser().parse_args(argv)
+    except SystemExit as e:
+        pytest.fail(f"{page}: `{line}` does not parse ({e})")
+
+
+class _Stub:
+    mapping = None
+
+
+def answered() -> set[str]:
+    tree = full_tree(NINE)
+    router = OscRouter(tree, NINE)
+    map_control_messages(router, _Stub(), _Stub())
+    return set(tree.params) | set(router.handlers) | {"/subscribe", "/unsubscribe"}
+
+
+@pytest.mark.parametrize("page, line", [x for x in LINES if x[1].startswith("oscsend ")])
+def test_every_osc_address_in_the_docs_is_answered(page, line):
+    address = shlex.split(line)[3]
+    assert address in answered(), f"{page}: `{line}` sends to {address}, which the engine does not answer"
+
+
+def test_make_targets_in_the_docs_exist():
+    makefile = (PROJECT / "Makefile").read_text()
+    for page, line in LINES:
+        if line.startswith("make "):
+            target = line.split()[1]
+            assert re.search(rf"^{target}:", makefile, flags=re.M), f"{page}: no make target {target}"
+
+
+def test_osc_md_is_what_describe_generates():
+    names = [m.name for m in installed() if not m.problem]
+    assert (PROJECT / "docs" / "osc.md").read_text() == render(full_tree(names)) + "\n"
