@@ -1,6 +1,9 @@
-"""OSC latency: from an OSC /mix message sent to the first character sampled under the new
-weights, p50/p99, quiet and under a flood of 5,000 messages/s of other fader moves. The engine
-runs as its own process at full speed, sending every frame (--frame-rate 100000) to this one.
+"""OSC under load. The engine runs as its own process at full speed, sending every frame
+(--frame-rate 100000) to this one.
+- Latency from an OSC /mix message sent to the first character sampled under the new weights,
+  p50/p99, quiet and under a flood of 5,000 messages/s of other moves (target p99 <= one step + 2 ms).
+- The engine's chars/s (counted from its printed text) quiet and under a flood of 100,000 malformed
+  and random packets (target: within 10%).
 
     .venv/bin/python bench/osc.py [--models a,b,...] [--seconds 10]
 """
@@ -91,6 +94,37 @@ def flood_sender(target: tuple, stop: threading.Event, per_second: int = 5000) -
             time.sleep(delay)
 
 
+def rate_while(printed: list, seconds: float, load) -> float:
+    """Characters printed per second while `load` runs (or for `seconds`, whichever is longer)."""
+    start, t0 = printed[0], time.perf_counter()
+    load()
+    remaining = seconds - (time.perf_counter() - t0)
+    if remaining > 0:
+        time.sleep(remaining)
+    return (printed[0] - start) / (time.perf_counter() - t0)
+
+
+def junk_flood(target: tuple, n: int) -> None:
+    """n packets of random bytes and broken messages, as fast as they go."""
+    import random
+    import struct
+
+    rng = random.Random(1)
+    good = message("/mix/x", 0.5)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(n):
+        kind = i % 4
+        if kind == 0:
+            packet = rng.randbytes(rng.randrange(1, 300))
+        elif kind == 1:
+            packet = good[: rng.randrange(1, len(good))]
+        elif kind == 2:
+            packet = message("/" + rng.randbytes(4).hex(), rng.random())
+        else:
+            packet = b"#bundle\0" + struct.pack(">Q", 1) + struct.pack(">i", 9999) + good
+        sock.sendto(packet, target)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", help="styles to load (default: all installed)")
@@ -104,8 +138,11 @@ def main() -> None:
     mix = ",".join(f"{n}=0.5" for n in names)
     engine = subprocess.Popen([sys.executable, "-m", "instrument", "play", "--models", ",".join(names), "--mix", mix,
                                "--rate", "0", "--osc-listen", f"127.0.0.1:{osc_port}", "--osc-out",
-                               f"127.0.0.1:{frame_port}", "--frame-rate", "100000", "--no-oscquery"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               f"127.0.0.1:{frame_port}", "--frame-rate", "100000", "--no-oscquery", "--no-midi"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    printed = [0]
+    threading.Thread(target=lambda: [printed.__setitem__(0, printed[0] + len(c))
+                                     for c in iter(lambda: engine.stdout.read1(65536), b"")], daemon=True).start()
     try:
         while len(watcher.frames) < 200:
             time.sleep(0.05)
@@ -119,6 +156,10 @@ def main() -> None:
             lat = measure(watcher, ("127.0.0.1", osc_port), 0, args.trials, flood)
             p50, p99 = 1e3 * statistics.median(lat), 1e3 * float(np.percentile(lat, 99))
             print(f"| {label} | {len(lat)} | {p50:.2f} | {p99:.2f} | {p99 - step_ms:+.2f} |", flush=True)
+        quiet = rate_while(printed, 5.0, lambda: None)
+        junk = rate_while(printed, 5.0, lambda: junk_flood(("127.0.0.1", osc_port), 100_000))
+        print(f"\nengine chars/s quiet {quiet:.0f}, under 100,000 malformed packets {junk:.0f} "
+              f"(ratio {junk / quiet:.3f})")
     finally:
         watcher.running = False
         engine.terminate()

@@ -105,3 +105,25 @@ def test_generated_phrases_become_real_speech_in_a_wav(tmp_path):
     assert w.getnchannels() == 1 and w.getsampwidth() == 2
     assert 0.12 * words < seconds < 1.2 * words  # espeak-ng at 170 words a minute, with pauses
     assert np.sqrt(np.mean(samples ** 2)) > 300   # not silence: speech RMS is thousands
+
+
+def test_without_a_voice_engine_it_says_so_once_and_the_piece_goes_on(monkeypatch, caplog):
+    import instrument.outputs.speech as speech_module
+    from instrument.core.ensemble import Ensemble
+    from instrument.engine import Engine
+
+    from ..fakes import letter_model
+
+    def no_voice(*args, **kwargs):
+        raise RuntimeError("no espeak-ng here")
+
+    monkeypatch.setattr(speech_module, "Voice", no_voice)
+    engine = Engine(Ensemble([letter_model("a")], ["ayes"]))
+    engine.params.set("/mix/ayes", 1.0)
+    engine.params.set("/rate", 0)
+    speech = Speech(engine.params).start(engine)
+    engine.start(max_chars=300)
+    engine._thread.join(10)
+    speech.join(5)
+    assert engine.steps == 300
+    assert len([r for r in caplog.records if "no voice engine" in r.message]) == 1
