@@ -211,7 +211,8 @@ def _play(args) -> int:
 
     from .outputs.console import Console
     from .session import (MidiSettings, OscSettings, SetupError, Settings, attach_midi, attach_osc,
-                          attach_presets, build_engine, map_control_messages, parse_mix)
+                          attach_outputs, attach_presets, build_engine, map_control_messages, parse_mix,
+                          start_panel)
 
     logging.basicConfig(level=logging.WARNING, format="instrument: %(message)s")
     try:
@@ -261,57 +262,6 @@ def _play(args) -> int:
         if panel is not None:
             panel.terminate()
     return 0
-
-
-def start_panel(osc_in, theme):
-    """`instrument panel` in its own process, pointed at this engine's OSC port."""
-    import logging
-    import subprocess
-
-    log = logging.getLogger("instrument")
-    if osc_in is None:
-        log.warning("panel: the engine has no OSC input, so no panel")
-        return None
-    host, port = osc_in.address
-    command = [sys.executable, "-m", "instrument", "panel", "--engine", f"{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"]
-    return subprocess.Popen(command + (["--theme", theme] if theme else []))
-
-
-def attach_outputs(engine, args):
-    """Speech and projection as asked; each says so and is left out where it cannot run."""
-    import logging
-    from pathlib import Path
-
-    from .outputs.projection import Projection, display_available
-    from .outputs.speech import Speech
-    from .session import SetupError
-    from .theme import ThemeError, load_theme
-
-    speech = projection = None
-    if getattr(args, "record", None):
-        from .outputs.record import Recorder
-
-        recorder = Recorder(Path(args.record), engine, engine.model_files, args.precision, args.backend)
-        recorder.start(engine)
-    if args.speak or args.speak_to:
-        speech = Speech(engine.params, Path(args.speak_to) if args.speak_to else None)
-        for address, value in (("/speech/voice", args.voice), ("/speech/policy", args.policy)):
-            if value is not None:
-                engine.params.set(address, value, source="setup")
-        speech.start(engine)
-    if args.project:
-        problem = display_available()
-        if problem:
-            logging.getLogger("instrument").warning("projection: %s; playing on without it", problem)
-        else:
-            try:
-                theme = load_theme(args.theme)
-            except ThemeError as e:
-                raise SetupError(str(e)) from None
-            projection = Projection(engine.params, engine.names, theme, args.fullscreen).attach(engine)
-            if args.screenshot:
-                projection.screenshot(args.screenshot, at_end=True)
-    return speech, projection
 
 
 def _add_panel(sub) -> None:

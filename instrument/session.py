@@ -265,3 +265,51 @@ def map_control_messages(router, midi, presets) -> None:
     router.map("/mapping", bindings)
     for action in ("save", "load", "morph", "list"):
         router.map(f"/preset/{action}", preset)
+
+
+def start_panel(osc_in, theme):
+    """`instrument panel` in its own process, pointed at this engine's OSC port."""
+    import subprocess
+    import sys
+
+    if osc_in is None:
+        log.warning("panel: the engine has no OSC input, so no panel")
+        return None
+    host, port = osc_in.address
+    command = [sys.executable, "-m", "instrument", "panel", "--engine", f"{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"]
+    return subprocess.Popen(command + (["--theme", theme] if theme else []))
+
+
+def attach_outputs(engine, args):
+    """Speech and projection as asked; each says so and is left out where it cannot run."""
+    from pathlib import Path
+
+    from .outputs.projection import Projection, display_available
+    from .outputs.speech import Speech
+    from .theme import ThemeError, load_theme
+
+    speech = projection = None
+    if getattr(args, "record", None):
+        from .outputs.record import Recorder
+
+        recorder = Recorder(Path(args.record), engine, engine.model_files, args.precision, args.backend)
+        recorder.start(engine)
+    if args.speak or args.speak_to:
+        speech = Speech(engine.params, Path(args.speak_to) if args.speak_to else None)
+        for address, value in (("/speech/voice", args.voice), ("/speech/policy", args.policy)):
+            if value is not None:
+                engine.params.set(address, value, source="setup")
+        speech.start(engine)
+    if args.project:
+        problem = display_available()
+        if problem:
+            log.warning("projection: %s; playing on without it", problem)
+        else:
+            try:
+                theme = load_theme(args.theme)
+            except ThemeError as e:
+                raise SetupError(str(e)) from None
+            projection = Projection(engine.params, engine.names, theme, args.fullscreen).attach(engine)
+            if args.screenshot:
+                projection.screenshot(args.screenshot, at_end=True)
+    return speech, projection
