@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 import os
-import threading
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from instrument.core.ensemble import Ensemble
-from instrument.engine import Engine, Frame
-from instrument.outputs.projection import Projection, glyphs_for
+from instrument.engine import Frame
+from instrument.outputs.projection import glyphs_for
 from instrument.textlayout import Glyph, TextLayout
-from instrument.session import full_tree
 from instrument.theme import Theme, load_theme
 
-from ..fakes import letter_model
+from ..fakes import write_letter_models
 from ..realparts import read_png, start_xvfb
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
@@ -70,20 +69,28 @@ def display(monkeypatch):
 
 
 def test_the_window_shows_the_text_in_each_style_colour(display, tmp_path):
-    theme = Theme(styles={"ayes": RED, "bees": BLUE})
-    names = ["ayes", "bees"]
-    engine = Engine(Ensemble([letter_model("a"), letter_model("b")], names), full_tree(names))
-    engine.params.set("/mix/ayes", 1.0)
-    engine.params.set("/mix/bees", 1.0)
-    engine.params.set("/rate", 400)
-    projection = Projection(engine.params, names, theme, width=800, height=400).attach(engine)
+    # its own process: Dear PyGui allows one window context per process
+    models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b"})
+    theme = tmp_path / "theme.yaml"
+    theme.write_text("styles: {ayes: [255, 0, 0], bees: [0, 0, 255]}\n")
     shot = tmp_path / "shot.png"
-    projection.screenshot(str(shot), at_end=True)
-    engine.start(max_chars=600)
-    projection.run()
-    assert projection.frames_drawn > 20
+    result = subprocess.run([sys.executable, "-m", "instrument", "play", "--project", "--theme", str(theme),
+                             "--mix", "ayes=1,bees=1", "--rate", "300", "--chars", "600", "--screenshot", str(shot),
+                             "--no-midi", "--no-oscquery", "--osc-listen", "127.0.0.1:0"],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "INSTRUMENT_MODELS": str(models)})
+    assert result.returncode == 0, result.stderr
     image = read_png(shot)[..., :3].astype(int)
     red = ((image[..., 0] > 200) & (image[..., 2] < 60)).sum()
     blue = ((image[..., 2] > 200) & (image[..., 0] < 60)).sum()
     black = (image.sum(axis=-1) < 30).mean()
     assert red > 500 and blue > 500 and black > 0.7
+
+
+def test_without_a_display_the_projection_is_left_out_and_the_piece_plays(tmp_path, monkeypatch):
+    models = write_letter_models(tmp_path / "models", {"ayes": "a"})
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    result = subprocess.run([sys.executable, "-m", "instrument", "play", "--project", "--chars", "100", "--rate", "0",
+                             "--no-midi", "--no-oscquery", "--osc-listen", "127.0.0.1:0"],
+                            capture_output=True, text=True, timeout=120, env={**env, "INSTRUMENT_MODELS": str(models)})
+    assert result.returncode == 0 and "no display" in result.stderr and len(result.stdout) == 101
