@@ -210,6 +210,7 @@ def _play(args) -> int:
     import logging
 
     from .outputs.console import Console
+    from .signals import interrupt_on_kill
     from .session import (MidiSettings, OscSettings, SetupError, Settings, attach_midi, attach_osc,
                           attach_outputs, attach_presets, build_engine, map_control_messages, parse_mix,
                           start_panel)
@@ -240,6 +241,7 @@ def _play(args) -> int:
         return 2
     console = Console(names=engine.names).attach(engine)
     panel = start_panel(osc_in, args.theme) if args.panel else None
+    interrupt_on_kill()
     engine.start(max_chars=args.chars)
     try:
         if projection is not None:

@@ -34,7 +34,7 @@ class Recorder(Sink):
         super().__init__()
         self.path = Path(path)
         self.engine = engine
-        self._file = self.path.open("w")
+        self._file = self.path.open("w", buffering=1)  # line by line: a crash loses at most one line
         self._lock = threading.Lock()
         self._values: dict = {}
         self._writes: dict = {}

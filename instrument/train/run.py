@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from ..core.model import CharLSTM, ModelConfig
+from ..signals import interrupt_on_kill
 from .card import export
 from .checkpoint import RunRecord, read_record
 from .corpus import load_corpus
@@ -76,18 +77,6 @@ def attach_progress(trainer: Trainer) -> None:
     trainer.add_callback("on_eval", on_eval)
 
 
-def stop_on_signals() -> None:
-    """Ctrl-C and `kill` both stop a run with a checkpoint. A job started in the background has
-    SIGINT ignored from birth; it is restored here so `kill -INT` works there too."""
-    import signal
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, interrupt)
-
-
 def train_command(corpus: Path, name: str, arch: str | None, out_dir: Path, run_dir: Path,
                   resume: bool, description: str | None, export_only: bool = False, **overrides) -> int:
     trainer = prepare(corpus, name, arch, run_dir, resume or export_only, **overrides)
@@ -96,7 +85,7 @@ def train_command(corpus: Path, name: str, arch: str | None, out_dir: Path, run_
           f"budget {trainer.config.budget()}, checkpoints in {run_dir}", file=sys.stderr)
     if not export_only:
         attach_progress(trainer)
-        stop_on_signals()
+        interrupt_on_kill()
         try:
             trainer.run()
         except KeyboardInterrupt:
