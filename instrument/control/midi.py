@@ -284,8 +284,8 @@ def open_input(callback, name: str | None = None, api: str | None = None, client
             matches = [p for p in names if name.lower() in p.lower()]
             if not matches:
                 raise MidiUnavailable(f"no MIDI input matching {name!r} (there are: {names})")
-            with quiet_c_stderr():
-                return be.open_input(matches[0], callback=callback, client_name=client)
+            with quiet_c_stderr():  # no client_name here: mido would make a virtual port instead
+                return be.open_input(matches[0], callback=callback)
         except MidiUnavailable:
             raise
         except Exception as e:

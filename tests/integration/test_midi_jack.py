@@ -76,3 +76,23 @@ def test_learn_binds_a_moved_control_and_writes_the_mapping(jack, rig):
         out.close_port()
     finally:
         engine.stop()
+
+
+def test_midi_in_connects_to_an_existing_port_by_part_of_its_name(jack, rig):
+    import rtmidi
+
+    models, mapping = rig
+    controller = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="nanoKONTROL2")
+    controller.open_virtual_port("nanoKONTROL2 SLIDER/KNOB")
+    engine = start(models, mapping, "--midi-in", "kontrol2 slider", "--midi-api", "jack")
+    try:
+        engine.wait_for(lambda p: p.text.count("a") > 30, what="text from the a-style")
+        time.sleep(0.5)
+        controller.send_message([0xB0, 2, 127])
+        controller.send_message([0xB0, 1, 0])
+        mark = len(engine.text)
+        engine.wait_for(lambda p: p.text[mark:].count("b") > 100, what="text after the controller's CCs")
+        assert "without MIDI" not in engine.err.decode()
+    finally:
+        engine.stop()
+        controller.close_port()
