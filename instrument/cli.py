@@ -392,6 +392,7 @@ def _add_describe(sub) -> None:
                        description="The parameter tree of the installed styles: as JSON, or as the "
                        "Markdown of docs/osc.md.")
     p.add_argument("--markdown", action="store_true", help="print docs/osc.md")
+    p.add_argument("--styles", help="style names, comma separated (default: the installed styles)")
     p.set_defaults(func=_describe)
 
 
@@ -402,7 +403,8 @@ def _describe(args) -> int:
     from .library import installed
     from .session import full_tree
 
-    tree = full_tree([m.name for m in installed() if not m.problem])
+    names = args.styles.split(",") if args.styles else [m.name for m in installed() if not m.problem]
+    tree = full_tree(names)
     print(render(tree) if args.markdown else json.dumps(tree.describe(), indent=1))
     return 0
 
