@@ -74,3 +74,10 @@ def test_osc_md_is_what_describe_generates():
     shipped = sorted(yaml.safe_load((PROJECT / "models" / "recipes.yaml").read_text()))
     assert shipped == NINE
     assert (PROJECT / "docs" / "osc.md").read_text() == render(full_tree(shipped)) + "\n"
+
+
+def test_models_md_is_what_the_cards_generate():
+    from instrument.library import installed
+    from instrument.train.report import render as report
+
+    assert (PROJECT / "docs" / "models.md").read_text() == report(installed())

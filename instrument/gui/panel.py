@@ -248,6 +248,17 @@ class Panel:
                 dpg.bind_item_font(item, self._mono)
                 column += len(text)
 
+    def _follow_pad(self, dpg) -> None:
+        """Unless the performer is dragging it, the pad's point sits at the weights' centre of mass."""
+        if dpg.is_item_hovered("pad") and dpg.is_mouse_button_down(0):
+            return
+        pi = [float(self.client.values.get(f"/mix/{n}", 0.0)) for n in self.styles]
+        total = sum(pi)
+        if total > 0:
+            points = morph.positions(len(self.styles))
+            self._pad_point = (round(sum(w * p[0] for w, p in zip(pi, points)) / total, 3),
+                               round(sum(w * p[1] for w, p in zip(pi, points)) / total, 3))
+
     def _sync_controls(self, dpg) -> None:
         """Follow the engine (MIDI, presets, TouchOSC), except a control the performer is holding."""
         for address, value in list(self.client.values.items()):
@@ -259,6 +270,7 @@ class Panel:
                 label = "..." if self.client.learning == address else self.client.binding_for(address)
                 if dpg.get_value(f"cc:{address}") != label:
                     dpg.set_value(f"cc:{address}", label)
+        self._follow_pad(dpg)
         if dpg.get_item_configuration("preset-list")["items"] != self.client.presets:
             dpg.configure_item("preset-list", items=self.client.presets)
         dpg.set_value("notes", "  |  ".join(self.client.notes))
