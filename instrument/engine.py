@@ -176,17 +176,22 @@ class Engine:
         """Step until stopped (or max_chars written), paced at /rate without drift."""
         pacer = Pacer()
         start_steps = self.steps
-        while not self._stop.is_set():
-            if max_chars is not None and self.steps - start_steps >= max_chars:
-                break
-            version = self.params.snapshot().version
-            frame = self.step()
-            if frame is None:
-                pacer.reanchor()
-                self.params.wait_for_change(version, timeout=0.1)
-                continue
-            pacer.wait(self.params.get("/rate"), self._stop)
-        self.close_subscriptions()
+        try:
+            while not self._stop.is_set():
+                if max_chars is not None and self.steps - start_steps >= max_chars:
+                    break
+                version = self.params.snapshot().version
+                frame = self.step()
+                if frame is None:
+                    pacer.reanchor()
+                    self.params.wait_for_change(version, timeout=0.1)
+                    continue
+                pacer.wait(self.params.get("/rate"), self._stop)
+        except Exception:
+            log.exception("the engine stopped on an error")  # the outputs are told below, not left waiting
+            raise
+        finally:
+            self.close_subscriptions()
 
     def close_subscriptions(self) -> None:
         """The piece is over: every reader drains what is left and ends."""

@@ -57,3 +57,13 @@ def test_play_mixes_what_it_is_told(tmp_path):
     both = _instrument("play", "--mix", "ayes=1,bees=1", "--chars", "300", "--rate", "0", "--no-oscquery",
                        "--osc-listen", "127.0.0.1:0", env=env)
     assert both.stdout.count("a") > 50 and both.stdout.count("b") > 50
+
+
+def test_play_without_the_c_kernel_falls_back_to_torch_with_the_same_text(tmp_path):
+    models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b"})
+    args = ("play", "--mix", "ayes=1,bees=1", "--chars", "200", "--rate", "0", "--seed", "3", "--precision", "fp16",
+            "--no-oscquery", "--no-midi", "--osc-listen", "127.0.0.1:0")
+    kernel = _instrument(*args, env={"INSTRUMENT_MODELS": str(models)})
+    torch_only = _instrument(*args, env={"INSTRUMENT_MODELS": str(models), "INSTRUMENT_KERNEL": "off"})
+    assert kernel.returncode == torch_only.returncode == 0, torch_only.stderr
+    assert torch_only.stdout == kernel.stdout and len(kernel.stdout) == 201
