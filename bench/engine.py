@@ -25,7 +25,7 @@ from instrument.core.mixing import linear
 from instrument.core.model import CharLSTM, ModelConfig
 from instrument.core.sampling import draw, shape_distribution
 from instrument.engine import Engine
-from instrument.library import installed, load
+from instrument.library import installed_names, load
 
 
 def engine_rate(models, names, seconds: float, precision: str, backend: str = "auto") -> dict:
@@ -104,6 +104,20 @@ def heldout_delta(name: str, n_chars: int) -> tuple[float, float]:
     return out[0], out[1]
 
 
+def catch_up_ms(models, names) -> float:
+    """A style raised after missing CATCH_UP characters replays them before it predicts: the time
+    that takes (the one step that is longer than the others)."""
+    from instrument.core.ensemble import CATCH_UP
+
+    ens = Ensemble(models, names)
+    rest = np.arange(1, len(models))
+    for ch in (b"the quick brown fox jumps over the lazy dog. " * 40)[:CATCH_UP]:
+        ens.feed([ch], rest)
+    t = time.perf_counter()
+    ens.distributions(np.arange(1))
+    return 1e3 * (time.perf_counter() - t)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
@@ -116,7 +130,7 @@ def main() -> None:
           f"C kernel {'built' if kernel_available() else 'NOT built (torch fallback)'}\n")
     print("| ensemble | models | engine int8 chars/s | engine fp16 chars/s | naive chars/s | int8 / naive | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    shipped = [m.name for m in installed() if not m.problem]
+    shipped = installed_names()
     cases = [("synthetic 2x512", synthetic(8), [f"s{i}" for i in range(8)])]
     loaded = {n: load(n) for n in shipped}
     for k in sorted({1, 2, 4, len(shipped)}):
@@ -129,6 +143,10 @@ def main() -> None:
         naive = naive_rate(models, secs)
         print(f"| {label} | {len(models)} | {int8['rate']:.0f} | {fp16['rate']:.0f} | {naive:.0f} | "
               f"{int8['rate'] / naive:.1f}x | {int8['p50']:.2f} | {int8['p99']:.2f} |", flush=True)
+    synth = cases[0][1]
+    from instrument.core.ensemble import CATCH_UP
+    print(f"\ncatch-up: a 2x512 style raised after missing {CATCH_UP} characters replays them in "
+          f"{catch_up_ms(synth[:2], ['s0', 's1']):.0f} ms (once, in the step that raises it)")
     if shipped:
         print(f"\nstart to first character (`instrument play`, {len(shipped)} styles): "
               f"{statistics.median(first_char_seconds() for _ in range(3)):.2f} s (median of 3)\n")

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import statistics
 import subprocess
@@ -20,7 +19,7 @@ import time
 
 import numpy as np
 
-from instrument.library import installed
+from instrument.library import installed_names
 from instrument.oscwire import OscDecodeError, decode, message
 
 
@@ -130,7 +129,7 @@ def main() -> None:
     parser.add_argument("--models", help="styles to load (default: all installed)")
     parser.add_argument("--trials", type=int, default=200)
     args = parser.parse_args()
-    names = args.models.split(",") if args.models else [m.name for m in installed() if not m.problem]
+    names = args.models.split(",") if args.models else installed_names()
     osc_port, frame_port = free_port(), free_port()
     watcher = FrameWatcher(frame_port)
     watcher.names = names
@@ -146,7 +145,7 @@ def main() -> None:
     try:
         while len(watcher.frames) < 200:
             time.sleep(0.05)
-        t, n = time.perf_counter(), len(watcher.frames)
+        n = len(watcher.frames)
         time.sleep(2)
         step_ms = 1e3 * 2 / (len(watcher.frames) - n)
         print(f"# OSC latency\n\n{len(names)} styles, engine at full speed: one step = {step_ms:.2f} ms "

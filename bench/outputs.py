@@ -25,7 +25,7 @@ import numpy as np
 
 from instrument.core.ensemble import Ensemble
 from instrument.engine import Engine
-from instrument.library import installed, load
+from instrument.library import installed_names, load
 from instrument.outputs.projection import Projection
 from instrument.outputs.speech import Speech
 from instrument.session import default_mix, full_tree
@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=60.0, help="performance rate for the paced runs")
     parser.add_argument("--one", nargs=2, metavar=("RATE", "OUTPUTS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    names = args.models.split(",") if args.models else [m.name for m in installed() if not m.problem]
+    names = args.models.split(",") if args.models else installed_names()
     if args.one:  # a child: Dear PyGui gives one window per process, so each run is its own process
         result = run(names, args.seconds, float(args.one[0]), outputs=args.one[1] == "on")
         print(json.dumps(result))

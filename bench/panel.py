@@ -16,7 +16,7 @@ import time
 
 from instrument.gui.client import EngineClient
 from instrument.gui.panel import Panel
-from instrument.library import installed
+from instrument.library import installed_names
 from instrument.theme import load_theme
 
 
@@ -54,7 +54,7 @@ def main() -> None:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.environ["DISPLAY"] = ":96"
         time.sleep(1)
-    names = args.models.split(",") if args.models else [m.name for m in installed() if not m.problem]
+    names = args.models.split(",") if args.models else installed_names()
     osc = free_port()
     engine = subprocess.Popen([sys.executable, "-m", "instrument", "play", "--models", ",".join(names), "--rate", "0",
                                "--mix", ",".join(f"{n}=0.5" for n in names), "--osc-listen", f"127.0.0.1:{osc}",

@@ -361,6 +361,13 @@ def _replay(args) -> int:
     return 1
 
 
+def _styles(args) -> list[str]:
+    """--styles a,b,c, or every installed style."""
+    from .library import installed_names
+
+    return args.styles.split(",") if args.styles else installed_names()
+
+
 def _add_touchosc(sub) -> None:
     p = sub.add_parser("touchosc", help="write a TouchOSC layout for the installed styles",
                        description="Generate a TouchOSC layout from the parameter tree: a fader per style in its "
@@ -374,12 +381,11 @@ def _add_touchosc(sub) -> None:
 def _touchosc(args) -> int:
     from . import touchosc
     from .control.presets import Presets
-    from .library import installed
     from .paths import PROJECT_ROOT
     from .session import full_tree
     from .theme import load_theme
 
-    names = args.styles.split(",") if args.styles else [m.name for m in installed() if not m.problem]
+    names = _styles(args)
     tree = full_tree(names)
     presets = Presets(tree, PROJECT_ROOT / "presets").bank()
     touchosc.write(touchosc.build(tree, names, load_theme(args.theme), presets), args.out)
@@ -400,11 +406,9 @@ def _describe(args) -> int:
     import json
 
     from .control.osc_doc import render
-    from .library import installed
     from .session import full_tree
 
-    names = args.styles.split(",") if args.styles else [m.name for m in installed() if not m.problem]
-    tree = full_tree(names)
+    tree = full_tree(_styles(args))
     print(render(tree) if args.markdown else json.dumps(tree.describe(), indent=1))
     return 0
 

@@ -57,6 +57,11 @@ def installed(folder: Path | None = None) -> list[ModelInfo]:
     return infos
 
 
+def installed_names(folder: Path | None = None) -> list[str]:
+    """Names of the usable installed styles, sorted."""
+    return [m.name for m in installed(folder) if not m.problem]
+
+
 def resolve(name_or_path: str, folder: Path | None = None) -> Path:
     """A model name in the models folder, or a path to a .safetensors file."""
     candidate = Path(name_or_path)

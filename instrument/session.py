@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .core.ensemble import Ensemble
 from .core.model import CharLSTM, ModelFileError
 from .engine import Engine
-from .library import installed, resolve
+from .library import installed_names, resolve
 
 log = logging.getLogger("instrument")
 
@@ -63,7 +63,7 @@ def full_tree(names: list[str]):
 
 def build_engine(settings: Settings, **values) -> Engine:
     """Load the models, stack them, set the mix and any parameter given as /address=value."""
-    names = settings.models or [m.name for m in installed() if not m.problem]
+    names = settings.models or installed_names()
     if not names:
         raise SetupError("no models installed: train one with `instrument train`, or check models/")
     t0 = time.monotonic()

@@ -31,3 +31,15 @@ def repeating_text(tmp_path: Path) -> Path:
     path = tmp_path / "repeat.txt"
     path.write_text("the cat sat on the mat. " * 2000)
     return path
+
+
+@pytest.fixture
+def display(monkeypatch):
+    """An Xvfb display of the test's own, as DISPLAY."""
+    from .realparts import start_xvfb
+
+    proc, name = start_xvfb()
+    monkeypatch.setenv("DISPLAY", name)
+    yield name
+    proc.terminate()
+    proc.wait(5)

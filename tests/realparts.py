@@ -99,7 +99,7 @@ def start_xvfb():
     pytest.fail("could not start Xvfb")
 
 
-def read_png(path) -> "np.ndarray":
+def read_png(path):
     """An 8-bit RGB or RGBA, non-interlaced PNG as an array (H, W, channels): enough for our
     screenshots, without an imaging library."""
     import struct

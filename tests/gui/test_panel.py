@@ -9,16 +9,7 @@ import pytest
 
 from ..conftest import PROJECT
 from ..fakes import write_letter_models
-from ..realparts import free_udp_port, instrument, require, start_xvfb
-
-
-@pytest.fixture
-def display(monkeypatch):
-    proc, name = start_xvfb()
-    monkeypatch.setenv("DISPLAY", name)
-    yield name
-    proc.terminate()
-    proc.wait(5)
+from ..realparts import free_udp_port, instrument, require
 
 
 @pytest.fixture

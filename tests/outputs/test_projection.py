@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
 from instrument.engine import Frame
 from instrument.outputs.projection import glyphs_for
@@ -14,7 +13,7 @@ from instrument.textlayout import Glyph, TextLayout
 from instrument.theme import Theme, load_theme
 
 from ..fakes import write_letter_models
-from ..realparts import read_png, start_xvfb
+from ..realparts import read_png
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 
@@ -57,15 +56,6 @@ def test_the_shipped_theme_gives_every_style_a_distinct_colour():
     names = ["austen", "baudelaire", "bible", "latex", "linux", "nietzsche", "python", "shakespeare", "speeches"]
     assert len(set(theme.colours(names))) == 9
     assert theme.colours(["mine", "yours"]) == theme.fallback[:2]
-
-
-@pytest.fixture
-def display(monkeypatch):
-    proc, name = start_xvfb()
-    monkeypatch.setenv("DISPLAY", name)
-    yield name
-    proc.terminate()
-    proc.wait(5)
 
 
 def test_the_window_shows_the_text_in_each_style_colour(display, tmp_path):

@@ -10,7 +10,7 @@ import wave
 import numpy as np
 import pytest
 
-from instrument.outputs.speech import Phrase, Phraser, Speech, speakable
+from instrument.outputs.speech import Phraser, Speech, speakable
 from instrument.params import instrument_tree
 
 from ..realparts import require

@@ -1,7 +1,6 @@
 """Seconds-long real training runs on tiny models and synthetic text."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 import yaml
