@@ -32,10 +32,9 @@ def parse_mix(text: str) -> dict[str, float]:
 
 
 def default_mix(names: list[str]) -> dict[str, float]:
-    """Shakespeare and the Bible if both are loaded, else the first style alone."""
-    if all(n in names for n in DEFAULT_MIX):
-        return dict(DEFAULT_MIX)
-    return {names[0]: 1.0}
+    """Shakespeare and the Bible, those of them that are loaded; else the first style alone."""
+    mix = {n: w for n, w in DEFAULT_MIX.items() if n in names}
+    return mix or {names[0]: 1.0}
 
 
 @dataclass
