@@ -142,11 +142,18 @@ only their ratios matter in linear mode). All faders at zero is silence: the tex
 resumes when a weight rises. Styles under --threshold are not computed (they catch up on what
 they missed when raised).
 
+While it plays, every parameter is an OSC address (see `instrument describe`) and a MIDI CC
+(mappings/default.yaml: CC 1-9 the styles, 10 temperature, 11 play); presets morph it all.
+
 examples:
   instrument play                                  Shakespeare and the Bible, 40 chars/s
   instrument play --mix linux=0.5,austen=0.5 --temperature 0.6
   instrument play --models shakespeare,latex --mode product --rate 0
   instrument play --prime "In the beginning " --seed 7 --chars 400
+  instrument play --speak --rate 14 --voice en-gb  spoken word, at the pace of the voice
+  instrument play --project --fullscreen --panel   the audience's screen, and yours
+  instrument play --learn /mix/bible               move a fader: it now plays the Bible
+  instrument play --record tonight.jsonl           then `instrument replay tonight.jsonl`
 """
 
 
