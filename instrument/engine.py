@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .core.ensemble import Ensemble
+from .core.ensemble import CATCH_UP, Ensemble
 from .core.mixing import active_models, mix
 from .core.sampling import draw, shape_distribution
 from .core.vocab import encode
@@ -122,14 +122,16 @@ class Engine:
             self.prime(snap["/prime"], snap)
 
     def prime(self, text: str, snap: Snapshot | None = None) -> None:
-        """Every style reads text as if it had written it; the text is published as primed."""
+        """Every style reads text as if it had written it; the text is published as primed.
+        Only its last CATCH_UP characters are read: these LSTMs remember far less than that, and a
+        long prime must not stall a performance."""
         snap = snap or self.params.snapshot()
         ids = encode(text)
         if len(ids) == 0:
             return
         pi = np.array(snap.mix(self.names))
         active = active_models(pi, snap["/threshold"])
-        self.ensemble.feed(list(ids), active)
+        self.ensemble.feed(list(ids[-CATCH_UP:]), active)
         for ch in bytes(ids).decode("ascii"):
             self._publish(Frame(self.steps, ch, pi, active, primed=True))
 

@@ -2,8 +2,10 @@
 the engine-on-another-machine path, on loopback."""
 from __future__ import annotations
 
+import json
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
@@ -59,6 +61,11 @@ def test_a_client_subscribes_and_queries_values(models, ports):
         dump.wait_for(lambda p: "/text/char" in p.text, what="text after /subscribe")
         oscsend(engine_port, "/temperature", "f", "0.5")  # a change by another client is echoed
         dump.wait_for(lambda p: "/temperature f 0.5" in p.text, what="the echo of /temperature")
+        # and OSCQuery (HTTP on the same port number) describes the live tree
+        with urllib.request.urlopen(f"http://127.0.0.1:{engine_port}/temperature?VALUE", timeout=5) as reply:
+            assert json.loads(reply.read()) == {"VALUE": [0.5]}
+        with urllib.request.urlopen(f"http://127.0.0.1:{engine_port}/?HOST_INFO", timeout=5) as reply:
+            assert json.loads(reply.read())["OSC_PORT"] == engine_port
     finally:
         engine.stop()
         dump.stop()
