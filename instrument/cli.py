@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 
 from .paths import models_dir, runs_dir
@@ -282,6 +284,7 @@ def _add_panel(sub) -> None:
     p.add_argument("--theme", metavar="FILE", help="colours of the styles (default instrument/theme.yaml)")
     p.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
     p.add_argument("--screenshot", metavar="FILE.png", help=argparse.SUPPRESS)
+    p.add_argument("--report-fps", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=_panel)
 
 
@@ -308,15 +311,20 @@ def _panel(args) -> int:
               f"does its --osc-allow admit this computer?)", file=sys.stderr)
         return 1
     panel = Panel(client, theme)
+    if hasattr(os, "nice"):
+        os.nice(5)  # on a shared machine the engine (the music) comes first, the panel's frames second
     if args.screenshot:
         import threading
         threading.Timer(max((args.seconds or 3) - 0.5, 0.5), panel.screenshot, args=(args.screenshot,)).start()
+    started = time.monotonic()
     try:
         panel.run(args.seconds)
     except KeyboardInterrupt:
         pass
     finally:
         client.close()
+    if args.report_fps:
+        print(f"frames/s {panel.frames_drawn / (time.monotonic() - started):.1f}")
     return 0
 
 
