@@ -23,6 +23,7 @@ from .base import Sink
 log = logging.getLogger("instrument.projection")
 
 FPS = 60
+IDLE_REDRAW = 0.5  # seconds between frames when no text arrives
 ADVANCE = 1233 / 2048  # DejaVu Sans Mono: every glyph advances 1233 of 2048 units per em
 
 
@@ -90,18 +91,22 @@ class Projection(Sink):
         dpg.create_context()
         try:
             self._setup(dpg)
-            next_frame = time.monotonic()
+            next_frame = last_render = time.monotonic()
             while dpg.is_dearpygui_running() and not self._stop.is_set():
                 frames, text = self.subscription.read(timeout=0)
                 if text:
                     self.layout.feed(glyphs_for(frames, text, self.colours, self.theme, self.params.get("/project/tint")))
-                self._draw(dpg)
-                if self._shot:
-                    dpg.output_frame_buffer(file=self._shot)
-                    self._shot = None
-                dpg.render_dearpygui_frame()
-                self.frames_drawn += 1
-                next_frame += 1.0 / FPS  # hold 60 fps: Xvfb has no vsync, and spinning would steal the engine's CPU
+                # draw when there is something new (or twice a second, for the window system): an idle
+                # projector costs the engine nothing
+                if text or self._shot or self.frames_drawn < 3 or next_frame - last_render > IDLE_REDRAW:
+                    self._draw(dpg)
+                    if self._shot:
+                        dpg.output_frame_buffer(file=self._shot)
+                        self._shot = None
+                    dpg.render_dearpygui_frame()
+                    self.frames_drawn += 1
+                    last_render = next_frame
+                next_frame += 1.0 / FPS  # at most 60 fps: Xvfb has no vsync, and spinning would steal the engine's CPU
                 delay = next_frame - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
