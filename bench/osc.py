@@ -5,7 +5,7 @@
 - The engine's chars/s (counted from its printed text) quiet and under a flood of 100,000 malformed
   and random packets (target: within 10%).
 
-    .venv/bin/python bench/osc.py [--models a,b,...] [--seconds 10]
+    .venv/bin/python bench/osc.py [--models a,b,...] [--trials 200]
 """
 from __future__ import annotations
 

@@ -81,3 +81,11 @@ def test_models_md_is_what_the_cards_generate():
     from instrument.train.report import render as report
 
     assert (PROJECT / "docs" / "models.md").read_text() == report(installed())
+
+
+@pytest.mark.parametrize("page, line", [x for x in LINES if x[1].startswith(".venv/bin/python bench/")])
+def test_every_benchmark_in_the_docs_exists_with_its_flags(page, line):
+    script, *args = shlex.split(line)[1:]
+    source = (PROJECT / script).read_text()
+    for flag in (a for a in args if a.startswith("--")):
+        assert f'"{flag}"' in source, f"{page}: `{line}`: {script} has no {flag}"
