@@ -1,7 +1,8 @@
 """The engine: one loop that owns the models and their states.
 
 Every step: read one snapshot of the parameters -> Omega = the active models' distributions ->
-rho = mix(pi, Omega) -> sample a character -> feed it back -> publish a Frame. Controls only write
+rho = mix(pi, Omega) -> sample a character -> feed it back -> publish a Frame. A move of the mix
+that arrived meanwhile is taken just before mixing (see _late_moves). Controls only write
 parameters; outputs only read frames from their own bounded subscription, so neither can slow it.
 """
 from __future__ import annotations
@@ -21,6 +22,8 @@ from .core.vocab import encode
 from .params import ParamTree, Snapshot, instrument_tree
 
 log = logging.getLogger("instrument.engine")
+
+MIXING = {"/temperature", "/top_p", "/mode", "/threshold"}  # with /mix/*: what a step may take late
 
 
 @dataclass(frozen=True)
@@ -142,14 +145,15 @@ class Engine:
     def step(self) -> Frame | None:
         """One character, or None when paused or silent."""
         snap = self.params.snapshot()
-        for observe in self.snapshot_observers:
-            observe(self.steps, snap)
         self._apply_events(snap)
         if not self.playing(snap):
+            self._observe(snap)
             return None
         pi = np.array(snap.mix(self.names))
         active = active_models(pi, snap["/threshold"])
         omega = self.ensemble.distributions(active)
+        snap, pi, active, omega = self._late_moves(snap, active, omega) or (snap, pi, active, omega)
+        self._observe(snap)
         rho = mix(snap["/mode"], pi[active], omega)
         x = draw(shape_distribution(rho, snap["/temperature"], snap["/top_p"]), self.rng)
         self.ensemble.feed([x], active)
@@ -158,6 +162,30 @@ class Engine:
         self.steps += 1
         self._publish(frame)
         return frame
+
+    def _late_moves(self, snap: Snapshot, active: np.ndarray, omega: np.ndarray):
+        """A move of the mix that arrived while the models stepped is heard in this character, not
+        the next: the parameters are read again before mixing. Only moves of mixing parameters,
+        and only when no model that stepped drops out (a raised style is stepped now, exactly as
+        it would have been from the step's start), so a recording of the late snapshot replays
+        to the same text. Anything else waits for the next step. None: nothing to take late."""
+        late = self.params.snapshot()
+        if late.version == snap.version:
+            return None
+        moved = [a for a, n in late.writes.items() if n != snap.writes.get(a, 0)]
+        if not all(a.startswith("/mix/") or a in MIXING for a in moved) or not self.playing(late):
+            return None
+        pi = np.array(late.mix(self.names))
+        late_active = active_models(pi, late["/threshold"])
+        if not set(active.tolist()) <= set(late_active.tolist()):
+            return None
+        if len(late_active) != len(active):
+            omega = self.ensemble.distributions(late_active)
+        return late, pi, late_active, omega
+
+    def _observe(self, snap: Snapshot) -> None:
+        for observe in self.snapshot_observers:
+            observe(self.steps, snap)
 
     # --- the loop ----------------------------------------------------------------------------
     def start(self, max_chars: int | None = None) -> None:

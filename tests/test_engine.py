@@ -160,3 +160,59 @@ def test_pacing_reanchors_after_a_stall_instead_of_bursting():
     before = clock.now
     pacer.wait(10.0, stop)
     assert clock.now - before == pytest.approx(0.1)  # the next one waits a full period again
+
+
+def _move_while_stepping(engine: Engine, at_step: int, writes: list[tuple]) -> None:
+    """Writes that land while the models step (as an OSC move does, from another thread)."""
+    distributions = engine.ensemble.distributions
+
+    def hooked(active):
+        out = distributions(active)
+        if engine.steps == at_step and not getattr(hooked, "done", False):
+            hooked.done = True
+            for address, value in writes:
+                engine.params.set(address, value)
+        return out
+
+    engine.ensemble.distributions = hooked
+
+
+def test_a_mix_move_during_a_step_is_heard_in_that_character(engine):
+    _play(engine, 5)
+    _move_while_stepping(engine, 5, [("/mix/b", 0.9), ("/temperature", 0.5)])
+    frame = engine.step()
+    assert frame.pi[1] == pytest.approx(0.9) and list(frame.active) == [0, 1]
+    assert frame.omega.shape == (2, 128)  # the raised style was stepped in time to predict
+
+
+def test_events_and_dropped_styles_wait_for_the_next_step(engine):
+    engine.params.set("/mix/b", 0.5)
+    _play(engine, 5)
+    _move_while_stepping(engine, 5, [("/mix/b", 0.0)])
+    frame = engine.step()
+    assert frame.pi[1] == pytest.approx(0.5) and list(frame.active) == [0, 1]
+    assert list(engine.step().active) == [0]
+    _move_while_stepping(engine, 7, [("/mix/c", 0.4), ("/seed", 9)])
+    assert list(engine.step().active) == [0]  # a seed is an event: the whole write waits
+    assert list(engine.step().active) == [0, 2]
+
+
+def test_late_moves_are_recorded_where_they_were_heard():
+    """What the observers log, applied before each step, replays to the same text."""
+    live = _fresh_engine()
+    log: list[dict] = []
+    live.snapshot_observers.append(lambda step, snap: log.append(dict(snap.values)))
+    for step, writes in {10: [("/mix/b", 0.8)], 30: [("/mix/c", 0.6), ("/mode", "product")],
+                         50: [("/mix/b", 0.0)], 70: [("/temperature", 1.3)]}.items():
+        _move_while_stepping(live, step, writes)
+    text = _play(live, 90)
+    assert log[10]["/mix/b"] == pytest.approx(0.8) and log[50]["/mix/b"] == pytest.approx(0.8)
+    replay = _fresh_engine()
+    previous, out = dict(replay.params.snapshot().values), []
+    for values in log:
+        for address, value in values.items():
+            if previous.get(address) != value:
+                replay.params.set(address, value)
+        previous = values
+        out.append(replay.step().char)
+    assert "".join(out) == text
