@@ -19,6 +19,7 @@ from .core.ensemble import CATCH_UP, Ensemble
 from .core.mixing import active_models, mix
 from .core.sampling import draw, shape_distribution
 from .core.vocab import encode
+from .pacing import Pacer
 from .params import ParamTree, Snapshot, instrument_tree
 
 log = logging.getLogger("instrument.engine")
@@ -227,31 +228,3 @@ class Engine:
         """The piece is over: every reader drains what is left and ends."""
         for sub in self._subscribers:
             sub.close()
-
-
-class Pacer:
-    """Holds the loop to a rate by absolute deadlines (anchor + n / rate), so waits do not add up
-    to drift; after a stall it re-anchors rather than rushing to catch up."""
-
-    MAX_LAG = 0.25  # seconds behind before giving up on the missed deadlines
-
-    def __init__(self, clock=time.monotonic):
-        self.clock = clock
-        self.reanchor()
-
-    def reanchor(self) -> None:
-        self.anchor, self.count, self.rate = self.clock(), 0, None
-
-    def wait(self, rate: float, stop: threading.Event) -> None:
-        """Sleep until the next character is due (stop.wait, so stopping is immediate)."""
-        if rate <= 0:
-            self.rate = None
-            return
-        if rate != self.rate:
-            self.anchor, self.count, self.rate = self.clock(), 0, rate
-        self.count += 1
-        delay = self.anchor + self.count / rate - self.clock()
-        if delay > 0:
-            stop.wait(delay)
-        elif -delay > self.MAX_LAG:
-            self.anchor, self.count = self.clock(), 0

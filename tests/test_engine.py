@@ -9,7 +9,8 @@ import torch
 
 from instrument.core.ensemble import Ensemble
 from instrument.core.model import CharLSTM, ModelConfig
-from instrument.engine import Engine, Pacer, Subscription
+from instrument.engine import Engine, Subscription
+from instrument.pacing import Pacer
 
 
 def _fresh_engine() -> Engine:

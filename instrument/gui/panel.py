@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 
 import numpy as np
 
+from ..pacing import Pacer
 from ..paths import FONT
 from ..textlayout import Glyph, TextLayout
 from ..theme import Theme
@@ -38,7 +40,7 @@ class Panel:
         self.entries = {e["address"]: e for e in client.tree}
         self.frames_drawn = 0
         self._shot: str | None = None
-        self._stop = False
+        self._stop = threading.Event()
         self._pad_point = (0.0, 0.0)
         self._drawn_step = -2
         self._text_len = -1
@@ -282,7 +284,7 @@ class Panel:
         self._shot = str(path)
 
     def stop(self) -> None:
-        self._stop = True
+        self._stop.set()
 
     def busy(self, dpg) -> bool:
         """Whether a frame is worth drawing: the engine sent something, or the performer is at the
@@ -320,16 +322,11 @@ class Panel:
         dpg = self.open()
         try:
             end = None if seconds is None else time.monotonic() + seconds
-            next_frame = last = time.monotonic()
-            while dpg.is_dearpygui_running() and not self._stop and (end is None or time.monotonic() < end):
-                if self.busy(dpg) or self._shot or next_frame - last >= IDLE_FRAME:
+            pacer, last = Pacer(), time.monotonic()
+            while dpg.is_dearpygui_running() and not self._stop.is_set() and (end is None or time.monotonic() < end):
+                if self.busy(dpg) or self._shot or time.monotonic() - last >= IDLE_FRAME:
                     self.step(dpg)
-                    last = next_frame
-                next_frame += 1.0 / FPS
-                delay = next_frame - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                else:
-                    next_frame = time.monotonic()
+                    last = time.monotonic()
+                pacer.wait(FPS, self._stop)
         finally:
             dpg.destroy_context()

@@ -14,6 +14,7 @@ import threading
 import time
 
 from ..engine import Frame
+from ..pacing import Pacer
 from ..params import Param, ParamTree
 from ..paths import FONT
 from ..textlayout import Glyph, TextLayout
@@ -91,27 +92,22 @@ class Projection(Sink):
         dpg.create_context()
         try:
             self._setup(dpg)
-            next_frame = last_render = time.monotonic()
+            pacer, last_render = Pacer(), time.monotonic()
             while dpg.is_dearpygui_running() and not self._stop.is_set():
                 frames, text = self.subscription.read(timeout=0)
                 if text:
                     self.layout.feed(glyphs_for(frames, text, self.colours, self.theme, self.params.get("/project/tint")))
                 # draw when there is something new (or twice a second, for the window system): an idle
                 # projector costs the engine nothing
-                if text or self._shot or self.frames_drawn < 3 or next_frame - last_render > IDLE_REDRAW:
+                if text or self._shot or self.frames_drawn < 3 or time.monotonic() - last_render > IDLE_REDRAW:
                     self._draw(dpg)
                     if self._shot:
                         dpg.output_frame_buffer(file=self._shot)
                         self._shot = None
                     dpg.render_dearpygui_frame()
                     self.frames_drawn += 1
-                    last_render = next_frame
-                next_frame += 1.0 / FPS  # at most 60 fps: Xvfb has no vsync, and spinning would steal the engine's CPU
-                delay = next_frame - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                else:
-                    next_frame = time.monotonic()
+                    last_render = time.monotonic()
+                pacer.wait(FPS, self._stop)  # at most 60 fps
                 if self.subscription.closed and not text:
                     break
             if self._last_shot:
