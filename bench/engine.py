@@ -70,15 +70,16 @@ def synthetic(n: int, arch: str = "2x512") -> list[CharLSTM]:
     return [CharLSTM(ModelConfig.from_arch(arch, dropout=0.0)).half().float().eval() for _ in range(n)]
 
 
-def first_char_seconds() -> float:
-    """Wall time from launching `instrument play` to its first character on stdout."""
+def start_and_stop_seconds() -> tuple[float, float]:
+    """Wall time from launching `instrument play --chars 1` to its character on stdout, and from
+    there to the process's exit (the shutdown a performer waits through when a piece ends)."""
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "instrument", "play", "--chars", "1", "--rate", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     proc.stdout.read(1)
-    elapsed = time.perf_counter() - t
+    first = time.perf_counter()
     proc.wait()
-    return elapsed
+    return first - t, time.perf_counter() - first
 
 
 def heldout_delta(name: str, n_chars: int) -> tuple[float, float]:
@@ -132,7 +133,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     shipped = installed_names()
     cases = [("synthetic 2x512", synthetic(8), [f"s{i}" for i in range(8)])]
-    loaded = {n: load(n) for n in shipped}
+    loaded = {n: CharLSTM.from_weights(load(n)) for n in shipped}  # modules, for the naive loop
     for k in sorted({1, 2, 4, len(shipped)}):
         if 0 < k <= len(shipped):
             cases.append((f"shipped ({', '.join(shipped[:k]) if k < len(shipped) else 'all'})",
@@ -148,8 +149,10 @@ def main() -> None:
     print(f"\ncatch-up: a 2x512 style raised after missing {CATCH_UP} characters replays them in "
           f"{catch_up_ms(synth[:2], ['s0', 's1']):.0f} ms (once, in the step that raises it)")
     if shipped:
+        runs = [start_and_stop_seconds() for _ in range(5)]
         print(f"\nstart to first character (`instrument play`, {len(shipped)} styles): "
-              f"{statistics.median(first_char_seconds() for _ in range(3)):.2f} s (median of 3)\n")
+              f"{statistics.median(r[0] for r in runs):.2f} s, then to exit "
+              f"{statistics.median(r[1] for r in runs):.2f} s (medians of 5)\n")
         print("| style | held-out bpc fp16 | int8 | change |\n|---|---:|---:|---:|")
         for name in shipped:
             fp16, int8 = heldout_delta(name, 3000 if args.quick else 20000)

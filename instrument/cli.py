@@ -120,14 +120,14 @@ def _add_sample(sub) -> None:
 
 def _sample(args) -> int:
     from .core.generate import generate
-    from .core.model import ModelFileError
+    from .core.model import CharLSTM, ModelFileError
     from .library import load
 
     if args.chars < 0 or not (args.temperature > 0) or not (0 < args.top_p <= 1):
         print("instrument sample: --chars >= 0, --temperature > 0 and 0 < --top-p <= 1", file=sys.stderr)
         return 2
     try:
-        model = load(args.model)
+        model = CharLSTM.from_weights(load(args.model))
     except ModelFileError as e:
         print(f"instrument sample: {e}", file=sys.stderr)
         return 1

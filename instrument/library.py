@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from .core.model import CharLSTM, ModelFileError
+from .core.weights import ModelFileError, ModelWeights, read_weights
 from .paths import models_dir
 
 
@@ -74,5 +74,6 @@ def resolve(name_or_path: str, folder: Path | None = None) -> Path:
     return path
 
 
-def load(name_or_path: str, folder: Path | None = None) -> CharLSTM:
-    return CharLSTM.load(resolve(name_or_path, folder))
+def load(name_or_path: str, folder: Path | None = None) -> ModelWeights:
+    """An installed model's weights, ready for an Ensemble (CharLSTM.from_weights makes a module)."""
+    return read_weights(resolve(name_or_path, folder))

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from .core.ensemble import Ensemble
-from .core.model import CharLSTM, ModelFileError
+from .core.weights import ModelFileError, read_weights
 from .engine import Engine
 from .library import installed_names, resolve
 
@@ -68,7 +68,7 @@ def build_engine(settings: Settings, **values) -> Engine:
     t0 = time.monotonic()
     try:
         files = [resolve(n) for n in names]
-        models = [CharLSTM.load(f) for f in files]
+        models = [read_weights(f) for f in files]
     except ModelFileError as e:
         raise SetupError(str(e)) from None
     names = [f.stem for f in files]

@@ -138,6 +138,8 @@ class OscServer:
                 data, sender = self.sock.recvfrom(MAX_DATAGRAM)
             except OSError:
                 break  # the socket was closed by stop()
+            if not self._running:
+                break  # stop() shut the socket down, which wakes this read with nothing
             if not self.allowed(sender[0]):
                 self.router.stats.not_allowed += 1
                 self._strangers.log(f"OSC from {sender[0]} dropped: not in --osc-allow")
@@ -154,6 +156,12 @@ class OscServer:
         self._running = False
         if self.query is not None:
             self.query.stop()
+        try:
+            # close() alone does not wake a thread blocked in recvfrom (Linux); shutdown() does,
+            # even on an unconnected UDP socket, though it also answers ENOTCONN there
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self.sock.close()
         finally:

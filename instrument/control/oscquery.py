@@ -69,7 +69,9 @@ class OscQueryServer:
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
         self.address = self.httpd.server_address
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="oscquery", daemon=True)
+        # a short poll interval so that stop() (which waits for the next poll) ends a piece promptly
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="oscquery", daemon=True)
         self._zeroconf = None
 
     def host_info(self) -> dict:

@@ -14,8 +14,8 @@ from collections import defaultdict
 import numpy as np
 
 from .groups import make_group
-from .model import CharLSTM
 from .vocab import NEWLINE, VOCAB_SIZE
+from .weights import ModelWeights
 
 CATCH_UP = 512
 
@@ -29,10 +29,12 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 class Ensemble:
     """N models, their hidden states, and the history they have (or should have) read."""
 
-    def __init__(self, models: list[CharLSTM], names: list[str], backend: str = "auto",
+    def __init__(self, models: list, names: list[str], backend: str = "auto",
                  threads: int | None = None, precision: str = "int8"):
+        """models: ModelWeights (as read_weights gives them) or CharLSTM modules."""
         if len(models) != len(names) or not models:
             raise ValueError("one name per model, at least one model")
+        models = [m if isinstance(m, ModelWeights) else m.weights() for m in models]
         self.names = list(names)
         by_arch: dict[tuple, list[int]] = defaultdict(list)
         for i, m in enumerate(models):

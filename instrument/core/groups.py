@@ -1,8 +1,10 @@
 """A group: models of one architecture whose weights are stacked so one call steps them all.
 
-Two interchangeable implementations: `KernelGroup` (the C kernel, fp16 weights, several threads)
-and `TorchGroup` (torch fp32 batched matmuls), used where the kernel is not built or the CPU
-lacks AVX2/F16C. Both keep the hidden state of every model and step only the listed ones.
+Two interchangeable implementations: `KernelGroup` (the C kernel, int8 or fp16 weights, several
+threads) and `TorchGroup` (torch fp32 batched matmuls, torch_group.py), used where the kernel is
+not built or the CPU lacks AVX2/F16C. Both keep the hidden state of every model and step only the
+listed ones. This file does not import torch: the kernel needs only numpy, and torch's import is
+most of a cold start.
 """
 from __future__ import annotations
 
@@ -11,73 +13,9 @@ import importlib.util
 import os
 
 import numpy as np
-import torch
 
-from .model import CharLSTM, ModelConfig
 from .vocab import VOCAB_SIZE
-
-
-def _lstm_parts(model: CharLSTM, layer: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    sd = model.lstm
-    return (getattr(sd, f"weight_ih_l{layer}").detach().float(), getattr(sd, f"weight_hh_l{layer}").detach().float(),
-            (getattr(sd, f"bias_ih_l{layer}") + getattr(sd, f"bias_hh_l{layer}")).detach().float())
-
-
-class TorchGroup:
-    """Stacked fp32 weights, one batched matmul per layer (rows as vectors: x @ W^T)."""
-
-    def __init__(self, models: list[CharLSTM]):
-        self.config = models[0].config
-        L, H, G = self.config.n_layers, self.config.hidden, len(models)
-        self.wx0 = torch.stack([_lstm_parts(m, 0)[0].t().contiguous() for m in models])  # (G, V, 4H)
-        self.wrec = [torch.stack([self._recurrent_t(m, l) for m in models]) for l in range(L)]  # (G, K, 4H)
-        self.bias = [torch.stack([_lstm_parts(m, l)[2] for m in models]) for l in range(L)]  # (G, 4H)
-        self.wo = torch.stack([m.head.weight.detach().float().t().contiguous() for m in models])  # (G, H, V)
-        self.bo = torch.stack([m.head.bias.detach().float() for m in models])  # (G, V)
-        self.h = torch.zeros(G, L, H)
-        self.c = torch.zeros(G, L, H)
-        self._subset: tuple[tuple, list] | None = None
-
-    @staticmethod
-    def _recurrent_t(model: CharLSTM, layer: int) -> torch.Tensor:
-        w_ih, w_hh, _ = _lstm_parts(model, layer)
-        w = w_hh if layer == 0 else torch.cat([w_ih, w_hh], dim=1)
-        return w.t().contiguous()
-
-    def _weights(self, idx: tuple) -> list:
-        """The stacked weights of the listed models (a gathered copy, kept while the set holds)."""
-        if len(idx) == len(self.h):
-            return [self.wx0, self.wrec, self.bias, self.wo, self.bo]
-        if self._subset is None or self._subset[0] != idx:
-            sel = torch.tensor(idx)
-            self._subset = (idx, [self.wx0[sel], [w[sel] for w in self.wrec], [b[sel] for b in self.bias],
-                                  self.wo[sel], self.bo[sel]])
-        return self._subset[1]
-
-    @torch.no_grad()
-    def feed(self, idx: np.ndarray, chars: np.ndarray) -> np.ndarray:
-        """Step the listed models through chars; their logits (n, 128) after the last one."""
-        wx0, wrec, bias, wo, bo = self._weights(tuple(int(i) for i in idx))
-        sel = torch.from_numpy(np.asarray(idx, dtype=np.int64))
-        h, c = self.h[sel], self.c[sel]  # (n, L, H)
-        for x in chars:
-            below = None
-            for l in range(self.config.n_layers):
-                v = h[:, l] if l == 0 else torch.cat([below, h[:, l]], dim=1)
-                gates = torch.bmm(v.unsqueeze(1), wrec[l]).squeeze(1) + bias[l]
-                if l == 0:
-                    gates = gates + wx0[:, int(x)]
-                i, f, g, o = gates.chunk(4, dim=1)
-                c[:, l] = torch.sigmoid(f) * c[:, l] + torch.sigmoid(i) * torch.tanh(g)
-                below = torch.sigmoid(o) * torch.tanh(c[:, l])
-                h[:, l] = below
-        self.h[sel], self.c[sel] = h, c
-        return (torch.bmm(h[:, -1].unsqueeze(1), wo).squeeze(1) + bo).numpy()
-
-    def reset(self, idx: np.ndarray) -> None:
-        sel = torch.from_numpy(np.asarray(idx, dtype=np.int64))
-        self.h[sel] = 0.0
-        self.c[sel] = 0.0
+from .weights import ModelConfig, ModelWeights
 
 
 def _load_kernel():
@@ -120,7 +58,7 @@ class KernelGroup:
     """Stacked weights in the C kernel's layout (see _lstm_kernel.c); fp32 state.
     precision: "fp16" reproduces the shipped files exactly; "int8" reads half the bytes."""
 
-    def __init__(self, models: list[CharLSTM], threads: int | None = None, precision: str = "int8"):
+    def __init__(self, models: list[ModelWeights], threads: int | None = None, precision: str = "int8"):
         if _KERNEL is None:
             raise RuntimeError("the C kernel is not available")
         if precision not in PRECISIONS:
@@ -131,14 +69,14 @@ class KernelGroup:
         if H % 16:
             raise ValueError(f"the kernel needs hidden units in multiples of 16, not {H}")
         self.threads = threads or min(os.cpu_count() or 1, 8)
-        half = lambda t: np.ascontiguousarray(t.numpy().astype(np.float16)).view(np.uint16)
+        half = lambda a: np.ascontiguousarray(a, dtype=np.float16).view(np.uint16)
         # (4H, V) -> (V, H, 4): char x's column, gates of a unit side by side
-        self.wx0 = half(torch.stack([_lstm_parts(m, 0)[0].view(4, H, VOCAB_SIZE).permute(2, 1, 0) for m in models]))
+        self.wx0 = half(np.stack([m.lstm_parts(0)[0].reshape(4, H, VOCAB_SIZE).transpose(2, 1, 0) for m in models]))
         self.wrec, self.scale = self._recurrent_weights(models)
-        self.bias = np.ascontiguousarray(np.stack([np.stack([_lstm_parts(m, l)[2].view(4, H).t().numpy()
-                                                             for m in models]) for l in range(L)]), dtype=np.float32)
-        self.wo = half(torch.stack([m.head.weight.detach().float() for m in models]))
-        self.bo = np.ascontiguousarray(np.stack([m.head.bias.detach().float().numpy() for m in models]), dtype=np.float32)
+        self.bias = np.ascontiguousarray(np.stack([np.stack([m.lstm_parts(l)[2].reshape(4, H).T for m in models])
+                                                   for l in range(L)]), dtype=np.float32)
+        self.wo = half(np.stack([m.tensors["head.weight"] for m in models]))
+        self.bo = np.ascontiguousarray(np.stack([m.tensors["head.bias"] for m in models]), dtype=np.float32)
         self.h = np.zeros((G, L, H), dtype=np.float32)
         self.c = np.zeros((G, L, H), dtype=np.float32)
         self.hnew = np.zeros((G, L, H), dtype=np.float32)
@@ -146,12 +84,12 @@ class KernelGroup:
                                          self.h, self.c, self.hnew)]  # these arrays never move
         self._bytes_per_model = self.weight_bytes // G
 
-    def _recurrent_weights(self, models: list[CharLSTM]) -> tuple[np.ndarray, np.ndarray | None]:
+    def _recurrent_weights(self, models: list[ModelWeights]) -> tuple[np.ndarray, np.ndarray | None]:
         """Every layer's (G, H, 4, K) block back to back, and the int8 scales (G, H, 4, segments)."""
         H = self.config.hidden
         blocks, scales = [], []
         for l in range(self.config.n_layers):
-            w = torch.stack([self._recurrent(m, l) for m in models]).numpy()  # (G, H, 4, K)
+            w = np.stack([self._recurrent(m, l) for m in models])  # (G, H, 4, K)
             segments = [w] if l == 0 else [w[..., :H], w[..., H:]]  # W_ih and W_hh get their own scales
             if self.precision == "fp16":
                 blocks.append(self._interleave([seg.astype(np.float16).view(np.uint16) for seg in segments]))
@@ -170,12 +108,9 @@ class KernelGroup:
         return np.stack(chunks, axis=2).ravel()
 
     @staticmethod
-    def _recurrent(model: CharLSTM, layer: int) -> torch.Tensor:
+    def _recurrent(model: ModelWeights, layer: int) -> np.ndarray:
         """(4H, K) -> (H, 4, K): the four gate rows of a unit next to each other."""
-        w_ih, w_hh, _ = _lstm_parts(model, layer)
-        w = w_hh if layer == 0 else torch.cat([w_ih, w_hh], dim=1)
-        H = model.config.hidden
-        return w.view(4, H, -1).permute(1, 0, 2).contiguous()
+        return model.recurrent(layer).reshape(4, model.config.hidden, -1).transpose(1, 0, 2)
 
     @property
     def weight_bytes(self) -> int:
@@ -200,10 +135,12 @@ class KernelGroup:
         self.c[idx] = 0.0
 
 
-def make_group(models: list[CharLSTM], backend: str = "auto", threads: int | None = None,
+def make_group(models: list[ModelWeights], backend: str = "auto", threads: int | None = None,
                precision: str = "int8"):
     """The fastest group that can run these models, or the one asked for ("kernel", "torch")."""
     usable = _KERNEL is not None and models[0].config.hidden % 16 == 0
     if backend == "torch" or (backend == "auto" and not usable):
+        from .torch_group import TorchGroup  # torch is imported only on this path
+
         return TorchGroup(models)
     return KernelGroup(models, threads, precision)

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from instrument.core.ensemble import CATCH_UP, Ensemble, softmax
-from instrument.core.groups import KernelGroup, TorchGroup, kernel_available
+from instrument.core.groups import KernelGroup, kernel_available
+from instrument.core.torch_group import TorchGroup
 from instrument.core.model import CharLSTM, ModelConfig
 
 BACKENDS = ["torch"] + (["kernel"] if kernel_available() else [])
@@ -17,6 +18,10 @@ def _models(*archs: str) -> list[CharLSTM]:
     """Random models whose weights are exact in fp16, as shipped files are."""
     torch.manual_seed(1)
     return [CharLSTM(ModelConfig.from_arch(a, dropout=0.0)).half().float().eval() for a in archs]
+
+
+def _weights(*archs: str):
+    return [m.weights() for m in _models(*archs)]
 
 
 def _reference(model: CharLSTM, text: bytes) -> np.ndarray:
@@ -80,7 +85,7 @@ def test_reset_forgets(backend):
 
 @needs_kernel
 def test_kernel_fp16_matches_torch_and_int8_stays_close():
-    models = _models("2x64", "2x64", "2x64")
+    models = _weights("2x64", "2x64", "2x64")
     chars = np.frombuffer(TEXT, dtype=np.uint8).astype(np.int32)
     idx = np.array([0, 2])
     reference = TorchGroup(models).feed(idx, chars)
@@ -91,7 +96,7 @@ def test_kernel_fp16_matches_torch_and_int8_stays_close():
 
 @needs_kernel
 def test_kernel_threads_agree():
-    models = _models("2x512", "2x512")  # big enough (~6 MB) that the kernel really splits the work
+    models = _weights("2x512", "2x512")  # big enough (~6 MB) that the kernel really splits the work
     chars = np.frombuffer(TEXT, dtype=np.uint8).astype(np.int32)
     one = KernelGroup(models, threads=1, precision="int8").feed(np.arange(2), chars)
     three = KernelGroup(models, threads=3, precision="int8").feed(np.arange(2), chars)
@@ -100,7 +105,7 @@ def test_kernel_threads_agree():
 
 @needs_kernel
 def test_kernel_refuses_bad_indices_instead_of_reading_past_the_weights():
-    group = KernelGroup(_models("1x32"), precision="fp16")
+    group = KernelGroup(_weights("1x32"), precision="fp16")
     with pytest.raises(ValueError, match="refused"):
         group.feed(np.array([3]), np.array([65]))
     with pytest.raises(ValueError, match="refused"):
