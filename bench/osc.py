@@ -1,7 +1,8 @@
 """OSC under load. The engine runs as its own process at full speed, sending every frame
 (--frame-rate 100000) to this one.
 - Latency from an OSC /mix message sent to the first character sampled under the new weights,
-  p50/p99, quiet and under a flood of 5,000 messages/s of other moves (target p99 <= one step + 2 ms).
+  p50/p99, quiet and under a flood of 5,000 messages/s of other moves sent by another process
+  (target p99 <= one step + 2 ms).
 - The engine's chars/s (counted from its printed text) quiet and under a flood of 100,000 malformed
   and random packets (target: within 10%).
 
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import socket
 import statistics
 import subprocess
@@ -58,9 +60,9 @@ class FrameWatcher(threading.Thread):
 def measure(watcher: FrameWatcher, target: tuple, index: int, trials: int, flood: bool) -> list[float]:
     """Send /mix/<model> with a new value, wait for the first frame that carries it."""
     sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    stop = threading.Event()
-    if flood:
-        threading.Thread(target=flood_sender, args=(target, stop), daemon=True).start()
+    stop = multiprocessing.Event()
+    if flood:  # from a process of its own, as a second controller would send it
+        multiprocessing.Process(target=flood_sender, args=(target, stop), daemon=True).start()
     latencies = []
     names_addr = watcher.names[index]
     for k in range(trials):
@@ -82,7 +84,7 @@ def measure(watcher: FrameWatcher, target: tuple, index: int, trials: int, flood
     return latencies
 
 
-def flood_sender(target: tuple, stop: threading.Event, per_second: int = 5000) -> None:
+def flood_sender(target: tuple, stop, per_second: int = 5000) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     t0, n = time.perf_counter(), 0
     while not stop.is_set():

@@ -157,11 +157,11 @@ class Engine:
         self._observe(snap)
         rho = mix(snap["/mode"], pi[active], omega)
         x = draw(shape_distribution(rho, snap["/temperature"], snap["/top_p"]), self.rng)
-        self.ensemble.feed([x], active)
         lead = int(active[np.argmax(pi[active] * omega[:, x])])
         frame = Frame(self.steps, chr(x), pi, active, omega, rho, lead)
         self.steps += 1
-        self._publish(frame)
+        self._publish(frame)  # before the models read x: the outputs need not wait for their step
+        self.ensemble.feed([x], active)
         return frame
 
     def _late_moves(self, snap: Snapshot, active: np.ndarray, omega: np.ndarray):

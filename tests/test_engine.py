@@ -79,6 +79,21 @@ def test_frames_carry_the_mix_and_the_distributions(engine):
     assert frame.pi.tolist() == [1.0, 0.5, 0.01]
 
 
+def test_a_character_is_published_before_the_models_read_it(engine):
+    """The outputs (and a performer's ears) get the character without waiting for the models'
+    step on it, which is most of a step's time."""
+    sub = engine.subscribe()
+    feed, seen_at_feed = engine.ensemble.feed, []
+
+    def feed_and_look(chars, active):
+        seen_at_feed.append(sub.read(timeout=0)[1])
+        feed(chars, active)
+
+    engine.ensemble.feed = feed_and_look
+    frame = engine.step()
+    assert seen_at_feed == [frame.char]
+
+
 def test_bad_values_never_reach_the_models(engine):
     engine.params.set("/temperature", 0.7)
     for bad in (float("nan"), "hot", None):

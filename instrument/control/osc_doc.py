@@ -46,8 +46,8 @@ To every `--osc-out HOST:PORT` and every subscribed client:
 | `/text/char` | s | every character, none lost |
 | `/text/word` | s | each word, when a space, tab or newline ends it |
 | `/text/line` | s | each line, when a newline ends it |
-| `/frame` | i step, s char, s lead style, N floats pi | at most `--frame-rate` times a second (60) |
-| `/frame/rho` | (s char, f p) x 5 | the five likeliest characters of the mix, in the same bundle |
+| `/frame` | i step, s char, s lead style, N floats pi | at most `--frame-rate` times a second (60), alone and as soon as the character is drawn |
+| `/frame/rho` | (s char, f p) x 5 | the five likeliest characters of the mix; it, `/frame/model/NAME` and `/frame/dist` follow `/frame` in one bundle |
 | `/frame/model/NAME` | (s char, f p) x 5 | the same for each active style |
 | `/frame/dist` | s styles, b blob, f entropies | every distribution as 128 bytes scaled to its peak (the mix first, then each active style), and each one's entropy in bits |
 | any parameter address | its value | whenever it changes, from any source (MIDI, presets, other clients), except back to the client that changed it: faders follow the music |

@@ -17,6 +17,7 @@ from .base import Sink
 
 TOP_K = 5
 MAX_BUNDLE = 1200  # bytes: text bundles stay under a typical network's packet size
+ECHO_INTERVAL = 1 / 120  # s: echoes of a flood of moves go at most this often, the latest values
 
 
 def top_k(p: np.ndarray, k: int = TOP_K) -> tuple:
@@ -54,6 +55,19 @@ class OscOut(Sink):
         self._line: list[str] = []
         self._last_frame = 0.0
         self.sent = self.dropped = 0
+        self._pending: dict[str, tuple] = {}  # address -> (latest value, its writer), to echo
+        self._echo_wake = threading.Condition()
+        self._closing = False
+
+    def start(self, engine) -> "OscOut":
+        super().start(engine)
+        threading.Thread(target=self._echo_loop, name="osc-echo", daemon=True).start()
+        return self
+
+    def closed(self) -> None:
+        with self._echo_wake:
+            self._closing = True
+            self._echo_wake.notify()
 
     # --- targets -----------------------------------------------------------------------------
     @property
@@ -93,12 +107,30 @@ class OscOut(Sink):
         """A message to every target (announcements such as /learned)."""
         self._send(message(address, *args))
 
-    # --- echo (called in the writer's thread by the parameter tree) --------------------------
+    # --- echo ------------------------------------------------------------------------------
     def echo(self, address: str, value, source: str) -> None:
-        """Every change goes to every target, except back to the client that made it."""
+        """Every change goes to every target, except back to the client that made it. Called in
+        the writer's thread by the parameter tree; it only notes the change, latest value wins,
+        so a flood of moves from one controller is not re-sent, message for message, to all."""
         if value is None:
             return
-        self._send(message(address, value), skip=source)
+        with self._echo_wake:
+            self._pending[address] = (value, source)
+            self._echo_wake.notify()
+
+    def _echo_loop(self) -> None:
+        """Send what changed, then wait ECHO_INTERVAL: a move alone is echoed at once, a flood of
+        moves at most 1 / ECHO_INTERVAL times a second per address."""
+        while True:
+            with self._echo_wake:
+                self._echo_wake.wait_for(lambda: self._pending or self._closing)
+                pending, self._pending = self._pending, {}
+                closing = self._closing
+            for address, (value, source) in pending.items():
+                self._send(message(address, value), skip=source)
+            if closing:
+                return
+            time.sleep(ECHO_INTERVAL)
 
     # --- text and frames (the sink's own thread) ---------------------------------------------
     def write(self, frames: list[Frame], text: str) -> None:
@@ -111,7 +143,10 @@ class OscOut(Sink):
         live = [f for f in frames if not f.primed]
         if live and now - self._last_frame >= 1.0 / self.frame_rate:
             self._last_frame = now
-            self._send(bundle(self.frame_messages(live[-1])))
+            # /frame alone and first: it is what a performer's move is heard in, so it does not
+            # wait for the distributions to be encoded
+            self._send(self.frame_head(live[-1]))
+            self._send(bundle(self.frame_details(live[-1])))
 
     def _words_and_lines(self, ch: str) -> list[bytes]:
         out = []
@@ -139,12 +174,15 @@ class OscOut(Sink):
         if batch:
             self._send(bundle(batch))
 
-    def frame_messages(self, frame: Frame) -> list[bytes]:
-        """/frame, /frame/rho, /frame/model/<name> (top-k) and /frame/dist (every row, quantised)."""
-        active = [self.names[i] for i in frame.active]
+    def frame_head(self, frame: Frame) -> bytes:
+        """/frame: step, character, the style that led it, and pi."""
         lead = self.names[frame.lead] if frame.lead >= 0 else ""
-        out = [message("/frame", frame.step, frame.char, lead, *map(float, frame.pi)),
-               message("/frame/rho", *top_k(frame.rho))]
+        return message("/frame", frame.step, frame.char, lead, *map(float, frame.pi))
+
+    def frame_details(self, frame: Frame) -> list[bytes]:
+        """/frame/rho, /frame/model/<name> (top-k) and /frame/dist (every row, quantised)."""
+        active = [self.names[i] for i in frame.active]
+        out = [message("/frame/rho", *top_k(frame.rho))]
         out += [message(f"/frame/model/{n}", *top_k(row)) for n, row in zip(active, frame.omega)]
         rows = [frame.rho, *frame.omega]
         out.append(message("/frame/dist", ",".join(active), b"".join(quantize(r) for r in rows),
