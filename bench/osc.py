@@ -4,7 +4,7 @@
   p50/p99, quiet and under a flood of 5,000 messages/s of other moves sent by another process
   (target p99 <= one step + 2 ms).
 - The engine's chars/s (counted from its printed text) quiet and under a flood of 100,000 malformed
-  and random packets (target: within 10%).
+  and random packets, in alternating windows (target: within 10%).
 
     .venv/bin/python bench/osc.py [--models a,b,...] [--trials 200]
 """
@@ -57,14 +57,17 @@ class FrameWatcher(threading.Thread):
                         self.frames.append((now, tuple(args[3:])))
 
 
-def measure(watcher: FrameWatcher, target: tuple, index: int, trials: int, flood: bool) -> list[float]:
-    """Send /mix/<model> with a new value, wait for the first frame that carries it."""
+def measure(watcher: FrameWatcher, target: tuple, index: int, trials: int, flood: bool) -> tuple[list[float], float]:
+    """Send /mix/<model> with a new value, wait for the first frame that carries it. Returns the
+    latencies and the mean step (s) of the engine meanwhile, under the same load."""
     sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     stop = multiprocessing.Event()
     if flood:  # from a process of its own, as a second controller would send it
         multiprocessing.Process(target=flood_sender, args=(target, stop), daemon=True).start()
     latencies = []
     names_addr = watcher.names[index]
+    time.sleep(0.5)  # let the flood settle in
+    frames_before, started = len(watcher.frames), time.perf_counter()
     for k in range(trials):
         value = 0.5 + 0.25 * (k % 2)  # alternate 0.5 / 0.75 (exact in float32)
         time.sleep(0.02 + np.random.default_rng(k).random() * 0.02)
@@ -80,8 +83,9 @@ def measure(watcher: FrameWatcher, target: tuple, index: int, trials: int, flood
                 latencies.append(hit - t0)
                 break
             time.sleep(0.0002)
+    step = (time.perf_counter() - started) / (len(watcher.frames) - frames_before)
     stop.set()
-    return latencies
+    return latencies, step
 
 
 def flood_sender(target: tuple, stop, per_second: int = 5000) -> None:
@@ -95,14 +99,26 @@ def flood_sender(target: tuple, stop, per_second: int = 5000) -> None:
             time.sleep(delay)
 
 
-def rate_while(printed: list, seconds: float, load) -> float:
-    """Characters printed per second while `load` runs (or for `seconds`, whichever is longer)."""
+def chars_while(printed: list, seconds: float, load) -> tuple[int, float]:
+    """(characters printed, seconds) while `load` runs, or for `seconds` if that is longer."""
     start, t0 = printed[0], time.perf_counter()
     load()
     remaining = seconds - (time.perf_counter() - t0)
     if remaining > 0:
         time.sleep(remaining)
-    return (printed[0] - start) / (time.perf_counter() - t0)
+    return printed[0] - start, time.perf_counter() - t0
+
+
+def junk_ratio(printed: list, target: tuple, packets: int, rounds: int = 4) -> tuple[float, float]:
+    """chars/s quiet and under junk, in alternating windows (quiet, junk, quiet, junk...), so that
+    a drift of the machine's speed during the run falls on both alike."""
+    quiet, junk = [0, 0.0], [0, 0.0]
+    for _ in range(rounds):
+        for tally, load in ((quiet, lambda: None), (junk, lambda: junk_flood(target, packets // rounds))):
+            chars, seconds = chars_while(printed, 2.5, load)
+            tally[0] += chars
+            tally[1] += seconds
+    return quiet[0] / quiet[1], junk[0] / junk[1]
 
 
 def junk_flood(target: tuple, n: int) -> None:
@@ -147,20 +163,17 @@ def main() -> None:
     try:
         while len(watcher.frames) < 200:
             time.sleep(0.05)
-        n = len(watcher.frames)
-        time.sleep(2)
-        step_ms = 1e3 * 2 / (len(watcher.frames) - n)
-        print(f"# OSC latency\n\n{len(names)} styles, engine at full speed: one step = {step_ms:.2f} ms "
-              f"({1e3 / step_ms:.0f} chars/s)\n")
-        print("| load | trials | p50 ms | p99 ms | p99 - one step |\n|---|---:|---:|---:|---:|")
+        print(f"# OSC latency\n\n{len(names)} styles, engine at full speed; one step is the engine's mean "
+              f"step while the trials ran, under the same load\n")
+        print("| load | trials | one step ms | p50 ms | p99 ms | p99 - one step |\n|---|---:|---:|---:|---:|---:|")
         for label, flood in (("quiet", False), ("flood of 5,000 msg/s", True)):
-            lat = measure(watcher, ("127.0.0.1", osc_port), 0, args.trials, flood)
-            p50, p99 = 1e3 * statistics.median(lat), 1e3 * float(np.percentile(lat, 99))
-            print(f"| {label} | {len(lat)} | {p50:.2f} | {p99:.2f} | {p99 - step_ms:+.2f} |", flush=True)
-        quiet = rate_while(printed, 5.0, lambda: None)
-        junk = rate_while(printed, 5.0, lambda: junk_flood(("127.0.0.1", osc_port), 100_000))
+            lat, step = measure(watcher, ("127.0.0.1", osc_port), 0, args.trials, flood)
+            p50, p99, step_ms = 1e3 * statistics.median(lat), 1e3 * float(np.percentile(lat, 99)), 1e3 * step
+            print(f"| {label} | {len(lat)} | {step_ms:.2f} | {p50:.2f} | {p99:.2f} | {p99 - step_ms:+.2f} |",
+                  flush=True)
+        quiet, junk = junk_ratio(printed, ("127.0.0.1", osc_port), 100_000)
         print(f"\nengine chars/s quiet {quiet:.0f}, under 100,000 malformed packets {junk:.0f} "
-              f"(ratio {junk / quiet:.3f})")
+              f"(ratio {junk / quiet:.3f}; four alternating windows of each, 10 s in all)")
     finally:
         watcher.running = False
         engine.terminate()

@@ -134,18 +134,18 @@ class OscOut(Sink):
 
     # --- text and frames (the sink's own thread) ---------------------------------------------
     def write(self, frames: list[Frame], text: str) -> None:
+        now = time.monotonic()
+        live = [f for f in frames if not f.primed]
+        due = live and now - self._last_frame >= 1.0 / self.frame_rate
+        if due:  # /frame alone and first: a performer's move is heard in it, so it waits for nothing
+            self._last_frame = now
+            self._send(self.frame_head(live[-1]))
         messages = []
         for ch in text:
             messages.append(message("/text/char", ch))
             messages += self._words_and_lines(ch)
         self._send_batched(messages)
-        now = time.monotonic()
-        live = [f for f in frames if not f.primed]
-        if live and now - self._last_frame >= 1.0 / self.frame_rate:
-            self._last_frame = now
-            # /frame alone and first: it is what a performer's move is heard in, so it does not
-            # wait for the distributions to be encoded
-            self._send(self.frame_head(live[-1]))
+        if due:
             self._send(bundle(self.frame_details(live[-1])))
 
     def _words_and_lines(self, ch: str) -> list[bytes]:
