@@ -6,7 +6,7 @@ on vs off,
 and the speech lag (last character of a phrase sampled -> phrase rendered), p50/p99.
 Needs espeak-ng and a display (it starts Xvfb itself if DISPLAY is unset).
 
-    .venv/bin/python bench/outputs.py [--models a,b] [--seconds 10] [--rate 60]
+    .venv/bin/python bench/outputs.py [--models a,b] [--seconds 10] [--rate 60] [--rounds 3]
 """
 from __future__ import annotations
 
@@ -81,8 +81,11 @@ def child(args, rate: float, outputs: str) -> dict:
     command = [sys.executable, __file__, "--seconds", str(args.seconds), "--one", str(rate), outputs]
     if args.models:
         command += ["--models", args.models]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+    if done.returncode != 0:
+        raise SystemExit(f"a run ({rate:g} chars/s, outputs {outputs}) failed with code {done.returncode}:\n"
+                         f"{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -90,6 +93,7 @@ def main() -> None:
     parser.add_argument("--models", help="styles to load (default: all installed)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=60.0, help="performance rate for the paced runs")
+    parser.add_argument("--rounds", type=int, default=3, help="off/on pairs of each kind, alternated")
     parser.add_argument("--one", nargs=2, metavar=("RATE", "OUTPUTS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     names = args.models.split(",") if args.models else installed_names()
@@ -104,18 +108,24 @@ def main() -> None:
         os.environ["DISPLAY"] = ":97"
         time.sleep(1)
     try:
-        paced = [child(args, args.rate, o) for o in ("off", "on")]
-        flat = [child(args, 0, o) for o in ("off", "on")]
+        # off, on, off, on...: the machine's speed drifts between runs by more than the effect sought
+        paced = [[child(args, args.rate, o) for o in ("off", "on")] for _ in range(args.rounds)]
+        flat = [[child(args, 0, o) for o in ("off", "on")] for _ in range(args.rounds)]
     finally:
         if xvfb:
             xvfb.terminate()
-    print(f"# outputs benchmark\n\n{len(names)} styles, {args.seconds:g} s per run\n")
-    print("| run | outputs | text chars/s | engine capacity chars/s | capacity ratio |\n|---|---|---:|---:|---:|")
-    for label, (off, on) in ((f"paced at {args.rate:g}/s", paced), ("unpaced", flat)):
-        print(f"| {label} | console only | {off['rate']:.0f} | {off['capacity']:.0f} | 1.000 |")
+    print(f"# outputs benchmark\n\n{len(names)} styles, {args.seconds:g} s per run, {args.rounds} alternated "
+          f"off/on pairs of each kind; medians\n")
+    print("| run | outputs | text chars/s | engine capacity chars/s | capacity ratio | ratio per pair |\n"
+          "|---|---|---:|---:|---:|---|")
+    for label, pairs in ((f"paced at {args.rate:g}/s", paced), ("unpaced", flat)):
+        off = {k: statistics.median(p[0][k] for p in pairs) for k in ("rate", "capacity")}
+        on = {k: statistics.median(p[1][k] for p in pairs) for k in ("rate", "capacity")}
+        per_pair = ", ".join(f"{p[1]['capacity'] / p[0]['capacity']:.3f}" for p in pairs)
+        print(f"| {label} | console only | {off['rate']:.0f} | {off['capacity']:.0f} | 1.000 | |")
         print(f"| {label} | + speech (WAV) + projection | {on['rate']:.0f} | {on['capacity']:.0f} | "
-              f"{on['capacity'] / off['capacity']:.3f} |")
-    for label, on in ((f"paced at {args.rate:g}/s", paced[1]), ("unpaced", flat[1])):
+              f"{on['capacity'] / off['capacity']:.3f} | {per_pair} |")
+    for label, on in ((f"paced at {args.rate:g}/s", paced[-1][1]), ("unpaced", flat[-1][1])):
         lags = on["lags"] or [float("nan")]
         print(f"\n{label}: projection {on['fps']:.0f} frames/s; speech {on['phrases']} phrases rendered, "
               f"{on['skipped']} skipped (live policy); lag sampled -> rendered p50 {1e3 * statistics.median(lags):.0f} ms, "

@@ -16,6 +16,7 @@ import time
 from ..engine import Frame
 from ..pacing import Pacer
 from ..params import Param, ParamTree
+from ..priority import lowered_priority, one_software_renderer_thread
 from ..paths import FONT
 from ..textlayout import Glyph, TextLayout
 from ..theme import RGB, Theme
@@ -87,6 +88,13 @@ class Projection(Sink):
             self._shot = str(path)
 
     def run(self) -> None:
+        """The window's loop, in the calling (main) thread, at a lower priority; the renderer's
+        threads, started from here, inherit it, so the engine comes first."""
+        one_software_renderer_thread()
+        with lowered_priority():
+            self._run()
+
+    def _run(self) -> None:
         import dearpygui.dearpygui as dpg
 
         dpg.create_context()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..engine import Frame
 from ..params import Param, ParamTree
+from ..priority import lowered_priority
 from .base import Sink
 
 log = logging.getLogger("instrument.speech")
@@ -119,28 +120,33 @@ class Voice:
             elif match:
                 self.engine.setProperty("voice", match)
 
-    def speak(self, text: str) -> None:
+    def speak(self, text: str) -> float | None:
+        """Say text; into the WAV file, returns the seconds of audio it made (the sound card's
+        runAndWait returns only when the phrase has been heard: None)."""
         if self.wav_path is None:
             self.engine.say(text)
             self.engine.runAndWait()
-            return
+            return None
         part = self._tmp / "phrase.wav"
         # pyttsx3's espeak driver prints "Audio saved to ..." on stdout, into the performer's text;
         # the console keeps its own handle on the real stdout, so only that line is swallowed
         with contextlib.redirect_stdout(io.StringIO()):
             self.engine.save_to_file(text, str(part))  # one file per runAndWait: with two, only one is written
             self.engine.runAndWait()
-        self._append(part)
+        return self._append(part)
 
-    def _append(self, part: Path) -> None:
+    def _append(self, part: Path) -> float:
         try:
             with wave.open(str(part), "rb") as src:
                 if self._wav is None:
                     self._wav = wave.open(str(self.wav_path), "wb")
                     self._wav.setparams(src.getparams())
-                self._wav.writeframes(src.readframes(src.getnframes()))  # the header is patched each write
+                frames = src.getnframes()
+                self._wav.writeframes(src.readframes(frames))  # the header is patched each write
+                return frames / src.getframerate()
         except (wave.Error, EOFError, FileNotFoundError) as e:
             log.warning("speech: a phrase could not be rendered (%s)", e)
+            return 0.0
 
     def close(self) -> None:
         if self._wav is not None:
@@ -201,6 +207,10 @@ class Speech(Sink):
             return self.queue.popleft()
 
     def _speak_loop(self) -> None:
+        with lowered_priority():  # synthesis takes what the engine leaves
+            self._speak_all()
+
+    def _speak_all(self) -> None:
         while True:
             phrase = self._next()
             if phrase is None:
@@ -208,14 +218,25 @@ class Speech(Sink):
             said = speakable(phrase.text)
             if not said:
                 continue
+            started = time.monotonic()
             try:
                 self.voice.configure(self.params.get("/speech/rate"), self.params.get("/speech/volume"),
                                      self.params.get("/speech/voice"))
-                self.voice.speak(said)
+                seconds = self.voice.speak(said)
             except Exception as e:
                 log.warning("speech: the voice failed (%s); playing on without speech", e)
                 break
             self.spoken.append((phrase, time.monotonic(), said))
+            if seconds and self.params.get("/speech/policy") == "live":
+                self._sound_for(started + seconds)
+
+    def _sound_for(self, until: float) -> None:
+        """A voice rendering to a file under the live policy stays busy for as long as its phrase
+        would sound, as a voice on a speaker does: the file then holds what a listener would have
+        heard (the newest phrase after each), and the synthesiser does not run flat out beside
+        the engine. recite renders everything in order anyway, as fast as it can."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._done, timeout=max(0.0, until - time.monotonic()))
 
     def closed(self) -> None:
         with self._cond:

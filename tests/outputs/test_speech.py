@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import wave
 
 import numpy as np
@@ -64,11 +65,23 @@ class FakeVoice:
         pass
 
 
-def _speech(policy: str) -> tuple[Speech, FakeVoice]:
+class FakeFileVoice(FakeVoice):
+    """Renders at once, as a voice writing a WAV does, and reports the audio's length."""
+
+    def __init__(self, audio_seconds: float):
+        super().__init__(0.0)
+        self.audio_seconds = audio_seconds
+
+    def speak(self, text):
+        super().speak(text)
+        return self.audio_seconds
+
+
+def _speech(policy: str, voice: FakeVoice | None = None) -> tuple[Speech, FakeVoice]:
     params = instrument_tree(["a"])
     speech = Speech(params)
     params.set("/speech/policy", policy)
-    voice = FakeVoice(0.2)
+    voice = voice or FakeVoice(0.2)
     speech.voice = voice
     speech._voice_thread = threading.Thread(target=speech._speak_loop, daemon=True)
     speech._voice_thread.start()
@@ -86,6 +99,36 @@ def test_when_the_voice_falls_behind_the_policy_decides(policy):
         assert voice.said == ["one.", "five."] and speech.skipped == 3
     else:
         assert voice.said == ["one.", "two.", "three.", "four.", "five."] and speech.skipped == 0
+
+
+def _wait_for(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.01)
+    return condition()
+
+
+def test_a_file_voice_under_live_is_busy_while_its_phrase_would_sound():
+    """So the file holds what a listener would have heard: the newest phrase after each."""
+    speech, voice = _speech("live", FakeFileVoice(audio_seconds=30.0))
+    speech.write([], "one.\n")
+    assert _wait_for(lambda: voice.said == ["one."])
+    for phrase in ("two.\n", "three.\n"):
+        speech.write([], phrase)
+        time.sleep(0.05)
+    speech.closed()  # the end of the piece cuts the last phrase's sound short
+    assert voice.said == ["one.", "three."] and speech.skipped == 1
+
+
+def test_a_file_voice_under_recite_renders_everything_without_waiting():
+    speech, voice = _speech("recite", FakeFileVoice(audio_seconds=30.0))
+    started = time.monotonic()
+    speech.write([], "one.\n")
+    assert _wait_for(lambda: voice.said == ["one."])
+    speech.write([], "two.\nthree.\n")
+    assert _wait_for(lambda: len(voice.said) == 3)
+    speech.closed()
+    assert voice.said == ["one.", "two.", "three."] and time.monotonic() - started < 10
 
 
 def test_generated_phrases_become_real_speech_in_a_wav(tmp_path):
