@@ -3,7 +3,7 @@ unpaced in its own process, its rate counted from the text it prints: a pipe nev
 busy UDP receiver would), and the panel's frame rate under Xvfb, beside an unpaced engine and beside
 one paced at a performance rate (40 chars/s).
 
-    .venv/bin/python bench/panel.py [--models a,b] [--seconds 10]
+    .venv/bin/python bench/panel.py [--models a,b] [--seconds 10] [--rounds 3]
 """
 from __future__ import annotations
 
@@ -41,8 +41,10 @@ class CharCounter(threading.Thread):
         return (self.count - start) / seconds
 
 
-def measure(names: list[str], seconds: float, rate: float) -> tuple[float, float, float]:
-    """(engine chars/s alone, with the panel attached, the panel's frames/s)."""
+def measure(names: list[str], seconds: float, rate: float, rounds: int) -> tuple[float, float, float]:
+    """(engine chars/s alone, with the panel attached, the panel's frames/s): `rounds` windows of
+    each, alternated (alone, attached, alone, ...), since the machine's speed drifts by more than
+    the effect sought; the panel is started for each attached window and ends after it."""
     osc = free_port()
     engine = subprocess.Popen([sys.executable, "-m", "instrument", "play", "--models", ",".join(names),
                                "--rate", str(rate), "--mix", ",".join(f"{n}=0.5" for n in names),
@@ -53,15 +55,18 @@ def measure(names: list[str], seconds: float, rate: float) -> tuple[float, float
     try:
         while counter.count < min(500, 10 * rate or 500):
             time.sleep(0.1)
-        alone = counter.rate(seconds)
-        # the panel as a performer runs it: `instrument panel`, its own (niced) process
-        panel = subprocess.Popen([sys.executable, "-m", "instrument", "panel", "--engine", f"127.0.0.1:{osc}",
-                                  "--seconds", str(seconds + 2.5), "--report-fps"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        time.sleep(2)
-        attached = counter.rate(seconds)
-        out, _ = panel.communicate(timeout=60)
-        return alone, attached, float(out.split()[-1])
+        alone, attached, fps = [], [], []
+        for _ in range(rounds):
+            alone.append(counter.rate(seconds))
+            # the panel as a performer runs it: `instrument panel`, its own (niced) process
+            panel = subprocess.Popen([sys.executable, "-m", "instrument", "panel", "--engine", f"127.0.0.1:{osc}",
+                                      "--seconds", str(seconds + 2.5), "--report-fps"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            time.sleep(2)
+            attached.append(counter.rate(seconds))
+            out, _ = panel.communicate(timeout=60)
+            fps.append(float(out.split()[-1]))
+        return sum(alone) / rounds, sum(attached) / rounds, sum(fps) / rounds
     finally:
         engine.terminate()
         engine.wait()
@@ -71,6 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", help="styles to load (default: all installed)")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3, help="alternated windows alone / attached")
     args = parser.parse_args()
     xvfb = None
     if not os.environ.get("DISPLAY"):
@@ -80,16 +86,18 @@ def main() -> None:
         time.sleep(1)
     names = args.models.split(",") if args.models else installed_names()
     try:
-        alone, attached, fps_flat = measure(names, args.seconds, rate=0)
-        _, _, fps_paced = measure(names, args.seconds, rate=40)
+        alone, attached, fps_flat = measure(names, args.seconds, 0, args.rounds)
+        _, _, fps_paced = measure(names, args.seconds, 40, 1)
     finally:
         if xvfb:
             xvfb.terminate()
-    print(f"# panel benchmark\n\n{len(names)} styles, engine unpaced, {args.seconds:g} s each\n")
+    print(f"# panel benchmark\n\n{len(names)} styles, engine unpaced, {args.rounds} alternated windows of "
+          f"{args.seconds:g} s alone and attached; means\n")
     print("| | engine chars/s | ratio |\n|---|---:|---:|")
     print(f"| no panel | {alone:.0f} | 1.00 |\n| panel attached | {attached:.0f} | {attached / alone:.2f} |")
     print(f"\npanel under Xvfb (software OpenGL): {fps_flat:.0f} frames/s beside the unpaced engine, "
-          f"{fps_paced:.0f} frames/s beside an engine at 40 chars/s (target 60)")
+          f"{fps_paced:.0f} frames/s beside an engine at 40 chars/s, which has 40 new characters a second "
+          f"to show (the panel draws a frame when something changed; target 60)")
 
 
 if __name__ == "__main__":

@@ -291,6 +291,7 @@ def _add_panel(sub) -> None:
 def _panel(args) -> int:
     from .gui.client import EngineClient
     from .gui.panel import Panel
+    from .priority import one_software_renderer_thread
     from .oscwire import is_loopback, parse_hostport
     from .outputs.projection import display_available
     from .theme import ThemeError, load_theme
@@ -313,6 +314,7 @@ def _panel(args) -> int:
     panel = Panel(client, theme)
     if hasattr(os, "nice"):
         os.nice(5)  # on a shared machine the engine (the music) comes first, the panel's frames second
+    one_software_renderer_thread()
     if args.screenshot:
         import threading
         threading.Timer(max((args.seconds or 3) - 0.5, 0.5), panel.screenshot, args=(args.screenshot,)).start()
