@@ -244,7 +244,7 @@ def _play(args) -> int:
         print(f"instrument play: {e}", file=sys.stderr)
         return 2
     try:
-        speech, projection = attach_outputs(engine, args)
+        recorder, speech, projection = attach_outputs(engine, args)
     except SetupError as e:
         print(f"instrument play: {e}", file=sys.stderr)
         return 2
@@ -263,6 +263,8 @@ def _play(args) -> int:
     finally:
         engine.stop()
         console.join(2.0)
+        if recorder is not None:
+            recorder.join()  # its last lines, the end mark among them, before the process goes
         if speech is not None:
             speech.join()
         if osc_in is not None:
@@ -370,6 +372,9 @@ def _replay(args) -> int:
             speech.join()
     if not args.quiet:
         sys.stdout.write(text + "\n")
+    if rec.steps is None:
+        print("instrument replay: the recording has no end mark (it was cut off mid-piece); "
+              "replayed as far as its text goes", file=sys.stderr)
     where = first_difference(text, rec.text)
     if where is None:
         print(f"replayed {len(text)} characters: the same text as the recording", file=sys.stderr)

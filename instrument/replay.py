@@ -18,7 +18,7 @@ class Recording:
     header: dict
     changes: list[dict] = field(default_factory=list)   # {"step", "set", "fire"}, in order
     text: str = ""                                       # everything written, primed text included
-    steps: int = 0                                       # characters sampled
+    steps: int | None = None                             # characters sampled; None: no end mark
 
 
 def read_recording(path: Path) -> Recording:
@@ -52,8 +52,10 @@ def check_models(rec: Recording, files: dict[str, Path]) -> None:
 
 def replay(engine: Engine, rec: Recording) -> str:
     """Apply each change before the step at which it took effect; returns all the text written
-    (primed text included), to compare with the recording's."""
+    (primed text included), to compare with the recording's. A recording cut off before its end
+    mark (the machine died mid-piece) is played until it has written as much text as it holds."""
     sub = engine.subscribe(maxlen=1)
+    text = []
     for change in rec.changes:
         _play_to(engine, change["step"])
         for address, value in change["set"].items():
@@ -62,9 +64,18 @@ def replay(engine: Engine, rec: Recording) -> str:
             param = engine.params.params[address]
             engine.params.set(address, None if param.kind == "trigger" else engine.params.get(address), source="replay")
         engine.step()  # the step that first saw the change (it may be silent: paused, faders down)
-    _play_to(engine, rec.steps)
+        text.append(sub.read(timeout=0)[1])
+    if rec.steps is not None:
+        _play_to(engine, rec.steps)
+    else:
+        written = sum(map(len, text))
+        while written < len(rec.text):
+            _play_to(engine, engine.steps + 1)
+            text.append(sub.read(timeout=0)[1])
+            written += len(text[-1])
     engine.unsubscribe(sub)
-    return sub.read(timeout=0)[1]
+    text.append(sub.read(timeout=0)[1])
+    return "".join(text)
 
 
 def _play_to(engine: Engine, step: int) -> None:

@@ -280,14 +280,15 @@ def start_panel(osc_in, theme):
 
 
 def attach_outputs(engine, args):
-    """Speech and projection as asked; each says so and is left out where it cannot run."""
+    """The recorder, speech and projection as asked (None where not); speech and projection say so
+    and are left out where they cannot run."""
     from pathlib import Path
 
     from .outputs.projection import Projection, display_available
     from .outputs.speech import Speech
     from .theme import ThemeError, load_theme
 
-    speech = projection = None
+    recorder = speech = projection = None
     if getattr(args, "record", None):
         from .outputs.record import Recorder
 
@@ -311,4 +312,4 @@ def attach_outputs(engine, args):
             projection = Projection(engine.params, engine.names, theme, args.fullscreen).attach(engine)
             if args.screenshot:
                 projection.screenshot(args.screenshot, at_end=True)
-    return speech, projection
+    return recorder, speech, projection

@@ -59,3 +59,28 @@ def test_a_changed_model_file_is_named(tmp_path):
     letter_model("q").save(models / "ayes.safetensors")  # another model under the same name
     result = run("replay", str(piece), models=models)
     assert result.returncode == 2 and "ayes.safetensors" in result.stderr and "sha256 differs" in result.stderr
+
+
+def test_a_finished_piece_is_recorded_to_its_end_mark(tmp_path):
+    """The recorder's last lines are written before the process exits, however fast it stops."""
+    models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b"})
+    piece = tmp_path / "piece.jsonl"
+    assert run("play", "--chars", "300", "--rate", "0", "--mix", "ayes=0.5,bees=0.5", "--record", str(piece),
+               "--no-midi", "--no-oscquery", "--osc-listen", "127.0.0.1:0", models=models).returncode == 0
+    lines = [json.loads(l) for l in piece.read_text().splitlines()]
+    assert lines[-1] == {"end": 300}
+    assert len("".join(l.get("text", "") for l in lines)) == 300
+
+
+def test_a_recording_cut_off_mid_piece_replays_as_far_as_it_goes(tmp_path):
+    models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b"})
+    piece = tmp_path / "piece.jsonl"
+    assert run("play", "--chars", "300", "--rate", "0", "--mix", "ayes=0.5,bees=0.5", "--seed", "3",
+               "--record", str(piece), "--no-midi", "--no-oscquery", "--osc-listen", "127.0.0.1:0",
+               models=models).returncode == 0
+    lines = piece.read_text().splitlines()[:-1]  # the end mark lost, as when the machine dies
+    piece.write_text("\n".join(lines) + "\n")
+    held = "".join(json.loads(l).get("text", "") for l in lines)
+    result = run("replay", str(piece), models=models)
+    assert result.returncode == 0, result.stderr
+    assert "no end mark" in result.stderr and result.stdout.rstrip("\n") == held
