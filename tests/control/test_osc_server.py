@@ -2,20 +2,14 @@
 from __future__ import annotations
 
 import socket
-import time
 
 from instrument.control.osc import OscRouter, OscServer
 from instrument.oscwire import message
 from instrument.params import instrument_tree
 
+from ..polling import wait_for
+
 NAMES = ["shakespeare", "bible"]
-
-
-def _wait_for(condition, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not condition():
-        time.sleep(0.01)
-    return condition()
 
 
 def test_stopping_the_server_ends_its_thread_at_once():
@@ -25,6 +19,6 @@ def test_stopping_the_server_ends_its_thread_at_once():
     server = OscServer(OscRouter(params, NAMES), "127.0.0.1", 0).start()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
         sender.sendto(message("/temperature", 0.5), server.address)
-        assert _wait_for(lambda: params.get("/temperature") == 0.5)  # the thread is serving, then blocks
+        assert wait_for(lambda: params.get("/temperature") == 0.5)  # the thread is serving, then blocks
     server.stop()
     assert not server._thread.is_alive()

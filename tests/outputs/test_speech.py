@@ -14,6 +14,7 @@ import pytest
 from instrument.outputs.speech import Phraser, Speech, speakable
 from instrument.params import instrument_tree
 
+from ..polling import wait_for
 from ..realparts import require
 
 
@@ -101,18 +102,11 @@ def test_when_the_voice_falls_behind_the_policy_decides(policy):
         assert voice.said == ["one.", "two.", "three.", "four.", "five."] and speech.skipped == 0
 
 
-def _wait_for(condition, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not condition():
-        time.sleep(0.01)
-    return condition()
-
-
 def test_a_file_voice_under_live_is_busy_while_its_phrase_would_sound():
     """So the file holds what a listener would have heard: the newest phrase after each."""
     speech, voice = _speech("live", FakeFileVoice(audio_seconds=30.0))
     speech.write([], "one.\n")
-    assert _wait_for(lambda: voice.said == ["one."])
+    assert wait_for(lambda: voice.said == ["one."])
     for phrase in ("two.\n", "three.\n"):
         speech.write([], phrase)
         time.sleep(0.05)
@@ -124,9 +118,9 @@ def test_a_file_voice_under_recite_renders_everything_without_waiting():
     speech, voice = _speech("recite", FakeFileVoice(audio_seconds=30.0))
     started = time.monotonic()
     speech.write([], "one.\n")
-    assert _wait_for(lambda: voice.said == ["one."])
+    assert wait_for(lambda: voice.said == ["one."])
     speech.write([], "two.\nthree.\n")
-    assert _wait_for(lambda: len(voice.said) == 3)
+    assert wait_for(lambda: len(voice.said) == 3)
     speech.closed()
     assert voice.said == ["one.", "two.", "three."] and time.monotonic() - started < 10
 
