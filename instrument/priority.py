@@ -25,13 +25,11 @@ def one_software_renderer_thread() -> None:
     os.environ.setdefault("LP_NUM_THREADS", "1")
 
 
-def _set(tid: int, value: int) -> bool:
+def _set(tid: int, value: int) -> None:
     try:
         os.setpriority(os.PRIO_PROCESS, tid, value)
-        return True
     except OSError as e:  # raising it back needs privilege (RLIMIT_NICE): then it stays lowered
         log.debug("could not set the nice value of %s to %d: %s", threading.current_thread().name, value, e)
-        return False
 
 
 @contextlib.contextmanager

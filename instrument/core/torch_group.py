@@ -61,5 +61,3 @@ class TorchGroup:
         sel = torch.from_numpy(np.asarray(idx, dtype=np.int64))
         self.h[sel] = 0.0
         self.c[sel] = 0.0
-
-

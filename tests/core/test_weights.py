@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from instrument.core.model import CharLSTM
 from instrument.core.weights import ModelFileError, read_weights
 from instrument.library import installed_names
 
