@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 
+from ..backdrop import backdrop_window, fit_to_viewport
 from ..engine import Frame
 from ..pacing import Pacer
 from ..params import Param, ParamTree
@@ -132,15 +133,13 @@ class Projection(Sink):
 
     def _setup(self, dpg) -> None:
         bg = (*self.theme.background, 255)
-        with dpg.theme() as black:
+        with dpg.theme() as flush:
             with dpg.theme_component(dpg.mvAll):
-                dpg.add_theme_color(dpg.mvThemeCol_WindowBg, bg)
                 dpg.add_theme_style(dpg.mvStyleVar_WindowPadding, 0, 0)
         dpg.create_viewport(title="instrument", width=self.size[0], height=self.size[1], clear_color=bg)
-        with dpg.window(tag="projection", no_title_bar=True, no_scrollbar=True, no_move=True, no_resize=True):
+        with backdrop_window(dpg, "projection", *self.size, no_scrollbar=True):  # the clear colour is its background
             dpg.add_drawlist(tag="page", width=self.size[0], height=self.size[1])
-        dpg.bind_item_theme("projection", black)
-        dpg.set_primary_window("projection", True)
+        dpg.bind_item_theme("projection", flush)
         dpg.setup_dearpygui()
         dpg.show_viewport()
         if self.fullscreen:
@@ -175,8 +174,8 @@ class Projection(Sink):
 
     def _draw(self, dpg) -> None:
         font = self._font(dpg)
-        width = dpg.get_viewport_client_width() or self.size[0]
-        height = dpg.get_viewport_client_height() or self.size[1]
+        width, height = fit_to_viewport(dpg, "projection")
+        width, height = width or self.size[0], height or self.size[1]
         if dpg.get_item_width("page") != width or dpg.get_item_height("page") != height:
             dpg.configure_item("page", width=width, height=height)
             self.layout.rewrap(self._columns(dpg))
