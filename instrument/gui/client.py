@@ -8,6 +8,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from itertools import islice
 
 import numpy as np
 
@@ -45,6 +46,7 @@ class EngineClient:
         self.presets: list[str] = []
         self.frame: DistFrame | None = None
         self.text: deque[tuple[str, str]] = deque(maxlen=TEXT_KEEP)  # (char, lead style)
+        self.text_total = 0  # characters heard in all; `text` keeps the last TEXT_KEEP of them
         self.learning: str | None = None
         self.notes: deque[str] = deque(maxlen=5)
         self.heard = 0
@@ -97,6 +99,7 @@ class EngineClient:
     def _on(self, address: str, args: list) -> None:
         if address == "/text/char" and args:
             self.text.append((str(args[0]), self._pending_lead))
+            self.text_total += 1
         elif address == "/frame" and len(args) >= 3:
             self._pending_lead = str(args[2])
             pi = [float(a) for a in args[3:]]
@@ -129,6 +132,11 @@ class EngineClient:
             value = args[0]
             kind = next(e["kind"] for e in self.tree if e["address"] == address)
             self.values[address] = bool(value >= 0.5) if kind == "bool" and isinstance(value, float) else value
+
+    def text_after(self, seen: int) -> list[tuple[str, str]]:
+        """The (char, lead) heard after the first `seen` characters, as many of them as are kept."""
+        new = min(self.text_total - seen, len(self.text))
+        return list(islice(self.text, len(self.text) - new, None)) if new > 0 else []
 
     def binding_for(self, address: str) -> str:
         """'CC 7' / 'note 36' for the first control bound to address, else ''."""

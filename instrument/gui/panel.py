@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from ..backdrop import backdrop_window, fit_to_viewport
 from ..pacing import Pacer
 from ..paths import FONT
 from ..textlayout import Glyph, TextLayout
@@ -27,9 +28,26 @@ FPS = 60
 IDLE_FRAME = 0.05  # seconds between frames when nothing happens
 W, H = 1280, 800
 MIXER_W = 430
-DIST_W, ROW_H = 820, 46
+DIST_W, ROW_H = 816, 40
 PAD = 250
 GLOBALS = ("/temperature", "/top_p", "/threshold", "/rate")
+
+
+class TextFollower:
+    """The panel's text pane: the client's characters laid out as they arrive, only the new ones
+    each frame (laying out the last 1,500 every frame was 4 ms of a frame beside a fast engine)."""
+
+    def __init__(self, columns: int, colour_of):
+        self.layout, self.colour_of, self.fed = TextLayout(columns), colour_of, 0
+
+    def update(self, client: EngineClient) -> None:
+        """Take what the client heard since the last update; call it under client.lock."""
+        new = client.text_after(self.fed)
+        self.layout.feed([Glyph(ch, self.colour_of(lead)) for ch, lead in new])
+        self.fed = client.text_total
+
+    def rewrap(self, columns: int) -> None:
+        self.layout.rewrap(columns)
 
 
 class Panel:
@@ -43,11 +61,12 @@ class Panel:
         self._stop = threading.Event()
         self._pad_point = (0.0, 0.0)
         self._drawn_step = -2
-        self._text_len = -1
         self._pad_drawn = None
         self._last_heard, self._last_mouse = -1, None
         self._mono = 0
         self._advance = 15 * 1233 / 2048  # DejaVu Sans Mono's glyph width at 15 px
+        self._text = TextFollower(self._text_columns(), lambda lead: self.colours.get(lead, theme.text))
+        self._text_drawn = -1
 
     # --- the performer's moves -------------------------------------------------------------
     def move(self, address: str, value) -> None:
@@ -89,17 +108,17 @@ class Panel:
     def build(self, dpg) -> None:
         with dpg.font_registry():
             self._mono = dpg.add_font(str(FONT), 15)
-        with dpg.theme() as dark:
+        with dpg.theme() as bare:  # no child-window backgrounds either: the viewport's colour shows through
             with dpg.theme_component(dpg.mvAll):
-                dpg.add_theme_color(dpg.mvThemeCol_WindowBg, (14, 14, 18, 255))
+                dpg.add_theme_color(dpg.mvThemeCol_ChildBg, (0, 0, 0, 0))
         dpg.create_viewport(title="instrument panel", width=W, height=H, clear_color=(14, 14, 18, 255))
-        with dpg.window(tag="panel", no_title_bar=True, no_move=True, no_resize=True):
+        with backdrop_window(dpg, "panel", W, H):
             with dpg.group(horizontal=True):
                 with dpg.child_window(width=MIXER_W, height=-1, border=False):
                     self._build_mixer(dpg)
                     self._build_globals(dpg)
                     self._build_presets(dpg)
-                with dpg.child_window(width=-1, height=-1, border=False):
+                with dpg.child_window(width=-1, height=-1, border=False, no_scrollbar=True):
                     dpg.add_text("distributions: the mix (top) and each active style", color=(160, 160, 170))
                     dpg.add_drawlist(tag="dists", width=DIST_W, height=ROW_H * (len(self.styles) + 1) + 20)
                     with dpg.group(horizontal=True):
@@ -110,8 +129,7 @@ class Panel:
                             dpg.add_text("text", color=(160, 160, 170))
                             dpg.add_drawlist(tag="text", width=DIST_W - PAD - 16, height=PAD)
                     dpg.add_text("", tag="notes", color=(200, 200, 120), wrap=DIST_W)
-        dpg.bind_item_theme("panel", dark)
-        dpg.set_primary_window("panel", True)
+        dpg.bind_item_theme("panel", bare)
         with dpg.handler_registry():
             dpg.add_mouse_drag_handler(callback=self._drag)
             dpg.add_mouse_click_handler(callback=self._drag)
@@ -190,10 +208,20 @@ class Panel:
         dpg.draw_circle((c, c), r, color=(70, 70, 80), parent="pad")
         for name, (px, py) in zip(self.styles, morph.positions(len(self.styles))):
             dpg.draw_circle((c + r * px, c + r * py), 7, fill=(*self.colours[name], 255), color=(0, 0, 0), parent="pad")
-            dpg.draw_text((c + r * px * 1.08 - 14, c + r * py * 1.08 - 6), name[:6], color=(*self.colours[name], 200),
+            dpg.draw_text(self._label_at(c + r * px, c + r * py, px, py), name[:6], color=(*self.colours[name], 200),
                           size=12, parent="pad")
         x, y = self._pad_point
         dpg.draw_circle((c + r * x, c + r * y), 9, color=(255, 255, 255), thickness=2, parent="pad")
+
+    @staticmethod
+    def _label_at(x: float, y: float, px: float, py: float) -> tuple[float, float]:
+        """Where a style's name goes beside its dot on the pad: inwards at the sides, so that no
+        name is cut off by the pad's edge, above or below the dot at the top and bottom."""
+        if px < -0.6:
+            return x + 10, y - 6
+        if px > 0.6:
+            return x - 50, y - 6
+        return x - 18, y + (-20 if py < 0 else 8)
 
     def _draw_distributions(self, dpg) -> None:
         frame = self.client.frame
@@ -210,13 +238,14 @@ class Panel:
             weight = "" if row == 0 else f" {self.client.values.get(f'/mix/{label}', 0):.2f}"
             entropy = frame.entropy[row] if row < len(frame.entropy) else float("nan")
             dpg.draw_text((2, y0 + 4), f"{label}{weight}", color=(*colour, 255), size=15, parent="dists")
-            dpg.draw_text((2, y0 + 22), f"H {entropy:.2f} bits", color=(150, 150, 150), size=13, parent="dists")
+            dpg.draw_text((2, y0 + 20), f"H {entropy:.2f} bits", color=(150, 150, 150), size=13, parent="dists")
             base = y0 + ROW_H - 6
             dpg.draw_line((label_w, base), (DIST_W - 8, base), color=(50, 50, 60), parent="dists")
             for i in np.flatnonzero(dist > 0.01):  # bars under 1% of the row's peak would be a pixel
                 x = label_w + i * bar_w
+                # fill only: an outline would be ~10 more triangles a bar, and a frame's bars ~3 ms of llvmpipe
                 dpg.draw_rectangle((x, base - (ROW_H - 10) * float(dist[i])), (x + max(bar_w - 1, 1), base),
-                                   fill=(*colour, 230), color=(*colour, 230), parent="dists")
+                                   fill=(*colour, 230), color=(0, 0, 0, 0), parent="dists")
             if sampled >= 0:
                 x = label_w + sampled * bar_w
                 dpg.draw_rectangle((x - 1, y0), (x + bar_w, base + 2), color=(255, 255, 255), parent="dists")
@@ -225,26 +254,29 @@ class Panel:
             dpg.draw_text((label_w + code * bar_w - 2, base - 4), mark, color=(120, 120, 130), size=12, parent="dists")
         if sampled >= 0:
             shown = {10: "\\n", 9: "\\t", 32: "space"}.get(sampled, frame.char)
-            dpg.draw_text((DIST_W - 110, 2), f"sampled: {shown}", color=(255, 255, 255), size=14, parent="dists")
+            dpg.draw_text((40, 6), f"sampled: {shown}", color=(255, 255, 255), size=14, parent="dists")
 
     def _measure(self, dpg) -> None:
         """The font's real glyph width, known only once a frame has been drawn with it."""
         size = dpg.get_text_size("M" * 64, font=self._mono)
         if size and size[0] > 0 and abs(size[0] / 64 - self._advance) > 1e-3:
             self._advance = size[0] / 64
-            self._text_len = -1  # redraw with the true width
+            self._text.rewrap(self._text_columns())
+            self._text_drawn = -1  # redraw with the true width
+
+    def _text_columns(self) -> int:
+        return int((DIST_W - PAD - 24) / self._advance)
 
     def _draw_text(self, dpg) -> None:
         if self.frames_drawn == 2:
             self._measure(dpg)
-        if len(self.client.text) == self._text_len and self.client.text:
+        self._text.update(self.client)
+        if self._text.fed == self._text_drawn:
             return
-        self._text_len = len(self.client.text)
+        self._text_drawn = self._text.fed
         size = 15
-        layout = TextLayout(int((DIST_W - PAD - 24) / self._advance))
-        layout.feed([Glyph(ch, self.colours.get(lead, self.theme.text)) for ch, lead in list(self.client.text)[-1500:]])
         dpg.delete_item("text", children_only=True)
-        for row, line in enumerate(layout.lines[-int(PAD / (size * 1.3)):]):
+        for row, line in enumerate(self._text.layout.lines[-int(PAD / (size * 1.3)):]):
             column = 0
             for text, colour in TextLayout.runs(line):
                 item = dpg.draw_text((4 + column * self._advance, row * size * 1.3), text, color=(*colour, 255),
@@ -296,6 +328,7 @@ class Panel:
 
     def step(self, dpg) -> None:
         """One drawn frame."""
+        fit_to_viewport(dpg, "panel")
         with self.client.lock:
             self._sync_controls(dpg)
             self._draw_distributions(dpg)
