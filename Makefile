@@ -13,7 +13,7 @@ TOOLS  := jackd oscsend oscdump espeak-ng soxi Xvfb
 .PHONY: play test venv system-deps
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml instrument/core/_lstm_kernel.c
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) torch==2.13.0

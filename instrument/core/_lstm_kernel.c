@@ -39,7 +39,6 @@ typedef struct {
     const void *wrec;
     const float *scale, *bias, *bo;
     float *h, *c, *hnew, *logits;
-    atomic_int ready;
 } job_t;
 
 TARGET static inline float hsum(__m256 v) {
@@ -196,25 +195,118 @@ static void commit(job_t *j, int u0, int u1) { /* hnew -> h, every layer, units 
     }
 }
 
-typedef struct { job_t *job; int tid; } worker_arg_t;
-
-/* Each thread steps whole models, so threads share nothing and never wait for each other: on a
- * busy machine (speech, a panel, a build) a thread that had to wait at a barrier for another one
- * that is not running would lose a whole scheduler slice, every layer. */
-static void *work(void *p) {
-    worker_arg_t *arg = p;
-    job_t *j = arg->job;
-    while (!atomic_load(&j->ready)) sched_yield(); /* n_threads is final once every thread started */
-    const int m0 = (int)((long long)j->n_models * arg->tid / j->n_threads);
-    const int m1 = (int)((long long)j->n_models * (arg->tid + 1) / j->n_threads);
+/* Models [m0, m1) of the job's list, every character: models share nothing, so any thread can
+ * step any of them, in any order. */
+static void step_models(job_t *j, int m0, int m1) {
     const int u0 = m0 * j->H, u1 = m1 * j->H;
     for (int s = 0; s < j->n_chars; s++) {
         for (int l = 0; l < j->L; l++) layer(j, l, j->chars[s], u0, u1);
         if (s == j->n_chars - 1) head(j, m0 * 128, m1 * 128);
         commit(j, u0, u1);
     }
+}
+
+/* Threads take the step's models one at a time, whoever is running: a thread the scheduler has
+ * not run yet (the machine is busy with speech, a panel, a build) finds the models stepped by the
+ * others and holds nobody up. Only a model a thread has begun is waited for, at the end.
+ *
+ * The helper threads live as long as the process and sleep between steps. A thread created for
+ * each step (as before) was placed by the scheduler's fork balancing, which counts a core that
+ * runs only a SCHED_IDLE task (the panel) as busy: the new thread then shared the caller's core
+ * and the step ran at one thread's speed (measured in docs/performance.md). A sleeping thread
+ * woken on its own core preempts such a task at once. Spinning a few microseconds before sleeping
+ * saves the wake-up when steps follow each other closely, without holding a core the panel or the
+ * voice could use between steps. */
+#define SPIN 2000 /* pause instructions, a few microseconds */
+#define PACK(gen, n, next) (((uint64_t)(gen) << 32) | ((uint64_t)(n) << 16) | (uint64_t)(next))
+
+static struct {
+    pthread_mutex_t call;        /* one step at a time uses the helpers */
+    pthread_mutex_t lock;        /* with the two conditions: sleeping and waking */
+    pthread_cond_t wake, done;
+    int n_helpers;
+    job_t job;                   /* the step in progress, read by a helper only once it claimed a model */
+    atomic_uint generation;      /* one more for every step handed to the helpers */
+    _Atomic uint64_t claim;      /* (generation, models, next model to take) */
+    atomic_int finished;         /* models stepped in this generation */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          PTHREAD_COND_INITIALIZER};
+
+/* The next model of generation `gen`, or -1 when they are all taken (or gen is over). */
+static int take(unsigned gen) {
+    uint64_t c = atomic_load_explicit(&pool.claim, memory_order_acquire);
+    for (;;) {
+        const unsigned g = (unsigned)(c >> 32), n = (unsigned)(c >> 16) & 0xffff, next = (unsigned)c & 0xffff;
+        if (g != gen || next >= n) return -1;
+        if (atomic_compare_exchange_weak_explicit(&pool.claim, &c, PACK(g, n, next + 1), memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return (int)next;
+    }
+}
+
+static void step_taken(unsigned gen) {
+    for (int m; (m = take(gen)) >= 0;) {
+        step_models(&pool.job, m, m + 1);
+        if (atomic_fetch_add(&pool.finished, 1) + 1 == pool.job.n_models) {
+            pthread_mutex_lock(&pool.lock);
+            pthread_cond_signal(&pool.done);
+            pthread_mutex_unlock(&pool.lock);
+        }
+    }
+}
+
+static unsigned next_generation(unsigned seen) {
+    unsigned g = seen;
+    for (int i = 0; i < SPIN && (g = atomic_load_explicit(&pool.generation, memory_order_acquire)) == seen; i++)
+        _mm_pause();
+    if (g != seen) return g;
+    pthread_mutex_lock(&pool.lock);
+    while ((g = atomic_load_explicit(&pool.generation, memory_order_acquire)) == seen)
+        pthread_cond_wait(&pool.wake, &pool.lock);
+    pthread_mutex_unlock(&pool.lock);
+    return g;
+}
+
+static unsigned started_at[MAX_THREADS]; /* the generation when helper t started: its first step is the next */
+
+static void *helper(void *p) {
+    unsigned seen = *(unsigned *)p;
+    for (;;) {
+        seen = next_generation(seen);
+        step_taken(seen);
+    }
     return NULL;
 }
+
+/* Start helpers up to `wanted` (fewer if the system refuses a thread). */
+static void ensure_helpers(int wanted) {
+    while (pool.n_helpers < wanted) {
+        started_at[pool.n_helpers] = atomic_load(&pool.generation);
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, helper, &started_at[pool.n_helpers]) != 0) break;
+        pthread_detach(thread);
+        pool.n_helpers++;
+    }
+}
+
+static void wait_until_stepped(int n_models) {
+    for (int i = 0; i < SPIN && atomic_load(&pool.finished) < n_models; i++) _mm_pause();
+    if (atomic_load(&pool.finished) >= n_models) return;
+    pthread_mutex_lock(&pool.lock);
+    while (atomic_load(&pool.finished) < n_models) pthread_cond_wait(&pool.done, &pool.lock);
+    pthread_mutex_unlock(&pool.lock);
+}
+
+/* A child forked from a process with helpers has none of them: it starts its own. */
+static void forget_helpers(void) {
+    pthread_mutex_init(&pool.call, NULL);
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_cond_init(&pool.wake, NULL);
+    pthread_cond_init(&pool.done, NULL);
+    pool.n_helpers = 0;
+}
+
+static void watch_forks(void) { pthread_atfork(NULL, NULL, forget_helpers); }
 
 int ens_available(void) {
     __builtin_cpu_init();
@@ -226,6 +318,7 @@ int ens_step(int G, int L, int H, int int8, const int32_t *models, int n_models,
              int n_chars, const uint16_t *wx0, const void *wrec, const float *scale, const float *bias,
              const uint16_t *wo, const float *bo, float *h, float *c, float *hnew, float *logits,
              int n_threads) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     if (H % 16 || n_models < 1 || n_chars < 1 || (int8 && !scale)) return -1;
     for (int i = 0; i < n_models; i++)
         if (models[i] < 0 || models[i] >= G) return -2;
@@ -236,20 +329,26 @@ int ens_step(int G, int L, int H, int int8, const int32_t *models, int n_models,
     if (n_threads > n_models) n_threads = n_models; /* a thread steps whole models */
     job_t job = {G, L, H, n_models, n_chars, n_threads, int8, models, chars, wx0, wo, wrec, scale, bias, bo,
                  h, c, hnew, logits};
-    atomic_init(&job.ready, 0);
-    pthread_t threads[MAX_THREADS];
-    worker_arg_t args[MAX_THREADS];
-    int started = 1;
-    for (int t = 1; t < n_threads; t++) {
-        args[t] = (worker_arg_t){&job, t};
-        if (pthread_create(&threads[t], NULL, work, &args[t]) != 0) break;
-        started++;
+    if (n_threads == 1 || n_models == 1) {
+        step_models(&job, 0, n_models);
+        return 0;
     }
-    job.n_threads = started; /* fewer if the system refused a thread */
-    atomic_store(&job.ready, 1);
-    args[0] = (worker_arg_t){&job, 0};
-    work(&args[0]);
-    for (int t = 1; t < started; t++) pthread_join(threads[t], NULL);
+    pthread_once(&once, watch_forks);
+    pthread_mutex_lock(&pool.call);
+    ensure_helpers(n_threads - 1);
+    /* no helper is inside a model now (the last call waited for every model), and a helper reads
+     * the job only after it took a model of the new generation, published below */
+    pool.job = job;
+    const unsigned gen = atomic_load(&pool.generation) + 1;
+    atomic_store(&pool.finished, 0);
+    atomic_store_explicit(&pool.claim, PACK(gen, n_models, 0), memory_order_release);
+    pthread_mutex_lock(&pool.lock);
+    atomic_store_explicit(&pool.generation, gen, memory_order_release);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
+    step_taken(gen);
+    wait_until_stepped(n_models);
+    pthread_mutex_unlock(&pool.call);
     return 0;
 }
 #else

@@ -42,6 +42,15 @@ def kernel_available() -> bool:
     return _KERNEL is not None
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: fewer than the machine's under taskset or a container's
+    cpuset, where a thread per machine core would share cores and wait for each other."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _ptr(a: np.ndarray | None) -> int | None:
     return None if a is None else a.ctypes.data
 
@@ -68,7 +77,7 @@ class KernelGroup:
         L, H, G = self.config.n_layers, self.config.hidden, len(models)
         if H % 16:
             raise ValueError(f"the kernel needs hidden units in multiples of 16, not {H}")
-        self.threads = threads or min(os.cpu_count() or 1, 8)
+        self.threads = threads or min(usable_cores(), 8)
         half = lambda a: np.ascontiguousarray(a, dtype=np.float16).view(np.uint16)
         # (4H, V) -> (V, H, 4): char x's column, gates of a unit side by side
         self.wx0 = half(np.stack([m.lstm_parts(0)[0].reshape(4, H, VOCAB_SIZE).transpose(2, 1, 0) for m in models]))
