@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -293,7 +292,7 @@ def _add_panel(sub) -> None:
 def _panel(args) -> int:
     from .gui.client import EngineClient
     from .gui.panel import Panel
-    from .priority import one_software_renderer_thread
+    from .priority import idle_priority, one_software_renderer_thread
     from .oscwire import is_loopback, parse_hostport
     from .outputs.projection import display_available
     from .theme import ThemeError, load_theme
@@ -308,15 +307,14 @@ def _panel(args) -> int:
     except (ValueError, ThemeError) as e:
         print(f"instrument panel: {e}", file=sys.stderr)
         return 2
+    idle_priority()  # the engine (the music) comes first: the panel draws on what it leaves
+    one_software_renderer_thread()
     client = EngineClient((host, port), "127.0.0.1" if is_loopback(host) else "0.0.0.0")
     if not client.wait_for_tree():
         print(f"instrument panel: no engine answers at {host}:{port} (is `instrument play` running, and "
               f"does its --osc-allow admit this computer?)", file=sys.stderr)
         return 1
     panel = Panel(client, theme)
-    if hasattr(os, "nice"):
-        os.nice(5)  # on a shared machine the engine (the music) comes first, the panel's frames second
-    one_software_renderer_thread()
     if args.screenshot:
         import threading
         threading.Timer(max((args.seconds or 3) - 0.5, 0.5), panel.screenshot, args=(args.screenshot,)).start()
