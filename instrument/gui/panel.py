@@ -18,6 +18,7 @@ from ..backdrop import backdrop_window, fit_to_viewport
 from ..pacing import Pacer
 from ..paths import FONT
 from ..textlayout import Glyph, TextLayout
+from ..textpaint import LinePainter
 from ..theme import Theme
 from .. import morph
 from .client import EngineClient
@@ -66,7 +67,7 @@ class Panel:
         self._mono = 0
         self._advance = 15 * 1233 / 2048  # DejaVu Sans Mono's glyph width at 15 px
         self._text = TextFollower(self._text_columns(), lambda lead: self.colours.get(lead, theme.text))
-        self._text_drawn = -1
+        self._text_pane = LinePainter("text")
 
     # --- the performer's moves -------------------------------------------------------------
     def move(self, address: str, value) -> None:
@@ -241,7 +242,7 @@ class Panel:
             dpg.draw_text((2, y0 + 20), f"H {entropy:.2f} bits", color=(150, 150, 150), size=13, parent="dists")
             base = y0 + ROW_H - 6
             dpg.draw_line((label_w, base), (DIST_W - 8, base), color=(50, 50, 60), parent="dists")
-            for i in np.flatnonzero(dist > 0.01):  # bars under 1% of the row's peak would be a pixel
+            for i in np.flatnonzero(dist * (ROW_H - 10) >= 1):  # a bar under a pixel tall would not show
                 x = label_w + i * bar_w
                 # fill only: an outline would be ~10 more triangles a bar, and a frame's bars ~3 ms of llvmpipe
                 dpg.draw_rectangle((x, base - (ROW_H - 10) * float(dist[i])), (x + max(bar_w - 1, 1), base),
@@ -262,7 +263,6 @@ class Panel:
         if size and size[0] > 0 and abs(size[0] / 64 - self._advance) > 1e-3:
             self._advance = size[0] / 64
             self._text.rewrap(self._text_columns())
-            self._text_drawn = -1  # redraw with the true width
 
     def _text_columns(self) -> int:
         return int((DIST_W - PAD - 24) / self._advance)
@@ -271,18 +271,9 @@ class Panel:
         if self.frames_drawn == 2:
             self._measure(dpg)
         self._text.update(self.client)
-        if self._text.fed == self._text_drawn:
-            return
-        self._text_drawn = self._text.fed
         size = 15
-        dpg.delete_item("text", children_only=True)
-        for row, line in enumerate(self._text.layout.lines[-int(PAD / (size * 1.3)):]):
-            column = 0
-            for text, colour in TextLayout.runs(line):
-                item = dpg.draw_text((4 + column * self._advance, row * size * 1.3), text, color=(*colour, 255),
-                                     size=size, parent="text")
-                dpg.bind_item_font(item, self._mono)
-                column += len(text)
+        self._text_pane.paint(dpg, self._text.layout.lines, int(PAD / (size * 1.3)), (4, 0), size * 1.3,
+                              self._advance, self._mono, size)
 
     def _follow_pad(self, dpg) -> None:
         """Unless the performer is dragging it, the pad's point sits at the weights' centre of mass."""

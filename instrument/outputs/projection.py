@@ -20,6 +20,7 @@ from ..params import Param, ParamTree
 from ..priority import lowered_priority, one_software_renderer_thread
 from ..paths import FONT
 from ..textlayout import Glyph, TextLayout
+from ..textpaint import LinePainter
 from ..theme import RGB, Theme
 from .base import Sink
 
@@ -71,7 +72,7 @@ class Projection(Sink):
         self.size = (width, height)
         self._stop = threading.Event()
         self.layout = TextLayout(80)
-        self._drawn: dict[int, tuple] = {}
+        self._page = LinePainter("page")
         self._font_size = 0
         self._advance: float | None = None  # measured glyph width in pixels, once the font is drawn
         self.frames_drawn = 0
@@ -151,13 +152,13 @@ class Projection(Sink):
             with dpg.font_registry():
                 self._font_id = dpg.add_font(str(FONT), size)
             self._font_size, self._advance = size, None
-            self._drawn.clear()
+            self._page.forget()
             self.layout.rewrap(self._columns(dpg))
         if self._advance is None:
             measured = dpg.get_text_size("M" * 64, font=self._font_id)  # known only after a frame
             if measured and measured[0] > 0:
                 self._advance = measured[0] / 64
-                self._drawn.clear()
+                self._page.forget()
                 self.layout.rewrap(self._columns(dpg))
         return self._font_id
 
@@ -179,28 +180,9 @@ class Projection(Sink):
         if dpg.get_item_width("page") != width or dpg.get_item_height("page") != height:
             dpg.configure_item("page", width=width, height=height)
             self.layout.rewrap(self._columns(dpg))
-            self._drawn.clear()
+            self._page.forget()
         size = self.params.get("/project/size")
         line_height = int(size * 1.25)
         slots = max(1, (height - 2 * self._margin) // line_height)
-        visible = self.layout.lines[-slots:]
-        for slot in range(slots):
-            line = visible[slot] if slot < len(visible) else []
-            signature = (id(line), len(line), size)
-            if self._drawn.get(slot) == signature:
-                continue
-            self._redraw_slot(dpg, slot, line, font, size, self._margin + slot * line_height)
-            self._drawn[slot] = signature
-
-    def _redraw_slot(self, dpg, slot: int, line: list[Glyph], font: int, size: int, y: int) -> None:
-        layer = f"line-{slot}"
-        if dpg.does_item_exist(layer):
-            dpg.delete_item(layer, children_only=True)
-        else:
-            dpg.add_draw_layer(tag=layer, parent="page")
-        column = 0
-        for text, colour in TextLayout.runs(line):
-            x = self._margin + round(column * self._glyph_width())
-            item = dpg.draw_text((x, y), text, color=(*colour, 255), size=size, parent=layer)
-            dpg.bind_item_font(item, font)
-            column += len(text)
+        self._page.paint(dpg, self.layout.lines, slots, (self._margin, self._margin), line_height,
+                         self._glyph_width(), font, size)
