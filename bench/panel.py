@@ -1,9 +1,9 @@
 """The panel's cost, in one run: the engine's chars/s with and without a panel attached (the engine
 unpaced in its own process, its rate counted from the text it prints: a pipe never drops, where a
 busy UDP receiver would), and the panel's frame rate under Xvfb, beside an unpaced engine and beside
-one paced at a performance rate (40 chars/s).
+one paced at a performance rate (--paced-rate, default 60 chars/s: a new character every frame).
 
-    .venv/bin/python bench/panel.py [--models a,b] [--seconds 10] [--rounds 3]
+    .venv/bin/python bench/panel.py [--models a,b] [--seconds 6] [--rounds 5] [--paced-rate 60]
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from statistics import mean, median
 
 from instrument.library import installed_names
 
@@ -41,10 +42,10 @@ class CharCounter(threading.Thread):
         return (self.count - start) / seconds
 
 
-def measure(names: list[str], seconds: float, rate: float, rounds: int) -> tuple[float, float, float]:
-    """(engine chars/s alone, with the panel attached, the panel's frames/s): `rounds` windows of
-    each, alternated (alone, attached, alone, ...), since the machine's speed drifts by more than
-    the effect sought; the panel is started for each attached window and ends after it."""
+def measure(names: list[str], seconds: float, rate: float, rounds: int) -> tuple[list, list, list]:
+    """(engine chars/s alone, with the panel attached, the panel's frames/s), one of each per
+    round: windows alternated (alone, attached, alone, ...), since the machine's speed drifts by
+    more than the effect sought; the panel is started for each attached window and ends after it."""
     osc = free_port()
     engine = subprocess.Popen([sys.executable, "-m", "instrument", "play", "--models", ",".join(names),
                                "--rate", str(rate), "--mix", ",".join(f"{n}=0.5" for n in names),
@@ -66,17 +67,27 @@ def measure(names: list[str], seconds: float, rate: float, rounds: int) -> tuple
             attached.append(counter.rate(seconds))
             out, _ = panel.communicate(timeout=60)
             fps.append(float(out.split()[-1]))
-        return sum(alone) / rounds, sum(attached) / rounds, sum(fps) / rounds
+        return alone, attached, fps
     finally:
         engine.terminate()
         engine.wait()
 
 
+def gl_renderer() -> str:
+    """The OpenGL renderer the panel gets on this display, from glxinfo (mesa-utils) if present."""
+    try:
+        out = subprocess.run(["glxinfo", "-B"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown (no glxinfo)"
+    return next((line.split(":", 1)[1].strip() for line in out.splitlines() if "renderer string" in line), "unknown")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", help="styles to load (default: all installed)")
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--rounds", type=int, default=3, help="alternated windows alone / attached")
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--rounds", type=int, default=5, help="alternated windows alone / attached")
+    parser.add_argument("--paced-rate", type=float, default=60.0, help="chars/s of the paced engine")
     args = parser.parse_args()
     xvfb = None
     if not os.environ.get("DISPLAY"):
@@ -87,17 +98,21 @@ def main() -> None:
     names = args.models.split(",") if args.models else installed_names()
     try:
         alone, attached, fps_flat = measure(names, args.seconds, 0, args.rounds)
-        _, _, fps_paced = measure(names, args.seconds, 40, 1)
+        _, _, fps_paced = measure(names, args.seconds, args.paced_rate, 1)
+        renderer = gl_renderer()
     finally:
         if xvfb:
             xvfb.terminate()
+    ratios = [b / a for a, b in zip(alone, attached)]
     print(f"# panel benchmark\n\n{len(names)} styles, engine unpaced, {args.rounds} alternated windows of "
-          f"{args.seconds:g} s alone and attached; means\n")
-    print("| | engine chars/s | ratio |\n|---|---:|---:|")
-    print(f"| no panel | {alone:.0f} | 1.00 |\n| panel attached | {attached:.0f} | {attached / alone:.2f} |")
-    print(f"\npanel under Xvfb (software OpenGL): {fps_flat:.0f} frames/s beside the unpaced engine, "
-          f"{fps_paced:.0f} frames/s beside an engine at 40 chars/s, which has 40 new characters a second "
-          f"to show (the panel draws a frame when something changed; target 60)")
+          f"{args.seconds:g} s alone and attached; OpenGL renderer: {renderer}\n")
+    print("| | engine chars/s, mean | ratio of means | median of the rounds' ratios |\n|---|---:|---:|---:|")
+    print(f"| no panel | {mean(alone):.0f} | 1.00 | |")
+    print(f"| panel attached | {mean(attached):.0f} | {mean(attached) / mean(alone):.2f} | {median(ratios):.2f} |")
+    print("\nrounds (alone -> attached): " + ", ".join(f"{a:.0f} -> {b:.0f}" for a, b in zip(alone, attached)))
+    print(f"\npanel: {mean(fps_flat):.0f} frames/s beside the unpaced engine (rounds: "
+          f"{', '.join(f'{f:.0f}' for f in fps_flat)}), {fps_paced[0]:.0f} frames/s beside an engine at "
+          f"{args.paced_rate:g} chars/s (the panel draws a frame when something changed, at most 60 a second; target 60)")
 
 
 if __name__ == "__main__":
