@@ -206,51 +206,58 @@ static void step_models(job_t *j, int m0, int m1) {
     }
 }
 
-/* Threads take the step's models one at a time, whoever is running: a thread the scheduler has
- * not run yet (the machine is busy with speech, a panel, a build) finds the models stepped by the
- * others and holds nobody up. Only a model a thread has begun is waited for, at the end.
+/* Each thread owns a contiguous share of the step's models and steps them in order; a thread that
+ * is done with its share takes models still waiting in another's. So a thread the scheduler has not
+ * run yet (the machine is busy with speech, a panel, a build) holds nobody up: its models are
+ * stepped by the others, and only a model a thread has begun is waited for, at the end. Owned
+ * shares keep each model on the same core from step to step, which the caches reward: taking
+ * every model from one shared queue was 13-24% slower on a quiet machine (docs/performance.md).
  *
  * The helper threads live as long as the process and sleep between steps. A thread created for
  * each step (as before) was placed by the scheduler's fork balancing, which counts a core that
  * runs only a SCHED_IDLE task (the panel) as busy: the new thread then shared the caller's core
- * and the step ran at one thread's speed (measured in docs/performance.md). A sleeping thread
- * woken on its own core preempts such a task at once. Spinning a few microseconds before sleeping
- * saves the wake-up when steps follow each other closely, without holding a core the panel or the
- * voice could use between steps. */
+ * and the step ran at one thread's speed. A sleeping thread woken on its own core preempts such a
+ * task at once. Spinning a few microseconds before sleeping saves the wake-up when steps follow
+ * each other closely, without holding a core the panel or the voice could use between steps. */
 #define SPIN 2000 /* pause instructions, a few microseconds */
-#define PACK(gen, n, next) (((uint64_t)(gen) << 32) | ((uint64_t)(n) << 16) | (uint64_t)(next))
+#define SHARE(next, end) (((uint64_t)(end) << 32) | (uint64_t)(next))
 
 static struct {
     pthread_mutex_t call;        /* one step at a time uses the helpers */
     pthread_mutex_t lock;        /* with the two conditions: sleeping and waking */
     pthread_cond_t wake, done;
     int n_helpers;
-    job_t job;                   /* the step in progress, read by a helper only once it claimed a model */
+    job_t job;                   /* the step in progress, read by a thread only once it took a model */
     atomic_uint generation;      /* one more for every step handed to the helpers */
-    _Atomic uint64_t claim;      /* (generation, models, next model to take) */
-    atomic_int finished;         /* models stepped in this generation */
+    _Atomic uint64_t share[MAX_THREADS]; /* thread t's models: (end, next to take); empty when done */
+    atomic_int finished;         /* models stepped in this step */
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
           PTHREAD_COND_INITIALIZER};
 
-/* The next model of generation `gen`, or -1 when they are all taken (or gen is over). */
-static int take(unsigned gen) {
-    uint64_t c = atomic_load_explicit(&pool.claim, memory_order_acquire);
+/* The next model of share u, or -1 if none is left in it. */
+static int take_from(int u) {
+    uint64_t c = atomic_load_explicit(&pool.share[u], memory_order_acquire);
     for (;;) {
-        const unsigned g = (unsigned)(c >> 32), n = (unsigned)(c >> 16) & 0xffff, next = (unsigned)c & 0xffff;
-        if (g != gen || next >= n) return -1;
-        if (atomic_compare_exchange_weak_explicit(&pool.claim, &c, PACK(g, n, next + 1), memory_order_acq_rel,
+        const uint32_t next = (uint32_t)c, end = (uint32_t)(c >> 32);
+        if (next >= end) return -1;
+        if (atomic_compare_exchange_weak_explicit(&pool.share[u], &c, SHARE(next + 1, end), memory_order_acq_rel,
                                                   memory_order_acquire))
             return (int)next;
     }
 }
 
-static void step_taken(unsigned gen) {
-    for (int m; (m = take(gen)) >= 0;) {
-        step_models(&pool.job, m, m + 1);
-        if (atomic_fetch_add(&pool.finished, 1) + 1 == pool.job.n_models) {
-            pthread_mutex_lock(&pool.lock);
-            pthread_cond_signal(&pool.done);
-            pthread_mutex_unlock(&pool.lock);
+/* Thread `tid` steps its own models, then whatever is left in the others' shares. Every share is
+ * empty between steps, so a helper that wakes late takes nothing from a step already done. */
+static void step_shares(int tid) {
+    for (int k = 0; k < MAX_THREADS; k++) {
+        const int u = (tid + k) % MAX_THREADS;
+        for (int m; (m = take_from(u)) >= 0;) {
+            step_models(&pool.job, m, m + 1);
+            if (atomic_fetch_add(&pool.finished, 1) + 1 == pool.job.n_models) {
+                pthread_mutex_lock(&pool.lock);
+                pthread_cond_signal(&pool.done);
+                pthread_mutex_unlock(&pool.lock);
+            }
         }
     }
 }
@@ -267,23 +274,26 @@ static unsigned next_generation(unsigned seen) {
     return g;
 }
 
-static unsigned started_at[MAX_THREADS]; /* the generation when helper t started: its first step is the next */
+typedef struct { int tid; unsigned seen; } helper_arg_t;
+static helper_arg_t helper_args[MAX_THREADS]; /* seen: the generation when it started */
 
 static void *helper(void *p) {
-    unsigned seen = *(unsigned *)p;
+    const helper_arg_t *arg = p;
+    unsigned seen = arg->seen;
     for (;;) {
         seen = next_generation(seen);
-        step_taken(seen);
+        step_shares(arg->tid);
     }
     return NULL;
 }
 
-/* Start helpers up to `wanted` (fewer if the system refuses a thread). */
+/* Start helpers up to `wanted` (fewer if the system refuses a thread), numbered 1..n_helpers. */
 static void ensure_helpers(int wanted) {
-    while (pool.n_helpers < wanted) {
-        started_at[pool.n_helpers] = atomic_load(&pool.generation);
+    while (pool.n_helpers < wanted && pool.n_helpers < MAX_THREADS - 1) {
+        const int tid = pool.n_helpers + 1;
+        helper_args[tid] = (helper_arg_t){tid, atomic_load(&pool.generation)};
         pthread_t thread;
-        if (pthread_create(&thread, NULL, helper, &started_at[pool.n_helpers]) != 0) break;
+        if (pthread_create(&thread, NULL, helper, &helper_args[tid]) != 0) break;
         pthread_detach(thread);
         pool.n_helpers++;
     }
@@ -336,17 +346,19 @@ int ens_step(int G, int L, int H, int int8, const int32_t *models, int n_models,
     pthread_once(&once, watch_forks);
     pthread_mutex_lock(&pool.call);
     ensure_helpers(n_threads - 1);
-    /* no helper is inside a model now (the last call waited for every model), and a helper reads
-     * the job only after it took a model of the new generation, published below */
+    const int owners = 1 + (pool.n_helpers < n_threads - 1 ? pool.n_helpers : n_threads - 1);
+    /* every share is empty (the last step waited for all its models), so no thread reads the job
+     * while it is written; a thread reads it once it took a model from a share filled below */
     pool.job = job;
-    const unsigned gen = atomic_load(&pool.generation) + 1;
     atomic_store(&pool.finished, 0);
-    atomic_store_explicit(&pool.claim, PACK(gen, n_models, 0), memory_order_release);
+    for (int t = 0; t < owners; t++)
+        atomic_store_explicit(&pool.share[t], SHARE((long long)n_models * t / owners,
+                                                    (long long)n_models * (t + 1) / owners), memory_order_release);
     pthread_mutex_lock(&pool.lock);
-    atomic_store_explicit(&pool.generation, gen, memory_order_release);
+    atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
     pthread_cond_broadcast(&pool.wake);
     pthread_mutex_unlock(&pool.lock);
-    step_taken(gen);
+    step_shares(0);
     wait_until_stepped(n_models);
     pthread_mutex_unlock(&pool.call);
     return 0;

@@ -1,4 +1,5 @@
-"""The kernel's helper threads: shared by every group of a process, taking models as they come,
+"""The kernel's helper threads: shared by every group of a process, each stepping its share of the
+models and then what is left of the others',
 safe when two threads step at once and in a forked child."""
 from __future__ import annotations
 
