@@ -1,6 +1,6 @@
-"""The kernel's helper threads: shared by every group of a process, each stepping its share of the
-models and then what is left of the others',
-safe when two threads step at once and in a forked child."""
+"""The kernel's helper threads: shared by every group of a process, each stepping its own share of
+the models and then what is left of the others', safe when two threads step at once and in a
+forked child."""
 from __future__ import annotations
 
 import multiprocessing
