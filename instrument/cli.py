@@ -290,9 +290,14 @@ def _add_panel(sub) -> None:
 
 
 def _panel(args) -> int:
+    from .priority import idle_priority, one_software_renderer_thread
+
+    # first of all, so that every thread of the panel inherits it: numpy's (started on import),
+    # the OSC client's, the software renderer's. The engine (the music) comes first.
+    idle_priority()
+    one_software_renderer_thread()
     from .gui.client import EngineClient
     from .gui.panel import Panel
-    from .priority import idle_priority, one_software_renderer_thread
     from .oscwire import is_loopback, parse_hostport
     from .outputs.projection import display_available
     from .theme import ThemeError, load_theme
@@ -307,8 +312,6 @@ def _panel(args) -> int:
     except (ValueError, ThemeError) as e:
         print(f"instrument panel: {e}", file=sys.stderr)
         return 2
-    idle_priority()  # the engine (the music) comes first: the panel draws on what it leaves
-    one_software_renderer_thread()
     client = EngineClient((host, port), "127.0.0.1" if is_loopback(host) else "0.0.0.0")
     if not client.wait_for_tree():
         print(f"instrument panel: no engine answers at {host}:{port} (is `instrument play` running, and "
