@@ -119,7 +119,7 @@ class Panel:
                     self._build_mixer(dpg)
                     self._build_globals(dpg)
                     self._build_presets(dpg)
-                with dpg.child_window(width=-1, height=-1, border=False, no_scrollbar=True):
+                with dpg.child_window(width=-1, height=-1, border=False):
                     dpg.add_text("distributions: the mix (top) and each active style", color=(160, 160, 170))
                     dpg.add_drawlist(tag="dists", width=DIST_W, height=ROW_H * (len(self.styles) + 1) + 20)
                     with dpg.group(horizontal=True):
