@@ -2,7 +2,8 @@
 
 On a machine with few cores the projection's software rendering and the voice's synthesis compete
 with the models' step. They run at a lower priority (a higher nice value), so they take what the
-engine leaves rather than what it needs; no privilege is needed to lower one's own priority.
+engine leaves rather than what it needs; the panel, a process of its own, runs at idle priority.
+No privilege is needed to lower one's own priority.
 """
 from __future__ import annotations
 
