@@ -14,7 +14,8 @@ def _add_train(sub) -> None:
                        description="Train one character-level LSTM on one text file. The last 5%% of "
                        "the text is held out to measure bits per character; the best held-out weights "
                        "are exported to MODELS/NAME.safetensors with a YAML model card.")
-    p.add_argument("corpus", type=Path, help="UTF-8 text file")
+    p.add_argument("corpus", type=Path, nargs="+", help="UTF-8 text file (several: one run over all of them, "
+                   "each keeping its own last 5%% out of training)")
     p.add_argument("--name", required=True, help="style name (the model's file name and fader label)")
     p.add_argument("--arch", help="LAYERSxUNITS, e.g. 1x256, 2x512 (default 2x512)")
     budget = p.add_mutually_exclusive_group()
@@ -23,6 +24,8 @@ def _add_train(sub) -> None:
     p.add_argument("--resume", action="store_true", help="continue the saved run of this name; a new "
                    "--minutes/--epochs replaces its total budget")
     p.add_argument("--export-only", action="store_true", help="export the run's best weights now, no training")
+    p.add_argument("--init", type=Path, help="start from these weights (a run's best.safetensors) instead of "
+                   "from scratch; the architecture must match")
     p.add_argument("--description", help="one line describing the style, for the model card")
     p.add_argument("--out", type=Path, default=None, help="where models go (default: the project's models/)")
     p.add_argument("--runs", type=Path, default=None, help="checkpoint folder (default ~/.cache/instrument/runs)")
@@ -46,7 +49,7 @@ def _train(args) -> int:
     if args.eval_every is not None:
         overrides.update(eval_every_s=args.eval_every, ckpt_every_s=args.eval_every)
     return train_command(args.corpus, args.name, args.arch, out, run_dir, args.resume,
-                         args.description, export_only=args.export_only, **overrides)
+                         args.description, export_only=args.export_only, init=args.init, **overrides)
 
 
 def _add_train_styles(sub) -> None:

@@ -79,6 +79,7 @@ def export(record: RunRecord, best_path: Path, corpus: Corpus, name: str, descri
                     "check": {"start": split, "end": check_end,
                               "bpc": round(bits_per_char(shipped, corpus.ids, split, check_end), 4)}},
         "training": dict(record.train),
+        **({"init": dict(record.init)} if record.init else {}),
         "date": datetime.date.today().isoformat(),
         "samples": sample_lines(shipped),
     }

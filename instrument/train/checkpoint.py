@@ -30,6 +30,7 @@ class RunRecord:
     best_step: int | None = None
     history: list = field(default_factory=list)  # [step, elapsed_s, train_bpc, heldout_bpc]
     param_groups: list = field(default_factory=list)
+    init: dict | None = None  # the base run these weights started from: {"run", "chars", "minutes"}
 
     @property
     def model_config(self) -> ModelConfig:

@@ -14,17 +14,20 @@ HELDOUT_FRACTION = 0.05
 
 @dataclass(frozen=True)
 class Corpus:
-    """Token ids of a corpus; the last 5% is held out and never trained on."""
+    """Token ids of a corpus; the held-out part (from `split` on) is never trained on."""
 
     path: Path
     ids: np.ndarray  # (N,) uint8
     n_bytes: int
     sha256: str
     dropped: int  # characters with no ASCII spelling
+    split_at: int | None = None  # set for a joined corpus; else the last 5% is held out
 
     @property
     def split(self) -> int:
         """Index of the first held-out character."""
+        if self.split_at is not None:
+            return self.split_at
         return int(len(self.ids) * (1 - HELDOUT_FRACTION))
 
     @property
@@ -49,3 +52,18 @@ def load_corpus(path: str | Path) -> Corpus:
         raise ValueError(f"{path}: only {len(result.text)} usable characters; a corpus needs at least 1000")
     ids = encode(result.text)
     return Corpus(path, ids, len(raw), hashlib.sha256(raw).hexdigest(), result.dropped)
+
+
+def load_corpora(paths: list[str | Path]) -> Corpus:
+    """One corpus of several texts, for a base run that styles start from: each text keeps its own
+    held-out 5% out of training (so a style fine-tuned from the base is still measured on text no
+    run has seen); the training parts come first, then the held-out parts, in the order given."""
+    if len(paths) == 1:
+        return load_corpus(paths[0])
+    parts = [load_corpus(p) for p in paths]
+    train = np.concatenate([c.train for c in parts])
+    heldout = np.concatenate([c.heldout for c in parts])
+    digest = hashlib.sha256("".join(c.sha256 for c in parts).encode()).hexdigest()
+    label = Path("+".join(c.path.name for c in parts))
+    return Corpus(label, np.concatenate([train, heldout]), sum(c.n_bytes for c in parts), digest,
+                  sum(c.dropped for c in parts), split_at=len(train))

@@ -7,7 +7,8 @@ import yaml
 
 from .run import train_command
 
-RECIPE_KEYS = {"corpus", "arch", "minutes", "epochs", "eval_every", "description", "lr", "dropout", "batch"}
+RECIPE_KEYS = {"corpus", "arch", "minutes", "epochs", "eval_every", "description", "lr", "dropout", "batch",
+               "init", "ship"}
 
 
 def load_recipes(path: Path) -> dict[str, dict]:
@@ -36,9 +37,12 @@ def train_styles(recipes: dict[str, dict], names: list[str], corpora: Path, out_
         overrides = {k: r.get(k) for k in ("minutes", "epochs", "lr", "dropout", "batch")}
         if r.get("eval_every"):
             overrides.update(eval_every_s=r["eval_every"], ckpt_every_s=r["eval_every"])
-        code = train_command(corpora / r["corpus"], name, r.get("arch"), out_dir, run_dir,
+        files = r["corpus"] if isinstance(r["corpus"], list) else [r["corpus"]]
+        init = runs / r["init"] / "best.safetensors" if r.get("init") else None
+        code = train_command([corpora / f for f in files], name, r.get("arch"),
+                             out_dir if r.get("ship", True) else None, run_dir,
                              resume=(run_dir / "last.safetensors").exists(),
-                             description=r.get("description"), **overrides)
+                             description=r.get("description"), init=init, **overrides)
         if code:
             return code
     return 0

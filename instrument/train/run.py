@@ -11,7 +11,8 @@ from ..core.model import CharLSTM, ModelConfig
 from ..signals import interrupt_on_kill
 from .card import export
 from .checkpoint import RunRecord, read_record
-from .corpus import load_corpus
+from .checkpoint import load_tensors
+from .corpus import load_corpora
 from .hparams import TrainConfig, defaults_for
 from .trainer import Trainer
 
@@ -21,10 +22,23 @@ def new_record(name: str, corpus, model_config: ModelConfig, config: TrainConfig
                      model=asdict(model_config), train=asdict(config))
 
 
-def prepare(corpus_path: Path, name: str, arch: str | None, run_dir: Path, resume: bool,
-            **overrides) -> Trainer:
-    """A Trainer for a fresh run, or for the saved one when resuming."""
-    corpus = load_corpus(corpus_path)
+def start_from(model: CharLSTM, record: RunRecord, init: Path) -> None:
+    """Load a base run's best weights into a fresh model, and note in the record where it began."""
+    if not init.exists():
+        raise SystemExit(f"cannot start from {init}: no such file (train the base run first)")
+    base = read_record(init)
+    if base.model_config.arch != record.model_config.arch:
+        raise SystemExit(f"{init} is a {base.model_config.arch}; run '{record.name}' is a {record.model_config.arch}")
+    model.load_state_dict(load_tensors(init, "model."))
+    record.init = {"run": base.name, "chars": base.chars_trained, "minutes": round(base.elapsed_s / 60, 1)}
+
+
+def prepare(corpus_path: Path | list[Path], name: str, arch: str | None, run_dir: Path, resume: bool,
+            init: Path | None = None, **overrides) -> Trainer:
+    """A Trainer for a fresh run (from scratch, or from a base run's weights), or for the saved one
+    when resuming."""
+    paths = corpus_path if isinstance(corpus_path, list) else [corpus_path]
+    corpus = load_corpora(paths)
     last = run_dir / "last.safetensors"
     if resume:
         if not last.exists():
@@ -46,7 +60,10 @@ def prepare(corpus_path: Path, name: str, arch: str | None, run_dir: Path, resum
         model_config = ModelConfig(model_arch.n_layers, model_arch.hidden, dropout=config.dropout)
         record = new_record(name, corpus, model_config, config)
     torch.manual_seed(config.seed)
-    trainer = Trainer(CharLSTM(record.model_config), corpus, config, record, run_dir)
+    model = CharLSTM(record.model_config)
+    if init is not None and not resume:
+        start_from(model, record, Path(init))
+    trainer = Trainer(model, corpus, config, record, run_dir)
     if resume:
         trainer.resume()
     return trainer
@@ -77,9 +94,13 @@ def attach_progress(trainer: Trainer) -> None:
     trainer.add_callback("on_eval", on_eval)
 
 
-def train_command(corpus: Path, name: str, arch: str | None, out_dir: Path, run_dir: Path,
-                  resume: bool, description: str | None, export_only: bool = False, **overrides) -> int:
-    trainer = prepare(corpus, name, arch, run_dir, resume or export_only, **overrides)
+def train_command(corpus: Path | list[Path], name: str, arch: str | None, out_dir: Path | None, run_dir: Path,
+                  resume: bool, description: str | None, export_only: bool = False,
+                  init: Path | None = None, **overrides) -> int:
+    """Train (or resume) one run and export its best weights to out_dir; out_dir None keeps them in
+    the run folder only (a base run that styles start from)."""
+    trainer = prepare(corpus, name, arch, run_dir, resume or export_only, init=init, **overrides)
+    corpus = trainer.corpus.path
     print(f"training '{name}' ({trainer.record.model_config.arch}, {trainer.model.n_params():,} params) on "
           f"{corpus} ({len(trainer.corpus.train):,} train / {len(trainer.corpus.heldout):,} held-out chars), "
           f"budget {trainer.config.budget()}, checkpoints in {run_dir}", file=sys.stderr)
@@ -92,6 +113,10 @@ def train_command(corpus: Path, name: str, arch: str | None, out_dir: Path, run_
             print(f"\nstopped; checkpoint saved. Resume with: instrument train {corpus} --name {name} --resume",
                   file=sys.stderr)
             return 130
+    if out_dir is None:
+        print(f"base run '{name}' done: {trainer.best_path} (held-out {trainer.record.best_bpc:.4f} bpc)",
+              file=sys.stderr)
+        return 0
     card = export(trainer.record, trainer.best_path, trainer.corpus, name,
                   description or f"{name} style", out_dir)
     print(f"exported {out_dir / (name + '.safetensors')}: held-out {card['heldout']['bpc']} bpc "

@@ -1,6 +1,7 @@
 """Seconds-long real training runs on tiny models and synthetic text."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -101,3 +102,28 @@ def test_kill_stops_a_run_with_a_checkpoint(repeating_text, tmp_path):
     assert proc.returncode == 130, err
     assert b"--resume" in err
     assert read_record(runs / "rep" / "last.safetensors").step > 0
+
+
+def test_a_joined_corpus_keeps_every_texts_heldout_part_out_of_training(tmp_path):
+    from instrument.train.corpus import load_corpora
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("a" * 9500 + "Y" * 500)
+    b.write_text("b" * 19000 + "Z" * 1000)
+    joined = load_corpora([a, b])
+    assert joined.split == 9500 + 19000
+    assert not np.isin(joined.train, encode("YZ")).any()
+    assert (joined.heldout == encode("Y" * 500 + "Z" * 1000)).all()
+    assert joined.sha256 != load_corpus(a).sha256
+
+
+def test_a_run_can_start_from_a_base_runs_weights(repeating_text, tmp_path):
+    assert _train(repeating_text, tmp_path, "--epochs", "1") == 0
+    base = tmp_path / "runs" / "rep" / "best.safetensors"
+    trainer = prepare(repeating_text, "fine", "1x64", tmp_path / "runs" / "fine", resume=False, init=base,
+                      epochs=1.0, batch=16, seq_len=64)
+    for name, value in load_tensors(base, "model.").items():
+        assert torch.equal(trainer.model.state_dict()[name], value)
+    assert trainer.record.init["run"] == "rep" and trainer.record.init["chars"] == read_record(base).chars_trained
+    with pytest.raises(SystemExit, match="1x64"):
+        prepare(repeating_text, "wide", "1x32", tmp_path / "runs" / "wide", resume=False, init=base, epochs=1.0)
