@@ -21,6 +21,7 @@
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -34,9 +35,11 @@
 
 typedef struct {
     int G, L, H, n_models, n_chars, n_threads, int8;
+    int rows; /* 0: one state per model, n_chars characters; R > 0: R states per model, one
+                 character each (chars[r], -1 = row r does not step), see ens_rows */
     const int32_t *models, *chars;
-    const uint16_t *wx0, *wo;
-    const void *wrec;
+    const uint16_t *wx0, *wo, *wot;
+    const void *wrec, *wrow;
     const float *scale, *bias, *bo;
     float *h, *c, *hnew, *logits;
 } job_t;
@@ -195,9 +198,180 @@ static void commit(job_t *j, int u0, int u1) { /* hnew -> h, every layer, units 
     }
 }
 
+
+/* --- Rows: R hidden states per model (the lookahead's candidate paths), one character each ----
+ * A row is a (model, path) state in (G, R, L, H) arrays. Here a layer is a matrix product, the
+ * weights (4H x K) times the rows' vectors (K x R), done as outer products: for each input k, 16
+ * outputs' weights (converted once) times each row's v[k] (broadcast), into accumulators per row.
+ * So a weight is read and converted once per step for a whole block of rows; the dot-product
+ * layout of the single-row step would convert it again for every row, and the conversion costs
+ * as much as the arithmetic. Blocks are 6 rows with AVX2 (12 of 16 registers accumulate) and 12
+ * with AVX-512 where the CPU has it (measured on a Zen 4 core, weights streamed from memory:
+ * 27 and 42 GMAC/s; 8 outputs by 12 rows with AVX2 gave 21, the broadcasts being the limit).
+ * The weights come in another order for this:
+ *   wrow  per layer l: (G, H/16, 4, K_l, 16), back to back, K_l = S_l * H (W_ih part first); the
+ *         same int8 (or fp16) values as wrec, so both steps compute with the same weights
+ *   wot   (G, 8, H, 16) fp16: the head, 16 logits at a time
+ * The rows' input vectors are packed first, ROW_BLOCK floats per k: in place they sit 4 KB apart,
+ * and a dozen of them share one set of the L1 cache and evict each other. */
+#define MAX_ROWS 64
+#define ROW_BLOCK 12
+#define TARGET512 __attribute__((target("avx512f,avx2,fma,f16c")))
+
+#define ROW_AT(arr, m, r, l) ((arr) + ((((size_t)(m) * j->rows + (r)) * j->L + (l)) * j->H))
+
+static int have_avx512;
+
+/* out[i][0..16) = sum over k < n of W(k, 16 outputs) * v[k][i], NB rows; w advances 16 per k. */
+#define DEFINE_OUTER2(NAME, T, LOAD, NB)                                                          \
+    TARGET static void NAME(const T *w, const float *v, int n, float out[][16]) {                \
+        __m256 a[NB], b[NB];                                                                      \
+        for (int i = 0; i < NB; i++) a[i] = b[i] = _mm256_setzero_ps();                           \
+        for (int k = 0; k < n; k++, w += 16, v += ROW_BLOCK) {                                    \
+            const __m256 w0 = LOAD(w), w1 = LOAD(w + 8);                                          \
+            for (int i = 0; i < NB; i++) {                                                        \
+                const __m256 x = _mm256_broadcast_ss(v + i);                                      \
+                a[i] = _mm256_fmadd_ps(w0, x, a[i]);                                              \
+                b[i] = _mm256_fmadd_ps(w1, x, b[i]);                                              \
+            }                                                                                     \
+        }                                                                                         \
+        for (int i = 0; i < NB; i++) {                                                            \
+            _mm256_storeu_ps(out[i], a[i]);                                                       \
+            _mm256_storeu_ps(out[i] + 8, b[i]);                                                   \
+        }                                                                                         \
+    }
+#define LOAD16_I8(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p))))
+#define LOAD16_F16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p)))
+#define DEFINE_OUTER512(NAME, T, LOAD, NB)                                                        \
+    TARGET512 static void NAME(const T *w, const float *v, int n, float out[][16]) {             \
+        __m512 a[NB];                                                                             \
+        for (int i = 0; i < NB; i++) a[i] = _mm512_setzero_ps();                                  \
+        for (int k = 0; k < n; k++, w += 16, v += ROW_BLOCK) {                                    \
+            const __m512 wk = LOAD(w);                                                            \
+            for (int i = 0; i < NB; i++) a[i] = _mm512_fmadd_ps(wk, _mm512_set1_ps(v[i]), a[i]);  \
+        }                                                                                         \
+        for (int i = 0; i < NB; i++) _mm512_storeu_ps(out[i], a[i]);                              \
+    }
+/* Fewer accumulators than the FMA's latency times its throughput would wait, so a short block
+ * runs as a longer one (the packed columns past it are zero). */
+#define DEFINE_OUTERS(T, SUFFIX, LOAD8, LOAD16)                                                   \
+    DEFINE_OUTER2(outer4_##SUFFIX, T, LOAD8, 4)                                                   \
+    DEFINE_OUTER2(outer5_##SUFFIX, T, LOAD8, 5)                                                   \
+    DEFINE_OUTER2(outer6_##SUFFIX, T, LOAD8, 6)                                                   \
+    DEFINE_OUTER512(outerz8_##SUFFIX, T, LOAD16, 8)                                               \
+    DEFINE_OUTER512(outerz12_##SUFFIX, T, LOAD16, 12)                                             \
+    static void outer_##SUFFIX(const T *w, const float *v, int nb, int n, float out[][16]) {     \
+        if (have_avx512) (nb <= 8 ? outerz8_##SUFFIX : outerz12_##SUFFIX)(w, v, n, out);         \
+        else (nb <= 4 ? outer4_##SUFFIX : nb == 5 ? outer5_##SUFFIX : outer6_##SUFFIX)(w, v, n, out); \
+    }
+DEFINE_OUTERS(int8_t, i8, LOAD_I8, LOAD16_I8)
+DEFINE_OUTERS(uint16_t, f16, LOAD_F16, LOAD16_F16)
+
+static int row_block(void) { return have_avx512 ? 12 : 6; }
+
+/* Pack the vectors of rows v[0..nb) into p[k * ROW_BLOCK + i], k in [0, n); the columns past nb
+ * are zero. */
+static void pack_rows(const float *const *v, int nb, int n, float *p) {
+    for (int k = 0; k < n; k++, p += ROW_BLOCK)
+        for (int i = 0; i < ROW_BLOCK; i++) p[i] = i < nb ? v[i][k] : 0.0f;
+}
+
+/* Gate q's pre-activations of units [u0, u0 + 16) for a block of nb rows whose inputs are packed
+ * (one block per input segment): pre[i][q][0..16). */
+TARGET static void rows_tile(const job_t *j, int l, int m, int u0, int q, const int *live, int nb,
+                             const float *packed, float pre[][4][16]) {
+    const int H = j->H, S = l == 0 ? 1 : 2, K = S * H;
+    const size_t tile = layer_offset(j, l) + ((((size_t)m * (H / 16) + u0 / 16) * 4 + q) * K) * 16;
+    float acc[ROW_BLOCK][16];
+    for (int i = 0; i < nb; i++)
+        for (int k = 0; k < 16; k++) {
+            pre[i][q][k] = j->bias[(((size_t)l * j->G + m) * H + u0 + k) * 4 + q];
+            if (l == 0) pre[i][q][k] += _cvtsh_ss(j->wx0[(((size_t)m * 128 + j->chars[live[i]]) * H + u0 + k) * 4 + q]);
+        }
+    for (int s = 0; s < S; s++) {
+        const float *v = packed + (size_t)s * H * ROW_BLOCK;
+        if (j->int8) outer_i8((const int8_t *)j->wrow + tile + (size_t)s * H * 16, v, nb, H, acc);
+        else outer_f16((const uint16_t *)j->wrow + tile + (size_t)s * H * 16, v, nb, H, acc);
+        for (int k = 0; k < 16; k++) {
+            const float sc = j->int8 ? j->scale[scale_offset(j, l) + (((size_t)m * H + u0 + k) * 4 + q) * S + s] : 1.0f;
+            for (int i = 0; i < nb; i++) pre[i][q][k] += acc[i][k] * sc;
+        }
+    }
+}
+
+/* Layer l for every stepping row of model m: rows a block at a time, 16 units at a time. */
+TARGET static void rows_layer(const job_t *j, int l, int m, const int *live, int n_live, float *packed) {
+    const int H = j->H, S = l == 0 ? 1 : 2, most = row_block();
+    const int blocks = (n_live + most - 1) / most;
+    float pre[ROW_BLOCK][4][16];
+    for (int b = 0, i0 = 0; b < blocks; b++) {
+        const int nb = (n_live - i0) / (blocks - b); /* blocks as even as can be */
+        for (int s = 0; s < S; s++) {
+            const float *v[ROW_BLOCK];
+            for (int i = 0; i < nb; i++)
+                v[i] = (l > 0 && s == 0) ? ROW_AT(j->hnew, m, live[i0 + i], l - 1) : ROW_AT(j->h, m, live[i0 + i], l);
+            pack_rows(v, nb, H, packed + (size_t)s * H * ROW_BLOCK);
+        }
+        for (int u0 = 0; u0 < H; u0 += 16) {
+            for (int q = 0; q < 4; q++) rows_tile(j, l, m, u0, q, live + i0, nb, packed, pre);
+            for (int i = 0; i < nb; i++)
+                for (int half = 0; half < 16; half += 8) {
+                    float *c = ROW_AT(j->c, m, live[i0 + i], l) + u0 + half;
+                    __m256 cn = _mm256_fmadd_ps(sigmoid8(_mm256_loadu_ps(pre[i][1] + half)), _mm256_loadu_ps(c),
+                                                _mm256_mul_ps(sigmoid8(_mm256_loadu_ps(pre[i][0] + half)),
+                                                              tanh8(_mm256_loadu_ps(pre[i][2] + half))));
+                    _mm256_storeu_ps(c, cn);
+                    _mm256_storeu_ps(ROW_AT(j->hnew, m, live[i0 + i], l) + u0 + half,
+                                     _mm256_mul_ps(sigmoid8(_mm256_loadu_ps(pre[i][3] + half)), tanh8(cn)));
+                }
+        }
+        i0 += nb;
+    }
+}
+
+/* Logits of every stepping row, 16 at a time. */
+TARGET static void rows_head(const job_t *j, int i_model, int m, const int *live, int n_live, float *packed) {
+    const int H = j->H, most = row_block();
+    const int blocks = (n_live + most - 1) / most;
+    for (int b = 0, i0 = 0; b < blocks; b++) {
+        const int nb = (n_live - i0) / (blocks - b);
+        const float *v[ROW_BLOCK];
+        for (int i = 0; i < nb; i++) v[i] = ROW_AT(j->hnew, m, live[i0 + i], j->L - 1);
+        pack_rows(v, nb, H, packed);
+        for (int o0 = 0; o0 < 128; o0 += 16) {
+            float acc[ROW_BLOCK][16];
+            outer_f16(j->wot + ((size_t)m * 8 + o0 / 16) * H * 16, packed, nb, H, acc);
+            for (int i = 0; i < nb; i++)
+                for (int k = 0; k < 16; k++)
+                    j->logits[((size_t)i_model * j->rows + live[i0 + i]) * 128 + o0 + k] =
+                        acc[i][k] + j->bo[(size_t)m * 128 + o0 + k];
+        }
+        i0 += nb;
+    }
+}
+
+/* The i-th listed model, every stepping row, one character each. */
+TARGET static void step_rows(const job_t *j, int i_model) {
+    const int m = j->models[i_model];
+    int live[MAX_ROWS], n_live = 0;
+    for (int r = 0; r < j->rows; r++)
+        if (j->chars[r] >= 0) live[n_live++] = r;
+    if (n_live == 0) return;
+    float packed[2 * 2048 * ROW_BLOCK]; /* 192 KB at most: both input segments of a row block */
+    for (int l = 0; l < j->L; l++) rows_layer(j, l, m, live, n_live, packed);
+    rows_head(j, i_model, m, live, n_live, packed);
+    for (int i = 0; i < n_live; i++)
+        for (int l = 0; l < j->L; l++)
+            memcpy(ROW_AT(j->h, m, live[i], l), ROW_AT(j->hnew, m, live[i], l), j->H * sizeof(float));
+}
+
 /* Models [m0, m1) of the job's list, every character: models share nothing, so any thread can
  * step any of them, in any order. */
 static void step_models(job_t *j, int m0, int m1) {
+    if (j->rows) {
+        for (int i = m0; i < m1; i++) step_rows(j, i);
+        return;
+    }
     const int u0 = m0 * j->H, u1 = m1 * j->H;
     for (int s = 0; s < j->n_chars; s++) {
         for (int l = 0; l < j->L; l++) layer(j, l, j->chars[s], u0, u1);
@@ -277,9 +451,15 @@ static unsigned next_generation(unsigned seen) {
 typedef struct { int tid; unsigned seen; } helper_arg_t;
 static helper_arg_t helper_args[MAX_THREADS]; /* seen: the generation when it started */
 
+/* Denormals flushed to zero while the kernel computes: a gate's sigmoid far below zero gives a
+ * subnormal, and one subnormal operand makes an FMA take a microcode assist of ~100 cycles (the
+ * rows step ran 1.5-2x slower, by how many states held one). Their values are below 1e-38. */
+#define FLUSH_DENORMALS 0x8040 /* MXCSR: flush to zero, denormals are zero */
+
 static void *helper(void *p) {
     const helper_arg_t *arg = p;
     unsigned seen = arg->seen;
+    _mm_setcsr(_mm_getcsr() | FLUSH_DENORMALS);
     for (;;) {
         seen = next_generation(seen);
         step_shares(arg->tid);
@@ -320,29 +500,33 @@ static void watch_forks(void) { pthread_atfork(NULL, NULL, forget_helpers); }
 
 int ens_available(void) {
     __builtin_cpu_init();
+    have_avx512 = __builtin_cpu_supports("avx512f") && !getenv("INSTRUMENT_NO_AVX512");
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 }
 
-/* Feed chars[0..n_chars) to the listed models; logits after the last one. 0 on success. */
-int ens_step(int G, int L, int H, int int8, const int32_t *models, int n_models, const int32_t *chars,
-             int n_chars, const uint16_t *wx0, const void *wrec, const float *scale, const float *bias,
-             const uint16_t *wo, const float *bo, float *h, float *c, float *hnew, float *logits,
-             int n_threads) {
+/* Run a job on this thread and the helpers: whole models shared out, as step_shares says. */
+static int run_job_here(job_t job);
+
+static int run_job(job_t job) { /* the caller's floating-point mode is given back as it was */
+    const unsigned csr = _mm_getcsr();
+    _mm_setcsr(csr | FLUSH_DENORMALS);
+    const int code = run_job_here(job);
+    _mm_setcsr(csr);
+    return code;
+}
+
+static int run_job_here(job_t job) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
-    if (H % 16 || n_models < 1 || n_chars < 1 || (int8 && !scale)) return -1;
-    for (int i = 0; i < n_models; i++)
-        if (models[i] < 0 || models[i] >= G) return -2;
-    for (int s = 0; s < n_chars; s++)
-        if (chars[s] < 0 || chars[s] >= 128) return -3;
+    int n_threads = job.n_threads;
     if (n_threads < 1) n_threads = 1;
     if (n_threads > MAX_THREADS) n_threads = MAX_THREADS;
-    if (n_threads > n_models) n_threads = n_models; /* a thread steps whole models */
-    job_t job = {G, L, H, n_models, n_chars, n_threads, int8, models, chars, wx0, wo, wrec, scale, bias, bo,
-                 h, c, hnew, logits};
-    if (n_threads == 1 || n_models == 1) {
-        step_models(&job, 0, n_models);
+    if (n_threads > job.n_models) n_threads = job.n_models; /* a thread steps whole models */
+    job.n_threads = n_threads;
+    if (n_threads == 1) {
+        step_models(&job, 0, job.n_models);
         return 0;
     }
+    const int n_models = job.n_models;
     pthread_once(&once, watch_forks);
     pthread_mutex_lock(&pool.call);
     ensure_helpers(n_threads - 1);
@@ -363,9 +547,45 @@ int ens_step(int G, int L, int H, int int8, const int32_t *models, int n_models,
     pthread_mutex_unlock(&pool.call);
     return 0;
 }
+
+static int check_models(int G, const int32_t *models, int n_models) {
+    for (int i = 0; i < n_models; i++)
+        if (models[i] < 0 || models[i] >= G) return -2;
+    return 0;
+}
+
+/* Feed chars[0..n_chars) to the listed models; logits after the last one. 0 on success. */
+int ens_step(int G, int L, int H, int int8, const int32_t *models, int n_models, const int32_t *chars,
+             int n_chars, const uint16_t *wx0, const void *wrec, const float *scale, const float *bias,
+             const uint16_t *wo, const float *bo, float *h, float *c, float *hnew, float *logits,
+             int n_threads) {
+    if (H % 16 || H > 2048 || n_models < 1 || n_chars < 1 || (int8 && !scale)) return -1;
+    if (check_models(G, models, n_models)) return -2;
+    for (int s = 0; s < n_chars; s++)
+        if (chars[s] < 0 || chars[s] >= 128) return -3;
+    job_t job = {G, L, H, n_models, n_chars, n_threads, int8, 0, models, chars, wx0, wo, NULL, wrec, NULL,
+                 scale, bias, bo, h, c, hnew, logits};
+    return run_job(job);
+}
+
+/* One character for each of R rows of the listed models: chars[r] (or -1: row r keeps its state).
+ * h, c, hnew are (G, R, L, H); logits (n_models, R, 128), written for stepping rows only; the
+ * weights in the rows' order (wrow, wot: see above). */
+int ens_rows(int G, int L, int H, int int8, const int32_t *models, int n_models, int R, const int32_t *chars,
+             const uint16_t *wx0, const void *wrow, const float *scale, const float *bias, const uint16_t *wot,
+             const float *bo, float *h, float *c, float *hnew, float *logits, int n_threads) {
+    if (H % 16 || H > 2048 || n_models < 1 || R < 1 || R > MAX_ROWS || (int8 && !scale)) return -1;
+    if (check_models(G, models, n_models)) return -2;
+    for (int r = 0; r < R; r++)
+        if (chars[r] < -1 || chars[r] >= 128) return -3;
+    job_t job = {G, L, H, n_models, 1, n_threads, int8, R, models, chars, wx0, NULL, wot, NULL, wrow,
+                 scale, bias, bo, h, c, hnew, logits};
+    return run_job(job);
+}
 #else
 int ens_available(void) { return 0; }
 int ens_step(void) { return -9; }
+int ens_rows(void) { return -9; }
 #endif
 
 /* A module with no methods: Python finds the file with importlib, ctypes calls the functions. */

@@ -103,6 +103,36 @@ class Ensemble:
             inner = np.array([self.where[i][1] for i in members])
             self.logits[members] = group.feed(inner, chars)
 
+    # --- rows: the lookahead's candidate paths ------------------------------------------------
+    def _by_group(self, models: np.ndarray):
+        """(group, inner indices, positions in `models`) for each group the models fall in."""
+        per_group: dict[int, list[int]] = defaultdict(list)
+        for pos, i in enumerate(models):
+            per_group[self.where[int(i)][0]].append(pos)
+        for g, positions in per_group.items():
+            inner = np.array([self.where[int(models[p])][1] for p in positions])
+            yield self.groups[g][0], inner, np.array(positions)
+
+    def fork(self, active: np.ndarray, rows: int) -> None:
+        """`rows` copies of each active model's state after the text read so far."""
+        active = np.asarray(active, dtype=np.int64)
+        self._catch_up(active)
+        for group, inner, _ in self._by_group(active):
+            group.fork(inner, rows)
+
+    def step_rows(self, active: np.ndarray, chars: np.ndarray) -> np.ndarray:
+        """Row r of every active model reads chars[r] (-1: it waits); logits (len(active), R, 128)."""
+        active = np.asarray(active, dtype=np.int64)
+        out = np.zeros((len(active), len(chars), VOCAB_SIZE), dtype=np.float32)
+        for group, inner, positions in self._by_group(active):
+            out[positions] = group.step_rows(inner, chars)
+        return out
+
+    def take_rows(self, active: np.ndarray, source: np.ndarray) -> None:
+        """Row r of every active model becomes a copy of its row source[r]."""
+        for group, inner, _ in self._by_group(np.asarray(active, dtype=np.int64)):
+            group.take_rows(inner, np.asarray(source))
+
     def _reset_models(self, models: list[int]) -> None:
         for g, (group, members) in enumerate(self.groups):
             inner = [self.where[i][1] for i in models if self.where[i][0] == g]

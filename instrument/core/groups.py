@@ -31,6 +31,8 @@ def _load_kernel():
     p, i = ctypes.c_void_p, ctypes.c_int
     lib.ens_step.argtypes = [i, i, i, i, p, i, p, i] + [p] * 10 + [i]
     lib.ens_step.restype = i
+    lib.ens_rows.argtypes = [i, i, i, i, p, i, i, p] + [p] * 10 + [i]
+    lib.ens_rows.restype = i
     return lib
 
 
@@ -142,6 +144,55 @@ class KernelGroup:
     def reset(self, idx: np.ndarray) -> None:
         self.h[idx] = 0.0
         self.c[idx] = 0.0
+
+    # --- rows: R states per model, for the lookahead's candidate paths ------------------------
+    def _rows_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """The same weights in the rows step's order (see _lstm_kernel.c): built on first use."""
+        if getattr(self, "_wrow", None) is None:
+            G, L, H = self.h.shape
+            layers, at = [], 0
+            for l in range(L):
+                S = 1 if l == 0 else 2
+                block = self.wrec[at : at + G * H * S * H * 4].reshape(G, H, S, H // 16, 4, 16)
+                at += block.size
+                w = block.transpose(0, 1, 4, 2, 3, 5).reshape(G, H // 16, 16, 4, S * H)  # (G, H/16, 16, 4, K)
+                layers.append(w.transpose(0, 1, 3, 4, 2).ravel())  # (G, H/16, 4, K, 16)
+            self._wrow = np.ascontiguousarray(np.concatenate(layers))
+            self._wot = np.ascontiguousarray(self.wo.reshape(G, 8, 16, H).transpose(0, 1, 3, 2))
+        return self._wrow, self._wot
+
+    def fork(self, idx: np.ndarray, rows: int) -> None:
+        """Every row of the listed models starts from the model's own state."""
+        G, L, H = self.h.shape
+        self._rows_weights()
+        if getattr(self, "hr", None) is None or self.hr.shape[1] != rows:
+            self.hr = np.zeros((G, rows, L, H), dtype=np.float32)
+            self.cr = np.zeros_like(self.hr)
+            self.hnewr = np.zeros_like(self.hr)
+        self.hr[idx] = self.h[idx][:, None]
+        self.cr[idx] = self.c[idx][:, None]
+
+    def step_rows(self, idx: np.ndarray, chars: np.ndarray) -> np.ndarray:
+        """Row r of each listed model reads chars[r] (-1: it waits); logits (n, R, 128)."""
+        models = np.ascontiguousarray(idx, dtype=np.int32)
+        chars = np.ascontiguousarray(chars, dtype=np.int32)
+        rows = self.hr.shape[1]
+        logits = np.zeros((len(models), rows, VOCAB_SIZE), dtype=np.float32)
+        L, H, G = self.config.n_layers, self.config.hidden, len(self.h)
+        wrow, wot = self._rows_weights()
+        code = _KERNEL.ens_rows(G, L, H, int(self.precision == "int8"), _ptr(models), len(models), rows,
+                                _ptr(chars), _ptr(self.wx0), _ptr(wrow), _ptr(self.scale), _ptr(self.bias),
+                                _ptr(wot), _ptr(self.bo), _ptr(self.hr), _ptr(self.cr), _ptr(self.hnewr),
+                                _ptr(logits), max(1, min(self.threads, len(models))))
+        if code != 0:
+            raise ValueError(f"kernel refused the rows step (code {code}): models {idx}, chars {chars}")
+        return logits
+
+    def take_rows(self, idx: np.ndarray, source: np.ndarray) -> None:
+        """Row r of each listed model becomes a copy of its row source[r] (paths refilled)."""
+        sel = np.asarray(idx)[:, None]
+        self.hr[sel, np.arange(len(source))] = self.hr[sel, source]
+        self.cr[sel, np.arange(len(source))] = self.cr[sel, source]
 
 
 def make_group(models: list[ModelWeights], backend: str = "auto", threads: int | None = None,

@@ -110,3 +110,27 @@ def test_kernel_refuses_bad_indices_instead_of_reading_past_the_weights():
         group.feed(np.array([3]), np.array([65]))
     with pytest.raises(ValueError, match="refused"):
         group.feed(np.array([0]), np.array([300]))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("precision", ["fp16", "int8"])
+def test_rows_step_each_path_as_its_own_copy_of_the_ensemble_would(backend, precision):
+    if backend == "torch" and precision == "int8":
+        pytest.skip("the torch group has one precision")
+    weights = _weights("2x32", "2x32", "1x48")
+    ens = Ensemble(weights, ["a", "b", "c"], backend=backend, precision=precision)
+    ens.feed(list(TEXT), np.arange(3))
+    ens.fork(np.arange(3), rows=5)
+    paths = [b"", b"ab", b" the", b"xy", b"q"]
+    for t in range(4):  # row r reads paths[r][t] if it has one, else waits
+        chars = np.array([p[t] if t < len(p) else -1 for p in paths])
+        logits = ens.step_rows(np.arange(3), chars)
+        for r, p in enumerate(paths):
+            if t < len(p):
+                alone = Ensemble(weights, ["a", "b", "c"], backend=backend, precision=precision)
+                alone.feed(list(TEXT + p[: t + 1]), np.arange(3))
+                np.testing.assert_allclose(logits[:, r], alone.logits, atol=2e-3 if precision == "int8" else 1e-4)
+    ens.take_rows(np.arange(3), np.array([2, 2, 2, 3, 4]))  # rows 0-2 become copies of path " the"
+    after = ens.step_rows(np.arange(3), np.array([ord("n")] * 5))
+    np.testing.assert_array_equal(after[:, 0], after[:, 2])
+    assert not np.allclose(after[:, 0], after[:, 3])
