@@ -1,5 +1,6 @@
 """Engine speed: chars/s of the full loop (step, mix, sample) against a naive loop, step latency,
-start-up time, and what int8 weights cost in held-out bpc.
+the plain sampler against lookahead (chars/s and model-steps per character), start-up time, and
+what int8 weights cost in held-out bpc. The table of the first part uses the plain sampler.
 
     .venv/bin/python bench/engine.py            # prints a Markdown report
     .venv/bin/python bench/engine.py --quick    # shorter runs
@@ -28,22 +29,66 @@ from instrument.engine import Engine
 from instrument.library import installed_names, load
 
 
-def engine_rate(models, names, seconds: float, precision: str, backend: str = "auto") -> dict:
-    """chars/s and step latency of Engine.step with every model at equal weight (none skipped)."""
-    engine = Engine(Ensemble(models, names, backend=backend, precision=precision))
+def engine_rate(models, names, seconds: float, precision: str, backend: str = "auto", lookahead: int = 0,
+                beams: int | None = None, ensemble: Ensemble | None = None) -> dict:
+    """chars/s and step latency of Engine.step with every model at equal weight (none skipped),
+    and how many model-steps a character cost (a lookahead path stepping one model is one)."""
+    ensemble = ensemble or Ensemble(models, names, backend=backend, precision=precision)
+    engine = Engine(ensemble)
     for n in names:
         engine.params.set(f"/mix/{n}", 1.0)
     engine.params.set("/threshold", 0.0)
+    engine.params.set("/lookahead", lookahead)
+    if beams:
+        engine.params.set("/beams", beams)
+    counted = {"model_steps": 0}
+    feed, step_rows = ensemble.feed, ensemble.step_rows
+
+    def count_feed(chars, active):
+        counted["model_steps"] += len(chars) * len(active)
+        return feed(chars, active)
+
+    def count_rows(active, chars):
+        counted["model_steps"] += int((np.asarray(chars) >= 0).sum()) * len(active)
+        return step_rows(active, chars)
+
+    ensemble.feed, ensemble.step_rows = count_feed, count_rows
     for _ in range(20):
         engine.step()
     times = []
+    counted["model_steps"] = 0
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
         t = time.perf_counter()
         engine.step()
         times.append(time.perf_counter() - t)
-    return {"rate": len(times) / (time.perf_counter() - start),
+    ensemble.feed, ensemble.step_rows = feed, step_rows
+    return {"rate": len(times) / (time.perf_counter() - start), "steps_per_char": counted["model_steps"] / len(times),
             "p50": 1e3 * statistics.median(times), "p99": 1e3 * float(np.percentile(times, 99))}
+
+
+def lookahead_table(models, names, seconds: float, rounds: int = 3) -> None:
+    """Plain sampler against lookahead (default depth, 4 and 8 beams) on the same ensemble,
+    alternated in rounds so a drifting machine affects both alike; medians of the rounds."""
+    from instrument.params import instrument_tree
+
+    depth = instrument_tree([]).params["/lookahead"].default
+    ensemble = Ensemble(models, names)
+    cases = [("plain (lookahead 0)", 0, None), (f"lookahead {depth}, 4 beams", depth, 4),
+             (f"lookahead {depth}, 8 beams", depth, 8)]
+    results = {label: [] for label, _, _ in cases}
+    for _ in range(rounds):
+        for label, d, k in cases:
+            results[label].append(engine_rate(models, names, seconds, "int8", lookahead=d, beams=k, ensemble=ensemble))
+    plain = statistics.median(r["rate"] for r in results[cases[0][0]])
+    print(f"
+| {len(names)} styles, equal weights | chars/s | of plain | model-steps / char | p50 ms | p99 ms |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, _, _ in cases:
+        rs = results[label]
+        rate = statistics.median(r["rate"] for r in rs)
+        print(f"| {label} | {rate:.0f} | {rate / plain:.2f} | {statistics.median(r['steps_per_char'] for r in rs):.1f} | "
+              f"{statistics.median(r['p50'] for r in rs):.2f} | {statistics.median(r['p99'] for r in rs):.2f} |", flush=True)
 
 
 @torch.no_grad()
@@ -144,6 +189,8 @@ def main() -> None:
         naive = naive_rate(models, secs)
         print(f"| {label} | {len(models)} | {int8['rate']:.0f} | {fp16['rate']:.0f} | {naive:.0f} | "
               f"{int8['rate'] / naive:.1f}x | {int8['p50']:.2f} | {int8['p99']:.2f} |", flush=True)
+    if len(shipped) >= 2:
+        lookahead_table([loaded[n] for n in shipped], shipped, secs)
     synth = cases[0][1]
     from instrument.core.ensemble import CATCH_UP
     print(f"\ncatch-up: a 2x512 style raised after missing {CATCH_UP} characters replays them in "

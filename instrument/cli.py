@@ -173,6 +173,16 @@ def _add_play(sub) -> None:
     p.add_argument("--mode", choices=MODES, help="linear: the paper's weighted average; product: styles "
                    "must agree (log-linear product of experts)")
     p.add_argument("--threshold", type=float, help="weights below this are not computed (default 0.05)")
+    p.add_argument("--lookahead", type=int, metavar="D", help="characters of foresight: paths are written D "
+                   "ahead and a likely one kept, so words stay words with many styles up (default 8; 0 = the "
+                   "paper's plain sampler)")
+    p.add_argument("--beams", type=int, metavar="K", help="candidate paths the lookahead keeps (default 4)")
+    p.add_argument("--presence", type=float, help="with lookahead, 0-1: how strongly a style the text does not "
+                   "show is raised until it is heard as its fader asks (default 1; 0 = off)")
+    p.add_argument("--min-p", type=float, help="leave out characters less likely than this fraction of the "
+                   "likeliest (default 0 = none)")
+    p.add_argument("--cap", type=float, help="no style gives one character more than this probability, so a "
+                   "style sure of itself cannot take the mix over (default 1 = uncapped)")
     p.add_argument("--prime", help="text every style reads first (and you see first)")
     p.add_argument("--seed", type=int, help="the same seed, prime and moves give the same text")
     p.add_argument("--rate", type=float, help="characters per second, 0 = as fast as it goes (default 40)")
@@ -233,6 +243,8 @@ def _play(args) -> int:
                             backend=args.backend, precision=args.precision)
         engine = build_engine(settings, **{"/temperature": args.temperature, "/top_p": args.top_p,
                                            "/mode": args.mode, "/threshold": args.threshold,
+                                           "/lookahead": args.lookahead, "/beams": args.beams,
+                                           "/presence": args.presence, "/min_p": args.min_p, "/cap": args.cap,
                                            "/rate": args.rate, "/seed": args.seed, "/prime": args.prime})
         osc_in, osc_out = attach_osc(engine, OscSettings(args.osc_listen, args.osc_allow, args.osc_out,
                                                          args.frame_rate, not args.no_oscquery))

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .core.ensemble import CATCH_UP, Ensemble
-from .core.mixing import active_models, mix
+from .core.lookahead import Lookahead, Plan, Shaping
+from .core.mixing import active_models, cap_confidence, mix
+from .core.presence import Presence
 from .core.sampling import draw, shape_distribution
 from .core.vocab import encode
 from .pacing import Pacer
@@ -24,7 +26,7 @@ from .params import ParamTree, Snapshot, instrument_tree
 
 log = logging.getLogger("instrument.engine")
 
-MIXING = {"/temperature", "/top_p", "/mode", "/threshold"}  # with /mix/*: what a step may take late
+MIXING = {"/temperature", "/top_p", "/min_p", "/cap", "/mode", "/threshold"}  # with /mix/*: what a step may take late
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ class Engine:
         self._stop = threading.Event()
         self.steps = 0
         self.rng = np.random.default_rng(self.params.get("/seed"))
+        self.lookahead = Lookahead(ensemble)
+        self.presence = Presence(ensemble.n)
         self._apply_events(self.params.snapshot())
 
     # --- outputs -----------------------------------------------------------------------------
@@ -120,10 +124,13 @@ class Engine:
         """Seed, reset and prime: writes that are events, applied in that order."""
         if self._fired(snap, "/seed"):
             self.rng = np.random.default_rng(snap["/seed"])
+            self.lookahead.reset()
         if self._fired(snap, "/reset"):
             self.ensemble.reset()
+            self.lookahead.reset()
         if self._fired(snap, "/prime") and snap["/prime"]:
             self.prime(snap["/prime"], snap)
+            self.lookahead.reset()
 
     def prime(self, text: str, snap: Snapshot | None = None) -> None:
         """Every style reads text as if it had written it; the text is published as primed.
@@ -153,16 +160,33 @@ class Engine:
         pi = np.array(snap.mix(self.names))
         active = active_models(pi, snap["/threshold"])
         omega = self.ensemble.distributions(active)
-        snap, pi, active, omega = self._late_moves(snap, active, omega) or (snap, pi, active, omega)
-        self._observe(snap)
-        rho = mix(snap["/mode"], pi[active], omega)
-        x = draw(shape_distribution(rho, snap["/temperature"], snap["/top_p"]), self.rng)
-        lead = int(active[np.argmax(pi[active] * omega[:, x])])
+        if snap["/lookahead"] > 0:  # a late move would change the plan's random draws: next step
+            self._observe(snap)
+            x, lead, rho, omega = self._foresee(snap, pi, active, omega)
+        else:
+            snap, pi, active, omega = self._late_moves(snap, active, omega) or (snap, pi, active, omega)
+            self._observe(snap)
+            omega = cap_confidence(omega, snap["/cap"])
+            rho = mix(snap["/mode"], pi[active], omega)
+            x = draw(shape_distribution(rho, snap["/temperature"], snap["/top_p"], snap["/min_p"]), self.rng)
+            lead = int(active[np.argmax(pi[active] * omega[:, x])])
         frame = Frame(self.steps, chr(x), pi, active, omega, rho, lead)
         self.steps += 1
         self._publish(frame)  # before the models read x: the outputs need not wait for their step
         self.ensemble.feed([x], active)
         return frame
+
+    def _foresee(self, snap: Snapshot, pi: np.ndarray, active: np.ndarray, omega: np.ndarray):
+        """The next character by lookahead (core/lookahead.py), with presence-corrected weights:
+        (char, lead, the plain mixture rho for display, the capped distributions)."""
+        omega = cap_confidence(omega, snap["/cap"])
+        weights = self.presence.weights(pi, active, snap["/presence"])
+        plan = Plan(tuple(active.tolist()), tuple(pi[active].tolist()), snap["/mode"], snap["/beams"],
+                    snap["/lookahead"])
+        shaping = Shaping(snap["/temperature"], snap["/top_p"], snap["/min_p"], snap["/cap"])
+        x, lead = self.lookahead.next_char(plan, weights, omega, shaping, self.rng)
+        self.presence.hear(active, np.log(np.maximum(omega[:, x], 1e-30)), pi, snap["/presence"])
+        return x, int(active[lead]), mix(snap["/mode"], weights, omega), omega
 
     def _late_moves(self, snap: Snapshot, active: np.ndarray, omega: np.ndarray):
         """A move of the mix that arrived while the models stepped is heard in this character, not

@@ -229,6 +229,15 @@ def instrument_tree(model_names: list[str]) -> ParamTree:
     tree.add(Param("/temperature", "float", (0.05, 3.0), 0.8,
                    "below 1 plays safe, above 1 plays wild (applied to the mixed distribution)"))
     tree.add(Param("/top_p", "float", (0.01, 1.0), 1.0, "sample only from the most likely mass p (1 = all)"))
+    tree.add(Param("/min_p", "float", (0.0, 0.5), 0.0,
+                   "leave out characters less likely than this fraction of the likeliest (0 = none)"))
+    tree.add(Param("/cap", "float", (0.2, 1.0), 1.0,
+                   "no style may give one character more than this probability (1 = uncapped)"))
+    tree.add(Param("/lookahead", "int", (0, 16), 8,
+                   "characters of foresight: paths are written this far ahead and the likeliest kept (0 = the paper's plain sampler)"))
+    tree.add(Param("/beams", "int", (1, 16), 4, "candidate paths the lookahead keeps"))
+    tree.add(Param("/presence", "float", (0.0, 1.0), 1.0,
+                   "with lookahead: how strongly an under-heard style is raised until the text follows the faders (0 = off)"))
     tree.add(Param("/mode", "enum", MODES, "linear",
                    "mixing rule: linear (the paper's weighted average) or product (log-linear product of experts)"))
     tree.add(Param("/threshold", "float", (0.0, 1.0), 0.05,

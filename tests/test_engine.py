@@ -13,17 +13,25 @@ from instrument.engine import Engine, Subscription
 from instrument.pacing import Pacer
 
 
-def _fresh_engine() -> Engine:
+def _fresh_engine(lookahead: int | None = None) -> Engine:
     torch.manual_seed(2)
     models = [CharLSTM(ModelConfig(1, 32, dropout=0.0)).half().float().eval() for _ in range(3)]
     eng = Engine(Ensemble(models, ["a", "b", "c"]))
     eng.params.set("/mix/a", 1.0)
+    if lookahead is not None:
+        eng.params.set("/lookahead", lookahead)
     return eng
 
 
 @pytest.fixture
 def engine() -> Engine:
     return _fresh_engine()
+
+
+@pytest.fixture
+def plain() -> Engine:
+    """The paper's sampler: no lookahead."""
+    return _fresh_engine(lookahead=0)
 
 
 def _play(engine: Engine, n: int, schedule: dict[int, list[tuple]] | None = None) -> str:
@@ -193,7 +201,8 @@ def _move_while_stepping(engine: Engine, at_step: int, writes: list[tuple]) -> N
     engine.ensemble.distributions = hooked
 
 
-def test_a_mix_move_during_a_step_is_heard_in_that_character(engine):
+def test_a_mix_move_during_a_step_is_heard_in_that_character(plain):
+    engine = plain
     _play(engine, 5)
     _move_while_stepping(engine, 5, [("/mix/b", 0.9), ("/temperature", 0.5)])
     frame = engine.step()
@@ -201,7 +210,8 @@ def test_a_mix_move_during_a_step_is_heard_in_that_character(engine):
     assert frame.omega.shape == (2, 128)  # the raised style was stepped in time to predict
 
 
-def test_events_and_dropped_styles_wait_for_the_next_step(engine):
+def test_events_and_dropped_styles_wait_for_the_next_step(plain):
+    engine = plain
     engine.params.set("/mix/b", 0.5)
     _play(engine, 5)
     _move_while_stepping(engine, 5, [("/mix/b", 0.0)])
@@ -213,17 +223,22 @@ def test_events_and_dropped_styles_wait_for_the_next_step(engine):
     assert list(engine.step().active) == [0, 2]
 
 
-def test_late_moves_are_recorded_where_they_were_heard():
-    """What the observers log, applied before each step, replays to the same text."""
-    live = _fresh_engine()
+@pytest.mark.parametrize("lookahead", [0, 8])
+def test_late_moves_are_recorded_where_they_were_heard(lookahead):
+    """What the observers log, applied before each step, replays to the same text (with lookahead
+    a move that lands during a step is taken by the next one, and logged there)."""
+    live = _fresh_engine(lookahead)
     log: list[dict] = []
     live.snapshot_observers.append(lambda step, snap: log.append(dict(snap.values)))
     for step, writes in {10: [("/mix/b", 0.8)], 30: [("/mix/c", 0.6), ("/mode", "product")],
                          50: [("/mix/b", 0.0)], 70: [("/temperature", 1.3)]}.items():
         _move_while_stepping(live, step, writes)
     text = _play(live, 90)
-    assert log[10]["/mix/b"] == pytest.approx(0.8) and log[50]["/mix/b"] == pytest.approx(0.8)
-    replay = _fresh_engine()
+    if lookahead == 0:
+        assert log[10]["/mix/b"] == pytest.approx(0.8) and log[50]["/mix/b"] == pytest.approx(0.8)
+    else:
+        assert log[10]["/mix/b"] == 0.0 and log[11]["/mix/b"] == pytest.approx(0.8)
+    replay = _fresh_engine(lookahead)
     previous, out = dict(replay.params.snapshot().values), []
     for values in log:
         for address, value in values.items():

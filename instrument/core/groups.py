@@ -33,6 +33,7 @@ def _load_kernel():
     lib.ens_step.restype = i
     lib.ens_rows.argtypes = [i, i, i, i, p, i, i, p] + [p] * 10 + [i]
     lib.ens_rows.restype = i
+    lib.ens_rows_layout.restype = i
     return lib
 
 
@@ -156,6 +157,10 @@ class KernelGroup:
                 block = self.wrec[at : at + G * H * S * H * 4].reshape(G, H, S, H // 16, 4, 16)
                 at += block.size
                 w = block.transpose(0, 1, 4, 2, 3, 5).reshape(G, H // 16, 16, 4, S * H)  # (G, H/16, 16, 4, K)
+                if self.precision == "int8" and _KERNEL.ens_rows_layout() == 1:  # VNNI: (G, H/16, 4, K/4, 16, 4), w + 128
+                    w = w.reshape(G, H // 16, 16, 4, S * H // 4, 4).transpose(0, 1, 3, 4, 2, 5)
+                    layers.append((w.astype(np.int16) + 128).astype(np.uint8).ravel())
+                    continue
                 layers.append(w.transpose(0, 1, 3, 4, 2).ravel())  # (G, H/16, 4, K, 16)
             self._wrow = np.ascontiguousarray(np.concatenate(layers))
             self._wot = np.ascontiguousarray(self.wo.reshape(G, 8, 16, H).transpose(0, 1, 3, 2))

@@ -14,14 +14,34 @@ def linear(pi: np.ndarray, omega: np.ndarray) -> np.ndarray:
 
 
 def product(pi: np.ndarray, omega: np.ndarray) -> np.ndarray:
-    """Log-linear product of experts: rho proportional to prod_i y_i ** pi_i."""
+    """Log-linear product of experts with normalised weights, a weighted geometric mean:
+    rho proportional to prod_i y_i ** (pi_i / sum pi). Raw faders would raise every expert to a
+    higher power as more faders go up (eight at 1: the eighth power, near-greedy decoding)."""
     logp = np.log(np.maximum(np.asarray(omega, dtype=np.float64), _TINY))
-    score = np.asarray(pi, dtype=np.float64) @ logp
+    w = np.asarray(pi, dtype=np.float64)
+    score = (w / w.sum()) @ logp
     rho = np.exp(score - score.max())
     return rho / rho.sum()
 
 
 RULES = {"linear": linear, "product": product}
+
+
+def cap_confidence(omega: np.ndarray, cap: float) -> np.ndarray:
+    """Each style's distribution with no character above `cap`: the excess is spread over the
+    others in proportion, so a style that spikes on one character cannot take the mix over (the
+    paper's "spiking model" effect). cap 1 changes nothing."""
+    if cap >= 1.0:
+        return omega
+    omega = np.asarray(omega, dtype=np.float64)
+    top = omega.max(axis=-1, keepdims=True)
+    over = top > cap
+    if not over.any():
+        return omega
+    rest = 1.0 - top
+    scale = np.where(over, (1.0 - cap) / np.maximum(rest, 1e-12), 1.0)
+    capped = np.where(omega == top, np.where(over, cap, omega), omega * scale)
+    return capped / capped.sum(axis=-1, keepdims=True)
 
 
 def mix(mode: str, pi: np.ndarray, omega: np.ndarray) -> np.ndarray:

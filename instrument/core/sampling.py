@@ -8,25 +8,35 @@ from .vocab import PRINTABLE
 _UNPRINTABLE = ~PRINTABLE
 
 
-def shape_distribution(probs: np.ndarray, temperature: float = 1.0, top_p: float = 1.0) -> np.ndarray:
-    """Re-shape probabilities (128,): p^(1/T), keep the smallest top set of mass >= top_p,
-    never a control character other than newline and tab; renormalised."""
+def shape_distribution(probs: np.ndarray, temperature: float = 1.0, top_p: float = 1.0,
+                       min_p: float = 0.0) -> np.ndarray:
+    """Re-shape probabilities (128,): p^(1/T), keep the smallest top set of mass >= top_p and
+    what is at least min_p times the likeliest, never a control character other than newline and
+    tab; renormalised."""
+    return shape_rows(np.asarray(probs)[None], temperature, top_p, min_p)[0]
+
+
+def shape_rows(probs: np.ndarray, temperature: float = 1.0, top_p: float = 1.0,
+               min_p: float = 0.0) -> np.ndarray:
+    """shape_distribution for each row of (K, 128)."""
     p = np.clip(np.asarray(probs, dtype=np.float64), 0.0, None)
-    p[_UNPRINTABLE] = 0.0
+    p[:, _UNPRINTABLE] = 0.0
+    if min_p > 0.0:  # before temperature: what the models think unlikely stays out at any T
+        p[p < min_p * p.max(axis=1, keepdims=True)] = 0.0
     if temperature != 1.0:
         # p^(1/T) in log space, so a tiny T neither underflows nor divides by zero
         with np.errstate(divide="ignore"):
             logp = np.log(p)
-        p = np.exp((logp - logp.max()) / max(temperature, 1e-3))
-    p /= p.sum()
+        p = np.exp((logp - logp.max(axis=1, keepdims=True)) / max(temperature, 1e-3))
+    p /= p.sum(axis=1, keepdims=True)
     if top_p < 1.0:
-        order = np.argsort(-p, kind="stable")
-        sorted_p = p[order]
-        above = np.cumsum(sorted_p) - sorted_p  # mass strictly above each candidate
-        keep = order[above < top_p]
-        q = np.zeros_like(p)
-        q[keep] = p[keep]
-        p = q / q.sum()
+        order = np.argsort(-p, axis=1, kind="stable")
+        sorted_p = np.take_along_axis(p, order, axis=1)
+        above = np.cumsum(sorted_p, axis=1) - sorted_p  # mass strictly above each candidate
+        drop = np.zeros_like(p, dtype=bool)
+        np.put_along_axis(drop, order, above >= top_p, axis=1)
+        p = np.where(drop, 0.0, p)
+        p /= p.sum(axis=1, keepdims=True)
     return p
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from instrument.core.mixing import active_models, linear, mix, product
+from instrument.core.mixing import active_models, cap_confidence, linear, mix, product
 
 OMEGA = np.array([[0.5, 0.5, 0.0, 0.0],
                   [0.1, 0.0, 0.9, 0.0]])
@@ -18,19 +18,35 @@ def test_linear_depends_only_on_the_ratio_of_weights():
 
 def test_product_of_experts_by_hand():
     omega = np.array([[0.5, 0.5, 0.0], [0.9, 0.1, 0.0]])
-    # pi = (1, 1): [0.45, 0.05, 0] / 0.5
-    np.testing.assert_allclose(product(np.array([1.0, 1.0]), omega), [0.9, 0.1, 0.0], atol=1e-12)
-    # pi = (1, 0): the first expert alone
-    np.testing.assert_allclose(product(np.array([1.0, 0.0]), omega), [0.5, 0.5, 0.0], atol=1e-12)
-    # pi = (2, 0): y^2 renormalised: [.25, .25] / .5
-    np.testing.assert_allclose(product(np.array([2.0, 0.0]), omega), [0.5, 0.5, 0.0], atol=1e-12)
-    # pi = (0.5, 0.5): sqrt(.5*.9) : sqrt(.5*.1)
+    # pi = (1, 1) and (0.5, 0.5) alike: the geometric mean, sqrt(.5*.9) : sqrt(.5*.1)
     expected = np.array([np.sqrt(0.45), np.sqrt(0.05), 0.0])
+    np.testing.assert_allclose(product(np.array([1.0, 1.0]), omega), expected / expected.sum(), atol=1e-12)
     np.testing.assert_allclose(product(np.array([0.5, 0.5]), omega), expected / expected.sum(), atol=1e-12)
+    # pi = (1, 0) or (2, 0): the first expert alone
+    np.testing.assert_allclose(product(np.array([1.0, 0.0]), omega), [0.5, 0.5, 0.0], atol=1e-12)
+    np.testing.assert_allclose(product(np.array([2.0, 0.0]), omega), [0.5, 0.5, 0.0], atol=1e-12)
+    # pi = (3, 1): .5^.75 .9^.25 : .5^.75 .1^.25
+    expected = np.array([0.5**0.75 * 0.9**0.25, 0.5**0.75 * 0.1**0.25, 0.0])
+    np.testing.assert_allclose(product(np.array([3.0, 1.0]), omega), expected / expected.sum(), atol=1e-12)
+
+
+def test_raising_every_fader_does_not_sharpen_the_product():
+    omega = np.random.default_rng(0).dirichlet(np.ones(128), size=8)
+    np.testing.assert_allclose(product(np.ones(8), omega), product(np.full(8, 0.25), omega), atol=1e-12)
+    entropy = lambda p: -(p * np.log(p)).sum()
+    assert entropy(product(np.ones(8), omega)) > 0.5 * entropy(omega[0])  # no near-greedy collapse
+
+
+def test_the_confidence_cap_flattens_a_spike_and_leaves_the_rest_in_proportion():
+    omega = np.array([[0.97, 0.02, 0.01], [0.5, 0.3, 0.2]])
+    capped = cap_confidence(omega, 0.6)
+    np.testing.assert_allclose(capped[0], [0.6, 0.4 * 2 / 3, 0.4 / 3])
+    np.testing.assert_allclose(capped[1], omega[1])  # under the cap: unchanged
+    assert cap_confidence(omega, 1.0) is omega
 
 
 def test_product_vetoes_what_one_expert_rules_out():
-    assert product(np.array([1.0, 1.0]), OMEGA)[2] < 1e-20   # the first model gives 'c' zero
+    assert product(np.array([1.0, 1.0]), OMEGA)[2] < 1e-12   # the first model gives "c" zero
 
 
 def test_mix_dispatches_by_name():

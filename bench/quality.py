@@ -1,0 +1,214 @@
+"""What the audience hears: real words, variety, degenerate runs, presence of each style, and how
+fast a fader move is heard, for 1 to 9 equal styles, both mixing modes, three temperatures,
+lookahead off and on.
+
+    .venv/bin/python bench/quality.py                      # the full table (about an hour)
+    .venv/bin/python bench/quality.py --quick              # fewer characters and cells
+    .venv/bin/python bench/quality.py --counts 8 9 --temperatures 0.8 --modes linear
+
+Figures, per cell (one engine, default settings except those named, every style at weight 1):
+- words: share of words of >= 3 letters that occur in some shipped style's corpus
+- distinct: distinct words / words, in blocks of 500 words (the ratio falls as a text grows, so a
+  fixed block makes cells comparable); one style alone, for comparison, is the 1-style row
+- run: the longest run of one character, leaving out indentation (spaces or tabs after a newline)
+- space: the share of whitespace in the text
+- presence: each 40-character window goes to the style whose model finds it likeliest (the
+  models read the whole text); shares per style, the smallest share, and evenness (the entropy of
+  the shares over log N; 1 = even)
+- responsiveness (separately): all weight on A, moved to B at character 2,000; characters from the
+  move until the A-vs-B classifier, reading the last 40 characters, says B and keeps saying it for
+  100 characters (checked every 5); median and p90 over the (A, B) pairs and seeds
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from instrument.core.ensemble import Ensemble  # noqa: E402
+from instrument.engine import Engine  # noqa: E402
+from instrument.library import installed, load  # noqa: E402
+from instrument.paths import PROJECT_ROOT  # noqa: E402
+
+# Equal-fader sets: N styles are the first N of this order (9: all nine of the first release).
+ORDER = ["shakespeare", "bible", "austen", "nietzsche", "baudelaire", "speeches", "linux", "python", "latex"]
+PAIRS = [("shakespeare", "bible"), ("bible", "austen"), ("austen", "nietzsche"), ("nietzsche", "speeches"),
+         ("speeches", "shakespeare"), ("baudelaire", "austen"), ("linux", "bible"), ("python", "nietzsche"),
+         ("bible", "baudelaire"), ("latex", "speeches")]
+WINDOW = 40
+CORPORA = PROJECT_ROOT.parent / "shared" / "corpora"
+WORD = re.compile(r"[A-Za-z]+")
+
+
+def vocabulary(styles: list[str]) -> set[str]:
+    """Every word of the styles' corpora, lower-cased."""
+    words: set[str] = set()
+    for info in installed():
+        if info.name in styles:
+            path = CORPORA / info.card["corpus"]["file"]
+            words |= set(WORD.findall(path.read_text(encoding="utf-8", errors="replace").lower()))
+    return words
+
+
+def play(engine: Engine, n: int, moves: dict[int, dict] | None = None) -> tuple[str, list]:
+    """n characters, and for each the log-probability every active style gave it (by index)."""
+    chars, logps = [], []
+    while len(chars) < n:
+        for address, value in (moves or {}).get(len(chars), {}).items():
+            engine.params.set(address, value)
+        frame = engine.step()
+        chars.append(frame.char)
+        full = np.full(len(engine.names), -np.inf)
+        full[frame.active] = np.log(np.maximum(frame.omega[:, ord(frame.char)], 1e-30))
+        logps.append(full)
+    return "".join(chars), logps
+
+
+def make_engine(ensemble: Ensemble, styles: list[str], settings: dict) -> Engine:
+    ensemble.reset()
+    engine = Engine(ensemble)
+    for name in styles:
+        engine.params.set(f"/mix/{name}", 1.0)
+    for address, value in settings.items():
+        engine.params.set(address, value)
+    return engine
+
+
+DISTINCT_BLOCK = 500  # words: the ratio falls as a text grows, so it is taken over blocks of this many
+
+
+def word_figures(text: str, vocab: set[str]) -> dict:
+    words = [w.lower() for w in WORD.findall(text) if len(w) >= 3]
+    blocks = [words[i : i + DISTINCT_BLOCK] for i in range(0, len(words) - DISTINCT_BLOCK + 1, DISTINCT_BLOCK)]
+    return {"words": sum(w in vocab for w in words) / max(1, len(words)),
+            "distinct": float(np.mean([len(set(b)) / len(b) for b in blocks])) if blocks else float("nan")}
+
+
+def longest_run(text: str) -> str:
+    """The longest run of one character that is not indentation, as "LENGTH(CHAR)"."""
+    best, char, i = 0, " ", 0
+    while i < len(text):
+        j = i
+        while j < len(text) and text[j] == text[i]:
+            j += 1
+        indent = text[i] in " \t" and (i == 0 or text[i - 1] == "\n")
+        if not indent and j - i > best:
+            best, char = j - i, text[i]
+        i = j
+    return f"{best}({char!r})"
+
+
+def presence(logps: list, styles: list[int]) -> dict:
+    """Shares of 40-character windows won by each style, the smallest, and evenness."""
+    lp = np.array(logps)[:, styles]
+    wins = np.zeros(len(styles))
+    for start in range(0, len(lp) - WINDOW + 1, WINDOW):
+        wins[np.argmax(lp[start : start + WINDOW].sum(axis=0))] += 1
+    shares = wins / max(1, wins.sum())
+    nz = shares[shares > 0]
+    evenness = float(-(nz * np.log(nz)).sum() / math.log(len(styles))) if len(styles) > 1 else 1.0
+    return {"shares": shares, "min_share": float(shares.min()), "evenness": evenness}
+
+
+def cell(ensemble, names, styles, settings, n, vocab) -> dict:
+    engine = make_engine(ensemble, styles, settings)
+    start = time.perf_counter()
+    text, logps = play(engine, n)
+    elapsed = time.perf_counter() - start
+    figures = {**word_figures(text, vocab), "run": longest_run(text),
+               "space": sum(c.isspace() for c in text) / len(text), "rate": n / elapsed, "text": text}
+    figures.update(presence(logps, [names.index(s) for s in styles]))
+    return figures
+
+
+def response(ensemble, names, a, b, settings, seed, before=2000, after=400) -> int:
+    """Characters after the move until the A-vs-B classifier says B and keeps saying it 100 chars."""
+    engine = make_engine(ensemble, [a], {**settings, "/seed": seed})
+    move = {f"/mix/{a}": 0.0, f"/mix/{b}": 1.0}
+    # both styles must be stepped throughout to score the text: B sits just over the threshold before
+    # the move (and A after it), a weight of 1e-3 that changes nothing audible
+    engine.params.set("/threshold", 0.0)
+    engine.params.set(f"/mix/{b}", 1e-3)
+    move[f"/mix/{a}"] = 1e-3
+    _, logps = play(engine, before + after, {before: move})
+    lp = np.array(logps)[:, [names.index(a), names.index(b)]]
+    # the window of the last 40 characters at each point after the move: B once it outweighs A
+    says_b = [lp[t - WINDOW : t, 1].sum() > lp[t - WINDOW : t, 0].sum() for t in range(before, before + after)]
+    for t in range(0, len(says_b) - 100):
+        if all(says_b[t : t + 100 : 5]):
+            return t
+    return after
+
+
+def table(rows: list[dict]) -> str:
+    head = "| styles | mode | T | lookahead | words | distinct | run | space | min share | evenness | chars/s |\n"
+    head += "|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n"
+    for r in rows:
+        head += (f"| {r['count']} | {r['mode']} | {r['T']} | {r['look']} | {r['words']:.1%} | {r['distinct']:.2f} | "
+                 f"{r['run']} | {r['space']:.1%} | {r['min_share']:.1%} | {r['evenness']:.2f} | {r['rate']:.0f} |\n")
+    return head
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--chars", type=int, default=20000, help="characters per cell (default 20,000)")
+    ap.add_argument("--counts", type=int, nargs="+", default=[1, 2, 4, 8, 9])
+    ap.add_argument("--modes", nargs="+", default=["linear", "product"])
+    ap.add_argument("--temperatures", type=float, nargs="+", default=[0.5, 0.8, 1.0])
+    ap.add_argument("--lookahead", type=int, nargs="+", default=[0, 8], help="depths to compare (0 = plain)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--set", nargs="*", default=[], metavar="ADDRESS=VALUE", help="other settings, e.g. /beams=4")
+    ap.add_argument("--response-seeds", type=int, default=3, help="seeds for responsiveness (0: skip it)")
+    ap.add_argument("--pairs", type=int, default=len(PAIRS), help="(A, B) pairs for responsiveness")
+    ap.add_argument("--samples", action="store_true", help="print 300 characters of each cell")
+    ap.add_argument("--quick", action="store_true", help="5,000 characters, T 0.8, 8 and 9 styles, 1 seed, 8 pairs")
+    args = ap.parse_args()
+    if args.quick:
+        args.chars, args.temperatures, args.counts, args.response_seeds, args.pairs = 5000, [0.8], [8, 9], 1, 8
+    extra = {}
+    for item in args.set:
+        address, value = item.split("=", 1)
+        extra[address] = float(value) if "." in value else int(value) if value.isdigit() else value
+    names = [n for n in ORDER if any(m.name == n for m in installed())]
+    ensemble = Ensemble([load(n) for n in names], names)
+    vocab = vocabulary(names)
+    print(f"# Quality, {args.chars:,} characters per cell, seed {args.seed}, settings {extra or 'default'}\n")
+    rows = []
+    for count in args.counts:
+        styles = names[:count]
+        for mode in args.modes:
+            for temperature in args.temperatures:
+                for depth in args.lookahead:
+                    settings = {"/mode": mode, "/temperature": temperature, "/lookahead": depth,
+                                "/seed": args.seed, **extra}
+                    r = cell(ensemble, names, styles, settings, args.chars, vocab)
+                    r.update(count=count, mode=mode, T=temperature, look=depth or "off")
+                    rows.append(r)
+                    shares = " ".join(f"{s}={v:.0%}" for s, v in zip(styles, r["shares"]))
+                    print(f"{count} styles {mode} T={temperature} lookahead={depth}: words {r['words']:.1%} "
+                          f"distinct {r['distinct']:.2f} run {r['run']} space {r['space']:.1%} "
+                          f"evenness {r['evenness']:.2f} [{shares}] {r['rate']:.0f} chars/s", flush=True)
+                    if args.samples:
+                        print("    " + r["text"][-300:].replace("\n", "\n    "))
+    print("\n" + table(rows))
+    if args.response_seeds:
+        print("## Responsiveness (characters from the move until B is heard and stays)\n")
+        for depth in args.lookahead:
+            values = [response(ensemble, names, a, b, {"/lookahead": depth, **extra}, seed)
+                      for a, b in PAIRS[: args.pairs] for seed in range(args.response_seeds)]
+            p90 = float(np.percentile(values, 90))
+            print(f"- lookahead {depth or 'off'}: median {statistics.median(values):.0f}, p90 {p90:.0f} "
+                  f"({len(values)} moves: {values})", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Lookahead decoding and presence, with two toy styles whose words cannot be confused: one writes
+words of a and b, the other words of x and y."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from instrument.core.lookahead import Lookahead, Plan, Shaping
+from instrument.core.mixing import linear
+from instrument.core.presence import WINDOW, Presence
+from instrument.core.sampling import draw, shape_distribution
+
+SPACE = ord(" ")
+
+
+def _style(letters: str) -> np.ndarray:
+    """(128, 128) next-character distributions by previous character: words of 2-5 letters."""
+    table = np.full((128, 128), 1e-6)
+    a, b = (ord(c) for c in letters)
+    for prev in range(128):
+        if prev in (a, b):
+            table[prev, a] = table[prev, b] = 0.4
+            table[prev, SPACE] = 0.2
+        else:  # after a space (or anything else) a word starts
+            table[prev, a] = table[prev, b] = 0.5
+    return table / table.sum(axis=1, keepdims=True)
+
+
+STYLES = [_style("ab"), _style("xy")]
+
+
+class ToyEnsemble:
+    """The rows interface of core.ensemble.Ensemble over the toy styles: a row's state is the
+    last character it read."""
+
+    def __init__(self):
+        self.last = SPACE
+
+    def distributions(self, active) -> np.ndarray:
+        return np.stack([STYLES[i][self.last] for i in active])
+
+    def feed(self, x: int) -> None:
+        self.last = x
+
+    def fork(self, active, rows: int) -> None:
+        self.rows = np.full(rows, self.last)
+
+    def step_rows(self, active, chars) -> np.ndarray:
+        self.rows = np.where(np.asarray(chars) >= 0, chars, self.rows)
+        return np.log(np.stack([STYLES[i][self.rows] for i in active]))  # (N, K, 128) logits
+
+    def take_rows(self, active, source) -> None:
+        self.rows = self.rows[np.asarray(source)]
+
+
+def _write(n: int, depth: int, pi=(0.5, 0.5), seed: int = 0, moves: dict | None = None) -> str:
+    ens, look, rng = ToyEnsemble(), None, np.random.default_rng(seed)
+    look = Lookahead(ens)
+    out = []
+    for t in range(n):
+        pi = (moves or {}).get(t, pi)
+        active = np.flatnonzero(np.array(pi) > 0)
+        omega = ens.distributions(active)
+        w = np.array(pi)[active] / sum(pi)
+        if depth == 0:
+            x = draw(shape_distribution(linear(w, omega), 1.0), rng)
+        else:
+            plan = Plan(tuple(active.tolist()), tuple(np.array(pi)[active]), "linear", 4, depth)
+            x, _ = look.next_char(plan, w, omega, Shaping(temperature=1.0), rng)
+        ens.feed(x)
+        out.append(chr(x))
+    return "".join(out)
+
+
+def _mixed_words(text: str) -> int:
+    return sum(1 for w in text.split() if set(w) & set("ab") and set(w) & set("xy"))
+
+
+def test_the_per_character_mixture_writes_words_of_both_styles():
+    assert _mixed_words(_write(600, depth=0)) > 20
+
+
+def test_lookahead_writes_every_word_in_one_style_and_both_styles_are_heard():
+    text = _write(600, depth=4)
+    words = text.split()
+    assert _mixed_words(text) == 0
+    assert sum(set(w) <= set("ab") for w in words) > 0.2 * len(words)
+    assert sum(set(w) <= set("xy") for w in words) > 0.2 * len(words)
+
+
+def test_same_seed_same_text_and_another_seed_another():
+    assert _write(300, depth=4, seed=3) == _write(300, depth=4, seed=3)
+    assert _write(300, depth=4, seed=3) != _write(300, depth=4, seed=4)
+
+
+def test_a_move_is_heard_in_the_next_character_not_a_lookahead_later():
+    text = _write(200, depth=8, pi=(1.0, 0.0), moves={100: (0.0, 1.0)})
+    assert set(text[:100]) <= set("ab ") and set(text[100:]) <= set("xy ")
+
+
+@pytest.mark.parametrize("depth", [1, 2, 8])
+def test_any_depth_writes_valid_text(depth):
+    text = _write(200, depth=depth, pi=(1.0, 0.0))
+    assert set(text) <= set("ab ") and "  " not in text
+
+
+def test_presence_raises_a_style_the_listener_does_not_hear_until_it_is():
+    """Style 0 explains every window better (a broad model); style 1's gain rises, 0's falls."""
+    presence = Presence(2)
+    active, pi = np.array([0, 1]), np.array([1.0, 1.0])
+    for _ in range(20 * WINDOW):
+        presence.hear(active, np.array([-1.0, -2.0]), pi, strength=1.0)
+    w = presence.weights(pi, active, strength=1.0)
+    assert w[1] > 0.8 and presence.share[0] > 0.9
+    off = Presence(2)
+    for _ in range(20 * WINDOW):
+        off.hear(active, np.array([-1.0, -2.0]), pi, strength=0.0)
+    np.testing.assert_allclose(off.weights(pi, active, strength=0.0), [0.5, 0.5])
+
+
+def test_presence_leaves_a_balanced_mix_alone_and_follows_unequal_faders():
+    presence = Presence(2)
+    active, pi = np.array([0, 1]), np.array([3.0, 1.0])
+    for t in range(40 * WINDOW):  # style 0 wins 3 windows in 4, as its fader asks
+        leader = 0 if (t // WINDOW) % 4 else 1
+        presence.hear(active, np.where(np.arange(2) == leader, -1.0, -2.0), pi, strength=1.0)
+    np.testing.assert_allclose(presence.weights(pi, active, 1.0), [0.75, 0.25], atol=0.08)
+
+
+def test_a_style_that_feeds_on_its_own_runs_is_stopped_at_max_run():
+    from instrument.core import lookahead as la
+
+    sticky = np.full((128, 128), 1e-6)
+    sticky[:, ord("a")] = 0.5
+    sticky[:, ord("b")] = 0.5
+    sticky[ord("a"), :] = 1e-6
+    sticky[ord("a"), ord("a")] = 0.999  # after an a, another a, almost surely
+    sticky /= sticky.sum(axis=1, keepdims=True)
+    STYLES.append(sticky)
+    try:
+        text = _write(400, depth=4, pi=(0.0, 0.0, 1.0))
+    finally:
+        STYLES.pop()
+    runs = [len(r) for r in re.findall("a+", text)]
+    assert max(runs) == la.MAX_RUN and text.count("a") > 300
