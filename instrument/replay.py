@@ -9,6 +9,11 @@ from .engine import Engine
 from .outputs.record import FORMAT, file_sha256
 
 
+# Parameters added since the first recordings were made, with the value that plays as they did
+# then: a recording whose starting state lacks one was made before it existed.
+BEFORE_THEY_EXISTED = {"/lookahead": 0}
+
+
 class ReplayError(ValueError):
     """A recording that cannot be replayed as recorded; the message says why."""
 
@@ -56,6 +61,10 @@ def replay(engine: Engine, rec: Recording) -> str:
     mark (the machine died mid-piece) is played until it has written as much text as it holds."""
     sub = engine.subscribe(maxlen=1)
     text = []
+    start = rec.changes[0]["set"] if rec.changes else {}
+    for address, value in BEFORE_THEY_EXISTED.items():
+        if address not in start and address in engine.params:
+            engine.params.set(address, value, source="replay")
     for change in rec.changes:
         _play_to(engine, change["step"])
         for address, value in change["set"].items():

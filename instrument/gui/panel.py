@@ -31,7 +31,7 @@ W, H = 1280, 800
 MIXER_W = 430
 DIST_W, ROW_H = 816, 40
 PAD = 250
-GLOBALS = ("/temperature", "/top_p", "/threshold", "/rate")
+GLOBALS = ("/temperature", "/top_p", "/min_p", "/cap", "/threshold", "/lookahead", "/beams", "/presence", "/rate")
 
 
 class TextFollower:

@@ -134,3 +134,35 @@ def test_rows_step_each_path_as_its_own_copy_of_the_ensemble_would(backend, prec
     after = ens.step_rows(np.arange(3), np.array([ord("n")] * 5))
     np.testing.assert_array_equal(after[:, 0], after[:, 2])
     assert not np.allclose(after[:, 0], after[:, 3])
+
+
+ROWS_CHECK = """
+import numpy as np, torch
+from instrument.core.ensemble import Ensemble
+from instrument.core.model import CharLSTM, ModelConfig
+torch.manual_seed(1)
+weights = [CharLSTM(ModelConfig(2, 48, dropout=0.0)).half().float().eval().weights() for _ in range(2)]
+for precision in ("int8", "fp16"):
+    ens = Ensemble(weights, ["a", "b"], precision=precision)
+    ens.feed(list(b"the cat "), np.arange(2))
+    ens.fork(np.arange(2), 9)
+    logits = ens.step_rows(np.arange(2), np.arange(97, 106))
+    for r in range(9):
+        alone = Ensemble(weights, ["a", "b"], precision=precision)
+        alone.feed(list(b"the cat ") + [97 + r], np.arange(2))
+        assert np.abs(logits[:, r] - alone.logits).max() < (2e-2 if precision == "int8" else 1e-4), (precision, r)
+"""
+
+
+@needs_kernel
+@pytest.mark.parametrize("env", [{"INSTRUMENT_NO_VNNI": "1"}, {"INSTRUMENT_NO_VNNI": "1", "INSTRUMENT_NO_AVX512": "1"}],
+                         ids=["avx512-fp32", "avx2"])
+def test_the_rows_step_of_every_instruction_set_agrees(env):
+    """The rows step has three inner loops (int8 x int8 on VNNI, fp32 with AVX-512, fp32 with
+    AVX2); the in-process tests run whichever this CPU picks, these the others it can run."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", ROWS_CHECK], env={**os.environ, **env}, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
