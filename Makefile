@@ -7,8 +7,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TORCH_INDEX ?=
-DEBS   := jackd2 liblo-tools espeak-ng sox xvfb xauth libgl1-mesa-dri libgl1 libegl1 imagemagick
-TOOLS  := jackd oscsend oscdump espeak-ng soxi Xvfb
+DEBS   := jackd2 liblo-tools espeak-ng alsa-utils sox xvfb xauth libgl1-mesa-dri libgl1 libegl1 imagemagick
+TOOLS  := jackd oscsend oscdump espeak-ng aplay soxi Xvfb
 
 .PHONY: play test venv system-deps
 venv: $(STAMP)

@@ -9,22 +9,18 @@ never spelled out for ten seconds.
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
 import re
-import tempfile
 import threading
 import time
-import wave
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine import Frame
 from ..params import Param, ParamTree
-from ..priority import lowered_priority
 from .base import Sink
+from .voice import VoiceError, VoiceProcess
 
 log = logging.getLogger("instrument.speech")
 
@@ -96,73 +92,17 @@ def speakable(text: str) -> str:
     return " ".join(words)
 
 
-class Voice:
-    """pyttsx3 in one thread: say() on the sound card, or render() phrases into one WAV file."""
-
-    def __init__(self, wav_path: Path | None = None):
-        import pyttsx3  # only when speech is asked for
-
-        self.engine = pyttsx3.init()
-        self.wav_path = wav_path
-        self._wav: wave.Wave_write | None = None
-        self._voice = ""
-        self._tmp = Path(tempfile.mkdtemp(prefix="instrument-speech-"))
-
-    def configure(self, rate: float, volume: float, voice: str) -> None:
-        self.engine.setProperty("rate", int(rate))
-        self.engine.setProperty("volume", float(volume))
-        if voice != self._voice:
-            self._voice = voice
-            match = next((v.id for v in self.engine.getProperty("voices")
-                          if voice and (voice.lower() in v.id.lower() or voice.lower() in (v.name or "").lower())), None)
-            if voice and match is None:
-                log.warning("speech: no voice matching %r; keeping the current one", voice)
-            elif match:
-                self.engine.setProperty("voice", match)
-
-    def speak(self, text: str) -> float | None:
-        """Say text; into the WAV file, returns the seconds of audio it made (the sound card's
-        runAndWait returns only when the phrase has been heard: None)."""
-        if self.wav_path is None:
-            self.engine.say(text)
-            self.engine.runAndWait()
-            return None
-        part = self._tmp / "phrase.wav"
-        # pyttsx3's espeak driver prints "Audio saved to ..." on stdout, into the performer's text;
-        # the console keeps its own handle on the real stdout, so only that line is swallowed
-        with contextlib.redirect_stdout(io.StringIO()):
-            self.engine.save_to_file(text, str(part))  # one file per runAndWait: with two, only one is written
-            self.engine.runAndWait()
-        return self._append(part)
-
-    def _append(self, part: Path) -> float:
-        try:
-            with wave.open(str(part), "rb") as src:
-                if self._wav is None:
-                    self._wav = wave.open(str(self.wav_path), "wb")
-                    self._wav.setparams(src.getparams())
-                frames = src.getnframes()
-                self._wav.writeframes(src.readframes(frames))  # the header is patched each write
-                return frames / src.getframerate()
-        except (wave.Error, EOFError, FileNotFoundError) as e:
-            log.warning("speech: a phrase could not be rendered (%s)", e)
-            return 0.0
-
-    def close(self) -> None:
-        if self._wav is not None:
-            self._wav.close()
-            self._wav = None
-
-
 class Speech(Sink):
     """Reads the text, cuts phrases, and a voice thread speaks them by the policy."""
 
     name = "speech"
 
-    def __init__(self, params: ParamTree, wav_path: Path | None = None):
+    def __init__(self, params: ParamTree, wav_path: Path | None = None, policy: str | None = None):
+        """policy: a fixed one (a replay recites), else /speech/policy decides."""
         super().__init__()
         register_params(params)
         self.params = params
+        self._policy = policy
         self.wav_path = wav_path
         self.phraser = Phraser(params.get("/speech/words"))
         self.queue: deque[Phrase] = deque()
@@ -170,22 +110,22 @@ class Speech(Sink):
         self._done = False
         self.spoken: list[tuple[Phrase, float, str]] = []  # (phrase, when spoken or written, what was said)
         self.skipped = 0
-        self.voice: Voice | None = None
+        self.voice = None        # a VoiceProcess once it has started (tests give a fake)
+        self.silent = False      # the voice could not start or failed: the piece plays on without it
         self._voice_thread: threading.Thread | None = None
 
     def opened(self) -> None:
-        try:
-            self.voice = Voice(self.wav_path)
-        except Exception as e:  # no espeak-ng, no driver: say so once, play on
-            log.warning("speech: no voice engine (%s); playing on without speech", e)
-            return
         self._voice_thread = threading.Thread(target=self._speak_loop, name="voice", daemon=True)
         self._voice_thread.start()
+
+    @property
+    def policy(self) -> str:
+        return self._policy or self.params.get("/speech/policy")
 
     def write(self, frames: list[Frame], text: str) -> None:
         self.phraser.max_words = self.params.get("/speech/words")
         phrases = self.phraser.feed(text)
-        if not phrases or self.voice is None or not self.params.get("/speech/on"):
+        if not phrases or self.silent or not self.params.get("/speech/on"):
             return
         with self._cond:
             self.queue.extend(phrases)
@@ -199,7 +139,7 @@ class Speech(Sink):
             self._cond.wait_for(lambda: self.queue or self._done)
             if not self.queue:
                 return None
-            if self.params.get("/speech/policy") == "live":
+            if self.policy == "live":
                 self.skipped += len(self.queue) - 1
                 phrase = self.queue.pop()
                 self.queue.clear()
@@ -207,8 +147,21 @@ class Speech(Sink):
             return self.queue.popleft()
 
     def _speak_loop(self) -> None:
-        with lowered_priority():  # synthesis takes what the engine leaves
-            self._speak_all()
+        """The voice thread: start the voice (a process of its own, voice.py), then speak. It only
+        waits on the voice, so it costs the engine nothing."""
+        if self.voice is None:
+            try:
+                self.voice = VoiceProcess(self.wav_path)
+            except (VoiceError, OSError) as e:  # no espeak-ng, no driver, no sound: once, and play on
+                self._fall_silent(f"speech: {e}; playing on without speech")
+                return
+        self._speak_all()
+
+    def _fall_silent(self, message: str) -> None:
+        log.warning(message)
+        with self._cond:
+            self.silent = True
+            self.queue.clear()
 
     def _speak_all(self) -> None:
         while True:
@@ -220,14 +173,13 @@ class Speech(Sink):
                 continue
             started = time.monotonic()
             try:
-                self.voice.configure(self.params.get("/speech/rate"), self.params.get("/speech/volume"),
-                                     self.params.get("/speech/voice"))
-                seconds = self.voice.speak(said)
-            except Exception as e:
-                log.warning("speech: the voice failed (%s); playing on without speech", e)
+                seconds = self.voice.speak(said, self.params.get("/speech/rate"), self.params.get("/speech/volume"),
+                                           self.params.get("/speech/voice"))
+            except (VoiceError, OSError) as e:
+                self._fall_silent(f"speech: {e}; playing on without speech")
                 break
             self.spoken.append((phrase, time.monotonic(), said))
-            if seconds and self.params.get("/speech/policy") == "live":
+            if seconds and self.policy == "live":
                 self._sound_for(started + seconds)
 
     def _sound_for(self, until: float) -> None:
@@ -240,7 +192,7 @@ class Speech(Sink):
 
     def closed(self) -> None:
         with self._cond:
-            if self.params.get("/speech/policy") == "live" and len(self.queue) > 1:
+            if self.policy == "live" and len(self.queue) > 1:
                 self.skipped += len(self.queue) - 1
                 last = self.queue.pop()
                 self.queue.clear()

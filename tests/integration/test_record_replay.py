@@ -84,3 +84,23 @@ def test_a_recording_cut_off_mid_piece_replays_as_far_as_it_goes(tmp_path):
     result = run("replay", str(piece), models=models)
     assert result.returncode == 0, result.stderr
     assert "no end mark" in result.stderr and result.stdout.rstrip("\n") == held
+
+
+def test_replay_to_a_wav_recites_every_phrase_though_the_piece_was_spoken_live(tmp_path):
+    import wave
+
+    from instrument.outputs.speech import Phraser, speakable
+
+    require("espeak-ng")
+    piece, live, again = tmp_path / "piece.jsonl", tmp_path / "live.wav", tmp_path / "again.wav"
+    played = subprocess.run([sys.executable, "-m", "instrument", "play", "--chars", "700", "--rate", "0", "--seed", "5",
+                             "--mix", "shakespeare=1", "--record", str(piece), "--speak-to", str(live),
+                             "--no-midi", "--no-oscquery", "--osc-listen", "127.0.0.1:0"],
+                            capture_output=True, text=True, timeout=120)
+    assert played.returncode == 0, played.stderr
+    replayed = subprocess.run([sys.executable, "-m", "instrument", "replay", str(piece), "--speak-to", str(again),
+                               "--quiet"], capture_output=True, text=True, timeout=120)
+    assert replayed.returncode == 0, replayed.stderr
+    words = sum(len(speakable(p.text).split()) for p in Phraser().feed(played.stdout))
+    seconds = lambda path: (lambda w: w.getnframes() / w.getframerate())(wave.open(str(path)))
+    assert seconds(again) > 0.2 * words > seconds(live)  # live skipped most phrases; the replay has them all

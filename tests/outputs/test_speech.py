@@ -54,10 +54,7 @@ class FakeVoice:
     def __init__(self, seconds: float):
         self.seconds, self.said, self.started = seconds, [], threading.Event()
 
-    def configure(self, rate, volume, voice):
-        pass
-
-    def speak(self, text):
+    def speak(self, text, rate, volume, voice):
         self.started.set()
         threading.Event().wait(self.seconds)
         self.said.append(text)
@@ -73,8 +70,8 @@ class FakeFileVoice(FakeVoice):
         super().__init__(0.0)
         self.audio_seconds = audio_seconds
 
-    def speak(self, text):
-        super().speak(text)
+    def speak(self, text, rate, volume, voice):
+        super().speak(text, rate, volume, voice)
         return self.audio_seconds
 
 
@@ -152,9 +149,9 @@ def test_without_a_voice_engine_it_says_so_once_and_the_piece_goes_on(monkeypatc
     from ..fakes import letter_model
 
     def no_voice(*args, **kwargs):
-        raise RuntimeError("no espeak-ng here")
+        raise speech_module.VoiceError("no espeak-ng here")
 
-    monkeypatch.setattr(speech_module, "Voice", no_voice)
+    monkeypatch.setattr(speech_module, "VoiceProcess", no_voice)
     engine = Engine(Ensemble([letter_model("a")], ["ayes"]))
     engine.params.set("/mix/ayes", 1.0)
     engine.params.set("/rate", 0)
@@ -163,4 +160,65 @@ def test_without_a_voice_engine_it_says_so_once_and_the_piece_goes_on(monkeypatc
     engine._thread.join(10)
     speech.join(5)
     assert engine.steps == 300
-    assert len([r for r in caplog.records if "no voice engine" in r.message]) == 1
+    assert [r.message for r in caplog.records if "speech" in r.message] == [
+        "speech: no espeak-ng here; playing on without speech"]
+
+
+def _play_speaking(tmp_path, env: dict) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "instrument", "play", "--chars", "400", "--seed", "2", "--rate", "0",
+                           "--mix", "shakespeare=1", "--speak", "--policy", "recite", "--osc-listen", "127.0.0.1:0",
+                           "--no-oscquery", "--no-midi"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env})
+
+
+def test_without_a_sound_player_speech_says_so_once_and_the_text_plays_on(tmp_path):
+    require("espeak-ng")
+    result = _play_speaking(tmp_path, {"PATH": str(tmp_path)})  # no aplay, paplay or pw-play to be found
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "speech" in line or "aplay" in line]
+    assert len(said) == 1 and "no sound player found" in said[0], result.stderr
+    assert len(result.stdout) >= 400
+
+
+def test_without_a_sound_card_speech_says_so_once_and_the_text_plays_on(tmp_path):
+    require("espeak-ng"), require("aplay")
+    if subprocess.run(["aplay", "-l"], capture_output=True).returncode == 0 and "card" in \
+            subprocess.run(["aplay", "-l"], capture_output=True, text=True).stdout:
+        pytest.skip("this machine has a sound card")
+    result = _play_speaking(tmp_path, {})
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "speech" in line or "ALSA" in line or "aplay" in line]
+    assert len(said) == 1 and "no sound output (aplay: " in said[0], result.stderr
+    assert len(result.stdout) >= 400
+
+
+def test_the_voice_lives_in_a_process_of_its_own(tmp_path):
+    """pyttsx3 is created and used on that process's main thread (macOS and Windows need it)."""
+    require("espeak-ng")
+    from instrument.outputs.voice import VoiceProcess
+
+    voice = VoiceProcess(tmp_path / "out.wav")
+    try:
+        seconds = voice.speak("In the beginning", 170, 1.0, "")
+        assert 0.3 < seconds < 5 and voice.proc.pid != __import__("os").getpid()
+    finally:
+        voice.close()
+    assert "pyttsx3" not in sys.modules  # never imported here: only the voice's process has it
+    with wave.open(str(tmp_path / "out.wav")) as w:
+        assert abs(w.getnframes() / w.getframerate() - seconds) < 0.01
+
+
+def test_an_aiff_phrase_is_read_as_aiff(tmp_path):
+    """macOS's driver writes AIFF whatever the file's name; the voice appends it to the WAV."""
+    sox = require("sox")
+    for kind in ("aiff", "wav"):
+        subprocess.run([sox, "-n", "-r", "22050", "-b", "16", "-c", "1", str(tmp_path / f"tone.{kind}"), "synth", "0.5",
+                        "sine", "440"], check=True)
+    from instrument.outputs.audio import read_pcm
+
+    (aiff, a), (wav, b) = read_pcm(tmp_path / "tone.aiff"), read_pcm(tmp_path / "tone.wav")
+    assert aiff == wav and len(a) == len(b) == 2 * 11025
+    diff = np.frombuffer(a, np.int16).astype(int) - np.frombuffer(b, np.int16)
+    assert np.abs(diff).max() <= 2  # the same tone, within sox's dither
