@@ -1,23 +1,33 @@
 # Two commands do all the set-up: `make play` and `make test`. Each makes the virtualenv on first use;
 # `make test` also installs the Debian packages its real-part tests use (JACK, liblo's OSC tools,
 # espeak-ng, Xvfb), when run as root on Debian/Ubuntu; elsewhere it names them.
-# torch comes as the CPU build 2.13.0; on a Linux machine whose pip would pick a CUDA build, set
-# TORCH_INDEX=https://download.pytorch.org/whl/cpu.
+# torch comes as the CPU build 2.13.0: on Linux, where PyPI's torch is a multi-GB CUDA build, from
+# PyTorch's CPU index (a wheel already on the machine is taken first); for CUDA on Linux:
+# make play TORCH=torch==2.13.0 TORCH_INDEX=
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+ifeq ($(shell uname -s),Linux)
+TORCH       ?= torch==2.13.0+cpu
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+else
+TORCH       ?= torch==2.13.0
 TORCH_INDEX ?=
+endif
+# setuptools' build prints banners of notes on an editable install; they are not for a performer
+QUIET  := PYTHONWARNINGS=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
 DEBS   := jackd2 liblo-tools espeak-ng alsa-utils sox xvfb xauth libgl1-mesa-dri libgl1 libegl1 imagemagick
 TOOLS  := jackd oscsend oscdump espeak-ng aplay soxi Xvfb
 
 .PHONY: play test venv system-deps
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml instrument/core/_lstm_kernel.c
+$(STAMP): pyproject.toml setup.py instrument/core/_lstm_kernel.c
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) torch==2.13.0
-	$(PY) -m pip install -q -e '.[test]'
+	$(QUIET) $(PY) -m pip install -q --upgrade pip
+	$(QUIET) $(PY) -m pip install -q --no-index '$(TORCH)' 2>/dev/null || \
+	  $(QUIET) $(PY) -m pip install -q $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) '$(TORCH)'
+	$(QUIET) $(PY) -m pip install -q -e '.[test]'
 	touch $@
 
 system-deps:
