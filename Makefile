@@ -2,7 +2,7 @@
 # `make test` also installs the Debian packages its real-part tests use (JACK, liblo's OSC tools,
 # espeak-ng, Xvfb), when run as root on Debian/Ubuntu; elsewhere it names them.
 # torch comes as the CPU build 2.13.0: on Linux, where PyPI's torch is a multi-GB CUDA build, from
-# PyTorch's CPU index (a wheel already on the machine is taken first); for CUDA on Linux:
+# PyTorch's CPU index when no index pip already knows has it; for CUDA on Linux:
 # make play TORCH=torch==2.13.0 TORCH_INDEX=
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -25,7 +25,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml setup.py instrument/core/_lstm_kernel.c
 	python3 -m venv $(VENV)
 	$(QUIET) $(PY) -m pip install -q --upgrade pip
-	$(QUIET) $(PY) -m pip install -q --no-index '$(TORCH)' 2>/dev/null || \
+	$(QUIET) $(PY) -m pip install -q '$(TORCH)' 2>/dev/null || \
 	  $(QUIET) $(PY) -m pip install -q $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) '$(TORCH)'
 	$(QUIET) $(PY) -m pip install -q -e '.[test]'
 	touch $@
