@@ -360,15 +360,17 @@ def _add_replay(sub) -> None:
 
 def _replay(args) -> int:
     from .library import installed
-    from .replay import ReplayError, check_models, first_difference, read_recording, replay
+    from .replay import ReplayError, check_models, first_difference, plan_computation, read_recording, replay
     from .session import SetupError, Settings, build_engine
 
     try:
         rec = read_recording(args.recording)
         check_models(rec, {m.name: m.path for m in installed()})
         names = [m["name"] for m in rec.header["models"]]
-        engine = build_engine(Settings(models=names, mix={}, backend=rec.header["backend"],
-                                       precision=rec.header["precision"]))
+        how = plan_computation(rec)
+        for difference in how.differences:
+            print(f"instrument replay: {difference}", file=sys.stderr)
+        engine = build_engine(Settings(models=names, mix={}, backend=how.backend, precision=how.precision))
     except (ReplayError, SetupError) as e:
         print(f"instrument replay: {e}", file=sys.stderr)
         return 2
@@ -395,7 +397,9 @@ def _replay(args) -> int:
     if where is None:
         print(f"replayed {len(text)} characters: the same text as the recording", file=sys.stderr)
         return 0
-    print(f"instrument replay: the text differs from the recording from character {where}", file=sys.stderr)
+    why = ("; ".join(how.differences) if how.differences else
+           "though it was computed the same way (same models, backend, precision and inner loop)")
+    print(f"instrument replay: the text differs from the recording from character {where}: {why}", file=sys.stderr)
     return 1
 
 

@@ -44,6 +44,43 @@ def read_recording(path: Path) -> Recording:
     return rec
 
 
+@dataclass
+class Computation:
+    """How a replay computes, chosen to match the recording, and why its text may still differ."""
+
+    backend: str
+    precision: str
+    differences: list[str] = field(default_factory=list)
+
+
+def _used_lookahead(rec: Recording) -> bool:
+    return any((c["set"].get("/lookahead") or 0) > 0 for c in rec.changes)
+
+
+def plan_computation(rec: Recording) -> Computation:
+    """The same backend, precision and rows inner loop as the recording where this machine has
+    them; where it has not, what differs. (Call before building the engine: it caps the rows step.)"""
+    from .core.groups import WHY_NO_KERNEL, cap_rows_isa, kernel_available
+
+    h = rec.header
+    backend, precision, rows = h.get("backend", "auto"), h.get("precision", "int8"), h.get("rows")
+    if backend not in ("kernel", "torch"):  # made before recordings said how they were computed
+        return Computation("auto", precision if precision in ("int8", "fp16") else "int8",
+                           [] if rows else ["the recording does not say how it was computed (it was made by an "
+                                            "older instrument)"])
+    if backend == "torch":
+        return Computation("torch", "int8")
+    if not kernel_available():
+        return Computation("torch", "int8", [f"it was computed with the C kernel ({precision} weights), and here "
+                                             f"{WHY_NO_KERNEL}: torch computes in fp32, so the text is the same only "
+                                             f"until a rounding difference changes a draw"])
+    out = Computation("kernel", precision)
+    if rows and _used_lookahead(rec) and not cap_rows_isa(rows):
+        out.differences.append(f"its lookahead's candidates were computed with the {rows} inner loop, which this "
+                               f"CPU lacks: the text is the same until a rounding difference changes a candidate")
+    return out
+
+
 def check_models(rec: Recording, files: dict[str, Path]) -> None:
     """The same model files, byte for byte, or a clear error naming the one that differs."""
     for m in rec.header["models"]:

@@ -60,6 +60,16 @@ def full_tree(names: list[str]):
     return tree
 
 
+def _say_how_it_computes(ensemble: Ensemble, backend: str) -> None:
+    """Once at start, when the styles are stepped with torch without being asked to: it is several
+    times slower, and a performer should know why the fan is loud."""
+    from .core.groups import WHY_NO_KERNEL
+
+    if backend == "auto" and ensemble.computed["backend"] != "kernel":
+        why = WHY_NO_KERNEL or "a style's size is one the C kernel cannot run (hidden units not a multiple of 16)"
+        log.warning("stepping the styles with torch, several times slower than the C kernel: %s", why)
+
+
 def build_engine(settings: Settings, **values) -> Engine:
     """Load the models, stack them, set the mix and any parameter given as /address=value."""
     names = settings.models or installed_names()
@@ -75,6 +85,7 @@ def build_engine(settings: Settings, **values) -> Engine:
     engine = Engine(Ensemble(models, names, settings.backend, settings.threads, settings.precision),
                     full_tree(names))
     engine.model_files = files
+    _say_how_it_computes(engine.ensemble, settings.backend)
     mix = settings.mix if settings.mix is not None else default_mix(names)
     unknown = sorted(set(mix) - set(names))
     if unknown:
@@ -292,7 +303,7 @@ def attach_outputs(engine, args):
     if getattr(args, "record", None):
         from .outputs.record import Recorder
 
-        recorder = Recorder(Path(args.record), engine, engine.model_files, args.precision, args.backend)
+        recorder = Recorder(Path(args.record), engine, engine.model_files)
         recorder.start(engine)
     if args.speak or args.speak_to:
         speech = Speech(engine.params, Path(args.speak_to) if args.speak_to else None)

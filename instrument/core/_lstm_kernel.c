@@ -19,6 +19,13 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
+/* ctypes finds these by name; MSVC exports nothing from a DLL unless told to. */
+#if defined(_WIN32)
+#define EXPORT __declspec(dllexport)
+#else
+#define EXPORT __attribute__((visibility("default")))
+#endif
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -578,9 +585,19 @@ static void forget_helpers(void) {
 static void watch_forks(void) { pthread_atfork(NULL, NULL, forget_helpers); }
 
 /* Which weight order ens_rows wants for int8 weights: 1 the VNNI order (see have_vnni), 0 the fp32 one. */
-int ens_rows_layout(void) { return have_vnni; }
+EXPORT int ens_rows_layout(void) { return have_vnni; }
 
-int ens_available(void) {
+/* The inner loop the rows step uses: 0 fp32 AVX2, 1 fp32 AVX-512, 2 int8 x int8 (VNNI, int8 weights).
+ * They differ in rounding, so a lookahead's text is the same only on the same one. */
+EXPORT int ens_rows_isa(int int8) { return int8 && have_vnni ? 2 : have_avx512 ? 1 : 0; }
+
+/* Use no inner loop above `level` (a replay made where the CPU had less); before any rows step. */
+EXPORT void ens_cap_rows_isa(int level) {
+    if (level < 2) have_vnni = 0;
+    if (level < 1) have_avx512 = 0;
+}
+
+EXPORT int ens_available(void) {
     __builtin_cpu_init();
     have_avx512 = __builtin_cpu_supports("avx512f") && !getenv("INSTRUMENT_NO_AVX512");
     have_vnni = have_avx512 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
@@ -639,7 +656,7 @@ static int check_models(int G, const int32_t *models, int n_models) {
 }
 
 /* Feed chars[0..n_chars) to the listed models; logits after the last one. 0 on success. */
-int ens_step(int G, int L, int H, int int8, const int32_t *models, int n_models, const int32_t *chars,
+EXPORT int ens_step(int G, int L, int H, int int8, const int32_t *models, int n_models, const int32_t *chars,
              int n_chars, const uint16_t *wx0, const void *wrec, const float *scale, const float *bias,
              const uint16_t *wo, const float *bo, float *h, float *c, float *hnew, float *logits,
              int n_threads) {
@@ -655,7 +672,7 @@ int ens_step(int G, int L, int H, int int8, const int32_t *models, int n_models,
 /* One character for each of R rows of the listed models: chars[r] (or -1: row r keeps its state).
  * h, c, hnew are (G, R, L, H); logits (n_models, R, 128), written for stepping rows only; the
  * weights in the rows' order (wrow, wot: see above). */
-int ens_rows(int G, int L, int H, int int8, const int32_t *models, int n_models, int R, const int32_t *chars,
+EXPORT int ens_rows(int G, int L, int H, int int8, const int32_t *models, int n_models, int R, const int32_t *chars,
              const uint16_t *wx0, const void *wrow, const float *scale, const float *bias, const uint16_t *wot,
              const float *bo, float *h, float *c, float *hnew, float *logits, int n_threads) {
     if (H % 16 || H > 2048 || n_models < 1 || R < 1 || R > MAX_ROWS || (int8 && !scale)) return -1;
@@ -666,14 +683,13 @@ int ens_rows(int G, int L, int H, int int8, const int32_t *models, int n_models,
                  scale, bias, bo, h, c, hnew, logits};
     return run_job(job);
 }
-#else
-/* Which weight order ens_rows wants for int8 weights: 1 the VNNI order (see have_vnni), 0 the fp32 one. */
-int ens_rows_layout(void) { return have_vnni; }
-
-int ens_available(void) { return 0; }
-int ens_step(void) { return -9; }
-int ens_rows(void) { return -9; }
-int ens_rows_layout(void) { return 0; }
+#else /* not x86-64 with GCC or clang (MSVC, ARM): nothing runs here, and Python uses torch */
+EXPORT int ens_available(void) { return 0; }
+EXPORT int ens_step(void) { return -9; }
+EXPORT int ens_rows(void) { return -9; }
+EXPORT int ens_rows_layout(void) { return 0; }
+EXPORT int ens_rows_isa(int int8) { return 0; }
+EXPORT void ens_cap_rows_isa(int level) {}
 #endif
 
 /* A module with no methods: Python finds the file with importlib, ctypes calls the functions. */

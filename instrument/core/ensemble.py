@@ -52,6 +52,13 @@ class Ensemble:
     def n(self) -> int:
         return len(self.names)
 
+    @property
+    def computed(self) -> dict:
+        """How the steps are computed: {"backend", "precision", "rows"} when every group agrees,
+        else the first group's with "backend" "mixed" (a size the kernel cannot run went to torch)."""
+        kinds = [g.computed for g, _ in self.groups]
+        return dict(kinds[0]) if all(k == kinds[0] for k in kinds) else {**kinds[0], "backend": "mixed"}
+
     def reset(self) -> None:
         """Fresh states; every model reads a newline, the start of a text."""
         self.history = bytearray()

@@ -19,30 +19,50 @@ from .weights import ModelConfig, ModelWeights
 
 
 def _load_kernel():
-    """The compiled kernel via ctypes, or None if it was not built or the CPU cannot run it."""
+    """(the compiled kernel via ctypes, None) or (None, why it is not used)."""
     if os.environ.get("INSTRUMENT_KERNEL", "").lower() in ("0", "off", "torch"):
-        return None
+        return None, "INSTRUMENT_KERNEL asks for torch"
     spec = importlib.util.find_spec("instrument.core._lstm_kernel")
     if spec is None or not spec.origin:
-        return None
-    lib = ctypes.CDLL(spec.origin)
-    if not lib.ens_available():
-        return None
-    p, i = ctypes.c_void_p, ctypes.c_int
-    lib.ens_step.argtypes = [i, i, i, i, p, i, p, i] + [p] * 10 + [i]
-    lib.ens_step.restype = i
-    lib.ens_rows.argtypes = [i, i, i, i, p, i, i, p] + [p] * 10 + [i]
-    lib.ens_rows.restype = i
-    lib.ens_rows_layout.restype = i
-    return lib
+        return None, "the C kernel was not built (no C compiler when the instrument was installed?)"
+    try:
+        lib = ctypes.CDLL(spec.origin)
+        if not lib.ens_available():
+            return None, "the C kernel needs an x86-64 CPU with AVX2, FMA and F16C"
+        p, i = ctypes.c_void_p, ctypes.c_int
+        lib.ens_step.argtypes = [i, i, i, i, p, i, p, i] + [p] * 10 + [i]
+        lib.ens_step.restype = i
+        lib.ens_rows.argtypes = [i, i, i, i, p, i, i, p] + [p] * 10 + [i]
+        lib.ens_rows.restype = i
+        lib.ens_rows_layout.restype = i
+        lib.ens_rows_isa.argtypes, lib.ens_rows_isa.restype = [i], i
+        lib.ens_cap_rows_isa.argtypes, lib.ens_cap_rows_isa.restype = [i], None
+    except (OSError, AttributeError) as e:  # a build that does not export its functions, a broken file
+        return None, f"the C kernel could not be loaded ({e})"
+    return lib, None
 
 
-_KERNEL = _load_kernel()
+_KERNEL, WHY_NO_KERNEL = _load_kernel()
 PRECISIONS = ("int8", "fp16")
+
+
+ROWS_ISAS = ("avx2", "avx512", "vnni")  # the rows step's inner loops, see _lstm_kernel.c
 
 
 def kernel_available() -> bool:
     return _KERNEL is not None
+
+
+def cap_rows_isa(name: str) -> bool:
+    """Use no rows inner loop above `name` from now on (call before building groups); False if
+    this CPU does not have that one."""
+    if _KERNEL is None or name not in ROWS_ISAS:
+        return False
+    level = ROWS_ISAS.index(name)
+    if level > _KERNEL.ens_rows_isa(1):
+        return False
+    _KERNEL.ens_cap_rows_isa(level)
+    return True
 
 
 def usable_cores() -> int:
@@ -128,6 +148,12 @@ class KernelGroup:
     def weight_bytes(self) -> int:
         """Bytes of weights one step of every model reads."""
         return self.wrec.nbytes + (self.scale.nbytes if self.scale is not None else 0) + self.wo.nbytes
+
+    @property
+    def computed(self) -> dict:
+        """How this group computes (a recording keeps it: the text is the same only on the same)."""
+        return {"backend": "kernel", "precision": self.precision,
+                "rows": ROWS_ISAS[_KERNEL.ens_rows_isa(int(self.precision == "int8"))]}
 
     def feed(self, idx: np.ndarray, chars: np.ndarray) -> np.ndarray:
         models = np.ascontiguousarray(idx, dtype=np.int32)

@@ -37,6 +37,8 @@ class TorchGroup:
                                   self.wo[sel], self.bo[sel]])
         return self._subset[1]
 
+    computed = {"backend": "torch", "precision": "fp32", "rows": "torch"}
+
     def _layers(self, weights: list, h: torch.Tensor, c: torch.Tensor, x: torch.Tensor) -> None:
         """One character through every layer, in place: h, c (n, B, L, H), x (B,) chars."""
         wx0, wrec, bias = weights[:3]

@@ -30,7 +30,7 @@ class Recorder(Sink):
     name = "record"
     maxlen = 4096
 
-    def __init__(self, path: Path, engine: Engine, model_files: list[Path], precision: str, backend: str):
+    def __init__(self, path: Path, engine: Engine, model_files: list[Path]):
         super().__init__()
         self.path = Path(path)
         self.engine = engine
@@ -40,8 +40,9 @@ class Recorder(Sink):
         self._writes: dict = {}
         self._triggers = {a for a, p in engine.params.params.items() if p.kind == "trigger"}
         self._text_step = 0
+        computed = engine.ensemble.computed  # the text is the same only if replayed computed the same way
         self._line({"instrument": FORMAT, "date": datetime.datetime.now().isoformat(timespec="seconds"),
-                    "precision": precision, "backend": backend,
+                    "precision": computed["precision"], "backend": computed["backend"], "rows": computed["rows"],
                     "models": [{"name": n, "file": str(f), "sha256": file_sha256(f)}
                                for n, f in zip(engine.names, model_files)]})
         engine.snapshot_observers.append(self.seen)

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from ..fakes import letter_model, write_letter_models
 from ..realparts import free_udp_port, instrument, require
 
@@ -104,3 +106,50 @@ def test_replay_to_a_wav_recites_every_phrase_though_the_piece_was_spoken_live(t
     words = sum(len(speakable(p.text).split()) for p in Phraser().feed(played.stdout))
     seconds = lambda path: (lambda w: w.getnframes() / w.getframerate())(wave.open(str(path)))
     assert seconds(again) > 0.2 * words > seconds(live)  # live skipped most phrases; the replay has them all
+
+
+def _record_three(piece, env: dict | None = None) -> dict:
+    import os
+
+    # with these styles and seed the VNNI rows step and the fp32 ones part at character 371
+    played = subprocess.run([sys.executable, "-m", "instrument", "play", "--chars", "800", "--rate", "0", "--seed", "8",
+                             "--mix", "shakespeare=0.5,bible=0.5,austen=0.5", "--record", str(piece), "--no-midi",
+                             "--no-oscquery", "--osc-listen", "127.0.0.1:0"],
+                            capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
+    assert played.returncode == 0, played.stderr
+    return json.loads(piece.read_text().splitlines()[0])
+
+
+def _replay(piece, env: dict | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "instrument", "replay", str(piece), "--quiet"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
+
+
+def test_a_recording_says_how_it_was_computed_and_a_replay_without_the_kernel_says_why_it_may_differ(tmp_path):
+    from instrument.core.groups import kernel_available
+
+    if not kernel_available():
+        pytest.skip("the C kernel is not built here")
+    header = _record_three(tmp_path / "piece.jsonl")
+    assert header["backend"] == "kernel" and header["precision"] == "int8" and header["rows"] in ("avx2", "avx512", "vnni")
+    result = _replay(tmp_path / "piece.jsonl", {"INSTRUMENT_KERNEL": "torch"})
+    assert "computed with the C kernel (int8 weights), and here INSTRUMENT_KERNEL asks for torch" in result.stderr
+    if result.returncode == 1:  # where the text parts, the reason is given with it
+        assert "differs from the recording from character" in result.stderr and "fp32" in result.stderr.splitlines()[-1]
+    else:
+        assert result.returncode == 0, result.stderr
+
+
+def test_a_lookahead_recorded_on_a_smaller_cpu_replays_exactly_on_a_larger_one(tmp_path):
+    """Recorded where the rows step had no VNNI (AVX-512 fp32 or AVX2), replayed where it has:
+    the replay uses the recording's inner loop, so the text is the same character for character."""
+    from instrument.core.groups import kernel_available
+
+    if not kernel_available():
+        pytest.skip("the C kernel is not built here")
+    header = _record_three(tmp_path / "piece.jsonl", {"INSTRUMENT_NO_VNNI": "1", "INSTRUMENT_NO_AVX512": "1"})
+    assert header["rows"] == "avx2"
+    result = _replay(tmp_path / "piece.jsonl")
+    assert result.returncode == 0 and "the same text" in result.stderr, result.stderr
