@@ -269,6 +269,16 @@ def list_ports(api: str | None = None) -> list[str]:
     raise MidiUnavailable("no MIDI system (" + "; ".join(errors) + ")")
 
 
+NO_VIRTUAL_PORTS = ("this MIDI system cannot make a virtual port ({why}). On Windows: make a loopback port with "
+                    "loopMIDI (tobias-erichsen.de) or Windows MIDI Services' loopback, point the controller or "
+                    "Ableton at it, and start with --midi-in NAME (e.g. --midi-in loopMIDI); or --no-midi")
+
+
+def _cannot_make_virtual(e: Exception) -> bool:
+    """Windows' MultiMedia API has no virtual ports: python-rtmidi says NotImplementedError."""
+    return isinstance(e, NotImplementedError) or "virtual port" in str(e).lower() or sys.platform == "win32"
+
+
 def open_input(callback, name: str | None = None, api: str | None = None, client: str = "instrument"):
     """A virtual input called `client`, or the first existing port whose name contains `name`
     (case-insensitive). Tries the chosen API, else the system's default then JACK."""
@@ -289,5 +299,7 @@ def open_input(callback, name: str | None = None, api: str | None = None, client
         except MidiUnavailable:
             raise
         except Exception as e:
+            if name is None and _cannot_make_virtual(e):
+                raise MidiUnavailable(NO_VIRTUAL_PORTS.format(why=e)) from None
             errors.append(f"{choice or 'default'}: {e}")
     raise MidiUnavailable("no MIDI system could be opened (" + "; ".join(errors) + ")")

@@ -214,3 +214,21 @@ def test_garbage_midi_never_crashes_or_leaves_a_value_out_of_range(setup):
             assert entry["range"][0] <= value <= entry["range"][1], entry
         elif entry["kind"] == "enum":
             assert value in entry["range"]
+
+
+def test_where_no_virtual_port_can_be_made_the_error_names_loopmidi_and_midi_in(monkeypatch):
+    """Windows' MultiMedia API has no virtual ports; python-rtmidi says so with NotImplementedError."""
+    from instrument.control import midi as midi_module
+
+    class WindowsBackend:
+        def open_input(self, *args, virtual=False, **kwargs):
+            if virtual:
+                raise NotImplementedError("Virtual ports are not supported by the Windows MultiMedia API.")
+
+        def get_input_names(self):
+            return []
+
+    monkeypatch.setattr(midi_module, "backend", lambda api: WindowsBackend())
+    with pytest.raises(midi_module.MidiUnavailable) as err:
+        midi_module.open_input(lambda m: None)
+    assert "loopMIDI" in str(err.value) and "--midi-in" in str(err.value) and "MultiMedia" in str(err.value)
