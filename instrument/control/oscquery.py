@@ -50,6 +50,22 @@ def namespace(params: ParamTree, description: str = "instrument") -> dict:
     return root
 
 
+ANY = ("0.0.0.0", "")
+
+
+def interface_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback (loopback alone where there are none):
+    what a client on the network can reach when the engine listens on 0.0.0.0."""
+    try:
+        import ifaddr  # zeroconf's own dependency
+
+        found = [ip.ip for a in ifaddr.get_adapters() for ip in a.ips if isinstance(ip.ip, str)]
+    except ImportError:
+        found = []
+    outside = [ip for ip in found if not ip.startswith("127.")]
+    return outside or ["127.0.0.1"]
+
+
 def find(tree: dict, path: str) -> dict | None:
     node = tree
     for part in filter(None, path.split("/")):
@@ -74,15 +90,20 @@ class OscQueryServer:
                                         name="oscquery", daemon=True)
         self._zeroconf = None
 
-    def host_info(self) -> dict:
+    def host_info(self, reached_at: str | None = None) -> dict:
+        """OSC_IP is where this client can send OSC: listening on every interface, the address
+        it reached us at (0.0.0.0 would point a phone at itself)."""
+        ip = self.address[0]
+        if ip in ANY:
+            ip = reached_at or interface_addresses()[0]
         return {"NAME": self.name, "OSC_PORT": self.osc_port, "OSC_TRANSPORT": "UDP",
-                "OSC_IP": self.address[0], "EXTENSIONS": EXTENSIONS}
+                "OSC_IP": ip, "EXTENSIONS": EXTENSIONS}
 
-    def answer(self, target: str) -> tuple[int, dict]:
+    def answer(self, target: str, reached_at: str | None = None) -> tuple[int, dict]:
         """(HTTP status, JSON) for a request target such as '/mix/bible?VALUE'."""
         parts = urlsplit(target)
         if parts.query == "HOST_INFO":
-            return 200, self.host_info()
+            return 200, self.host_info(reached_at)
         node = find(namespace(self.params), parts.path)
         if node is None:
             return 404, {"error": f"no node at {parts.path}"}
@@ -97,7 +118,7 @@ class OscQueryServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (the http.server name)
-                status, body = server.answer(self.path)
+                status, body = server.answer(self.path, self.connection.getsockname()[0])
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -126,8 +147,8 @@ class OscQueryServer:
             return
         host = self.address[0]
         try:
-            zc = Zeroconf(interfaces=[host] if host not in ("0.0.0.0", "") else None)
-            addresses = [socket.inet_aton(host if host not in ("0.0.0.0", "") else "127.0.0.1")]
+            zc = Zeroconf(interfaces=[host] if host not in ANY else None)
+            addresses = [socket.inet_aton(ip) for ip in self.advertised_addresses()]
             for kind, port in (("_oscjson._tcp.local.", self.address[1]), ("_osc._udp.local.", self.osc_port)):
                 zc.register_service(ServiceInfo(kind, f"{self.name}.{kind}", addresses=addresses, port=port,
                                                 server=f"{self.name}.local."))
@@ -135,6 +156,10 @@ class OscQueryServer:
         except Exception as e:  # no multicast here, a name clash...: discovery is a nicety
             log.warning("zeroconf advertisement failed (%s); OSCQuery is still served on %s:%d",
                         e, *self.address)
+
+    def advertised_addresses(self) -> list[str]:
+        """The addresses zeroconf announces: the one we listen on, or every interface's."""
+        return interface_addresses() if self.address[0] in ANY else [self.address[0]]
 
     def stop(self) -> None:
         if self._zeroconf is not None:
