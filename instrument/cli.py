@@ -237,6 +237,7 @@ def _play(args) -> int:
                           start_panel)
 
     logging.basicConfig(level=logging.WARNING, format="instrument: %(message)s")
+    logging.getLogger("instrument").setLevel(logging.INFO)  # ports opened, presets loaded: a performer wants these
     try:
         settings = Settings(models=args.models.split(",") if args.models else None,
                             mix=parse_mix(args.mix) if args.mix else None,
@@ -249,6 +250,7 @@ def _play(args) -> int:
         osc_in, osc_out = attach_osc(engine, OscSettings(args.osc_listen, args.osc_allow, args.osc_out,
                                                          args.frame_rate, not args.no_oscquery))
         presets = attach_presets(engine, args.presets)
+        presets.on_loaded = lambda name: osc_out.announce("/preset/current", name)
         midi, midi_port = attach_midi(engine, MidiSettings(not args.no_midi, args.midi_in, args.midi_api,
                                                            args.mapping, args.learn, args.midi_clock),
                                       presets, osc_out.broadcast)
@@ -263,6 +265,7 @@ def _play(args) -> int:
         print(f"instrument play: {e}", file=sys.stderr)
         return 2
     console = Console(names=engine.names).attach(engine)
+    logging.getLogger().handlers[:] = [console.log_handler()]  # from now on, never inside a word
     panel = start_panel(osc_in, args.theme) if args.panel else None
     interrupt_on_kill()
     engine.start(max_chars=args.chars)

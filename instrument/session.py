@@ -129,7 +129,7 @@ def attach_osc(engine: Engine, settings: OscSettings):
     if not is_loopback(host) and not settings.allow:
         raise SetupError(f"OSC: listening on {host} reaches the network; name who may play with "
                          f"--osc-allow (e.g. --osc-allow 192.168.1.0/24)")
-    out = OscOut(engine.names, targets, settings.frame_rate)
+    out = OscOut(engine.names, targets, settings.frame_rate, engine.params)
     router = OscRouter(engine.params, engine.names)
     router.map("/subscribe", out.subscribe_handler)
     router.map("/unsubscribe", out.subscribe_handler)

@@ -41,10 +41,10 @@ def _partial(parent, kind: str, conversion: str, value: str, lo=0.0, hi=1.0) -> 
 
 
 def _osc(node, address: str, args: list[tuple], trigger: str = "x", condition: str = "ANY",
-         receive: bool = True) -> None:
+         receive: bool = True, send: bool = True) -> None:
     messages = node.find("messages")
     osc = ET.SubElement(messages, "osc")
-    for key, text in (("enabled", 1), ("send", 1), ("receive", int(receive)), ("feedback", 0),
+    for key, text in (("enabled", 1), ("send", int(send)), ("receive", int(receive)), ("feedback", 0),
                       ("connections", "00001")):
         ET.SubElement(osc, key).text = str(text)
     t = ET.SubElement(ET.SubElement(osc, "triggers"), "trigger")
@@ -86,6 +86,14 @@ def _label(children, text: str, frame, colour) -> None:
     _value(node.find("values"), "text", text)
 
 
+def _status(children, address: str, placeholder: str, frame, colour) -> None:
+    """A label that shows the text the engine sends to `address` (it sends nothing back)."""
+    node = _node(children, "LABEL", address, frame, (0, 0, 0, 0), background=("b", False),
+                 textColor=("c", _rgba(colour)), textSize=("i", 16))
+    _value(node.find("values"), "text", placeholder)
+    _osc(node, address, [("VALUE", "STRING", "text")], trigger="text", send=False)
+
+
 def _fader(children, address: str, label: str, frame, colour, lo=0.0, hi=1.0, horizontal=False) -> None:
     props = {"orientation": ("i", 1 if horizontal else 0)} if horizontal else {}
     node = _node(children, "FADER", address, frame, _rgba(colour), **props)
@@ -113,7 +121,10 @@ def build(params: ParamTree, names: list[str], theme: Theme, presets: list[str])
     modes = params.params["/mode"].range
     radio = _node(children, "RADIO", "/mode", (right, 230, 300, 50), _rgba(theme.text), steps=("i", len(modes)))
     _value(radio.find("values"), "x", 0)
-    _osc(radio, "/mode", [("VALUE", "INTEGER", "x", 0, len(modes) - 1)])
+    # the radio sends the choice's number; the engine echoes /mode as a name, and its number at
+    # /mode/index, which is what the radio listens to
+    _osc(radio, "/mode", [("VALUE", "INTEGER", "x", 0, len(modes) - 1)], receive=False)
+    _osc(radio, "/mode/index", [("VALUE", "INTEGER", "x", 0, len(modes) - 1)], send=False)
     _label(children, " | ".join(modes), (right + 305, 240, 130, 30), theme.text)
     play = _node(children, "BUTTON", "/run", (right, 300, 140, 60), _rgba((92, 222, 122)), buttonType=("i", 1))
     _value(play.find("values"), "x", 1)
@@ -132,6 +143,8 @@ def build(params: ParamTree, names: list[str], theme: Theme, presets: list[str])
     _value(xy.find("values"), "y", 0.5)
     _osc(xy, "/morph", [("VALUE", "FLOAT", "x", 0, 1), ("VALUE", "FLOAT", "y", 0, 1)], receive=False)
     _label(children, "morph: styles on a circle, centre = all", (310, 750, 400, 30), theme.text)
+    _status(children, "/preset/current", "preset", (right, 400, 420, 30), theme.text)
+    _status(children, "/text/line", "the last line", (20, H - 40, W - 40, 30), theme.text)
     for i, preset in enumerate(presets[:12]):
         x, y = 330 + (i % 4) * 150, 500 + (i // 4) * 80
         button = _node(children, "BUTTON", f"preset {preset}", (x, y, 140, 60), _rgba((108, 170, 252), 0.7))
@@ -151,6 +164,16 @@ def read(path: Path) -> ET.Element:
     return ET.fromstring(zlib.decompress(Path(path).read_bytes()))
 
 
+def _paths(root: ET.Element, flag: str) -> list[str]:
+    return [p.findtext("value") for osc in root.iter("osc") if osc.findtext(flag) == "1"
+            for path in osc.iter("path") for p in path.iter("partial") if p.findtext("type") == "CONSTANT"]
+
+
 def addresses(root: ET.Element) -> list[str]:
     """Every OSC path a layout sends to."""
-    return [p.findtext("value") for p in root.iter("path") for p in p.iter("partial") if p.findtext("type") == "CONSTANT"]
+    return _paths(root, "send")
+
+
+def listens(root: ET.Element) -> list[str]:
+    """Every OSC path a layout's controls take values from."""
+    return _paths(root, "receive")

@@ -39,6 +39,16 @@ def test_a_generated_layout_reads_back_and_every_address_is_answered(tmp_path):
     assert presets == ["salon", "all voices"]
 
 
+def test_the_mode_radio_listens_for_the_number_the_engine_echoes_and_the_layout_shows_line_and_preset(tmp_path):
+    names = ["bible", "linux"]
+    root = touchosc.build(full_tree(names), names, load_theme(), [])
+    heard = set(touchosc.listens(root))
+    assert {"/mode/index", "/text/line", "/preset/current"} <= heard and "/mode" not in heard
+    radio = next(n for n in root.iter("node") if n.get("type") == "RADIO")
+    sends = [o for o in radio.iter("osc") if o.findtext("send") == "1"]
+    assert [o.find("arguments/partial").findtext("conversion") for o in sends] == ["INTEGER"]
+
+
 def test_the_shipped_layout_covers_the_nine_styles():
     root = touchosc.read(PROJECT / "mappings" / "instrument.tosc")
     sent = set(touchosc.addresses(root))

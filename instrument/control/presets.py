@@ -26,7 +26,11 @@ from ..params import ParamError, ParamTree
 log = logging.getLogger("instrument.presets")
 
 SAVED_KINDS = ("float", "int", "bool", "enum")
-NOT_SAVED = ("/run", "/seed")  # a preset sets the sound, not the transport or the dice
+# What /preset/save writes: the sound. Not the transport (/run, /rate), the dice (/seed), nor the
+# voice or the projector (a preset made at rehearsal must not re-voice the show). A preset file
+# written by hand may still set any value of those kinds.
+SOUND = ("/temperature", "/top_p", "/min_p", "/cap", "/mode", "/threshold", "/lookahead", "/beams", "/presence")
+DECIMALS = 3  # a fader's resolution (7-bit MIDI: 1/127) is coarser; float noise is not saved
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 MORPH_HZ = 50
 
@@ -43,8 +47,11 @@ def slug(name: str) -> str:
 
 
 class Presets:
-    def __init__(self, params: ParamTree, folder: Path):
+    def __init__(self, params: ParamTree, folder: Path, on_loaded=lambda name: None):
+        """on_loaded(name): a preset was loaded or a morph to it began (for /preset/current)."""
         self.params, self.folder = params, Path(folder)
+        self.on_loaded = on_loaded
+        self.current: str | None = None
         self._morph: threading.Event | None = None
         self._lock = threading.Lock()
 
@@ -93,23 +100,50 @@ class Presets:
         return checked
 
     # --- actions -----------------------------------------------------------------------------
-    def save(self, name: str) -> Path:
-        """Every saveable value of the tree now, written then renamed into place."""
-        path = self.path(name)
+    def sound(self) -> dict:
+        """The values a preset keeps, as a person set them (rounded to DECIMALS)."""
         snap = self.params.snapshot()
-        values = {a: snap[a] for a, p in self.params.params.items() if p.kind in SAVED_KINDS and a not in NOT_SAVED}
+        keep = [a for a in self.params.params if a.startswith("/mix/") or a in SOUND]
+        return {a: round(snap[a], DECIMALS) + 0.0 if isinstance(snap[a], float) else snap[a] for a in keep}
+
+    def save(self, name: str) -> Path:
+        """The sound now (see SOUND), written then renamed into place; a new preset joins the end
+        of the bank, so a program change reaches it."""
+        path = self.path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(yaml.safe_dump({"name": name, "values": values}, sort_keys=False))
-        os.replace(tmp, path)
+        _write_yaml(path, {"name": name, "values": self.sound()})
+        self._add_to_bank(name)
+        log.info("preset %r saved to %s", name, path)
         return path
+
+    def _add_to_bank(self, name: str) -> None:
+        """A line at the end of bank.yaml (its comments kept), unless the preset is there."""
+        path = self.folder / "bank.yaml"
+        try:
+            bank = self.bank() if path.exists() else []
+        except PresetError as e:
+            log.warning("%s; the new preset is not in the bank", e)
+            return
+        if slug(name) in {slug(n) for n in bank if NAME.match(n)}:
+            return
+        text = path.read_text() if path.exists() else ""
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text + ("" if not text or text.endswith("\n") else "\n") + yaml.safe_dump([name]))
+        os.replace(tmp, path)
+        log.info("preset %r is program %d of the bank (0 is the first)", name, len(bank))
 
     def load(self, name: str) -> dict:
         values = self.read(name)  # everything is checked before anything moves
         self._cancel_morph()
         for address, value in values.items():
             self.params.set(address, value, source="preset")
+        self._loaded(name)
         return values
+
+    def _loaded(self, name: str) -> None:
+        self.current = name
+        log.info("preset %r loaded", name)
+        self.on_loaded(name)
 
     def recall(self, program: int) -> dict | None:
         """MIDI program change: the program-th preset of the bank (0-based, as MIDI sends it)."""
@@ -134,6 +168,7 @@ class Presets:
         stop = threading.Event()
         with self._lock:
             self._morph = stop
+        self._loaded(name)
         threading.Thread(target=self._glide, args=(glide, seconds, stop), name="morph", daemon=True).start()
         return values
 
@@ -152,3 +187,10 @@ class Presets:
             if self._morph is not None:
                 self._morph.set()
                 self._morph = None
+
+
+def _write_yaml(path: Path, data) -> None:
+    """Written beside, then renamed into place: a reader never sees half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=False))
+    os.replace(tmp, path)

@@ -1,8 +1,14 @@
-"""The terminal: the text as it is written and, on a tty, a status line with the mix."""
+"""The terminal: the text as it is written and, on a tty, a status line with the mix. Log lines
+(a MIDI port opening, a preset loaded, a refused message) go through the console too, so that on
+a terminal they never land inside a word: each starts on a fresh line, and the text's unfinished
+line is written again after it."""
 from __future__ import annotations
 
+import logging
+import os
 import shutil
 import sys
+import threading
 import time
 
 from ..engine import Frame
@@ -25,6 +31,8 @@ class Console(Sink):
         self._last_status = 0.0
         self._count = 0
         self._t0 = time.monotonic()
+        self._lock = threading.Lock()
+        self._line = ""  # the text since its last newline (what a log line would cut)
 
     def opened(self) -> None:
         if self.status:
@@ -34,11 +42,45 @@ class Console(Sink):
             self.stream.flush()
 
     def write(self, frames: list[Frame], text: str) -> None:
-        self.stream.write(text)
-        self._count += len(text)
-        if self.status and frames and time.monotonic() - self._last_status > STATUS_EVERY:
-            self._draw_status(frames[-1])
-        self.stream.flush()
+        with self._lock:
+            self.stream.write(text)
+            self._count += len(text)
+            cut = text.rfind("\n")
+            self._line = (self._line + text if cut < 0 else text[cut + 1 :])[-2000:]
+            if self.status and frames and time.monotonic() - self._last_status > STATUS_EVERY:
+                self._draw_status(frames[-1])
+            self.stream.flush()
+
+    def interject(self, line: str, err=None) -> None:
+        """A log line on its own line. Where the text and the log share a terminal, the text's
+        unfinished line is ended first and written again after it; a text piped to a file is
+        never touched."""
+        err = err or sys.stderr
+        with self._lock:
+            shared = _same_terminal(self.stream, err)
+            if shared and self._line:
+                self.stream.write("\n")
+                self.stream.flush()
+            err.write(line + "\n")
+            err.flush()
+            if shared and self._line:
+                self.stream.write(self._line)
+                self.stream.flush()
+
+    def log_handler(self) -> logging.Handler:
+        """A logging handler that writes through interject()."""
+        console = self
+
+        class Through(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                try:
+                    console.interject(self.format(record))
+                except Exception:
+                    self.handleError(record)
+
+        handler = Through()
+        handler.setFormatter(logging.Formatter("instrument: %(message)s"))
+        return handler
 
     def _draw_status(self, frame: Frame) -> None:
         self._last_status = now = time.monotonic()
@@ -55,3 +97,14 @@ class Console(Sink):
             self.stream.write(f"\x1b[{rows};1H\x1b[2K\x1b[r\x1b[{rows};1H")
         self.stream.write("\n")
         self.stream.flush()
+
+
+def _same_terminal(a, b) -> bool:
+    """Whether two streams write to the same terminal."""
+    try:
+        if not (a.isatty() and b.isatty()):
+            return False
+        x, y = os.fstat(a.fileno()), os.fstat(b.fileno())
+        return (x.st_dev, x.st_ino, x.st_rdev) == (y.st_dev, y.st_ino, y.st_rdev)
+    except (AttributeError, OSError, ValueError):
+        return False

@@ -31,6 +31,20 @@ def entropy_bits(p: np.ndarray) -> float:
     return float(-(nz * np.log2(nz)).sum())
 
 
+def batches(messages: list[bytes]) -> list[bytes]:
+    """Messages as bundles of at most MAX_BUNDLE bytes each."""
+    out, batch, size = [], [], 16
+    for m in messages:
+        if batch and size + len(m) + 4 > MAX_BUNDLE:
+            out.append(bundle(batch))
+            batch, size = [], 16
+        batch.append(m)
+        size += len(m) + 4
+    if batch:
+        out.append(bundle(batch))
+    return out
+
+
 def quantize(p: np.ndarray) -> bytes:
     """A distribution as 128 bytes scaled to its peak: enough to draw bars."""
     peak = float(p.max()) or 1.0
@@ -43,9 +57,15 @@ class OscOut(Sink):
     name = "osc-out"
     maxlen = 8
 
-    def __init__(self, model_names: list[str], targets: list[tuple[str, int]] = (), frame_rate: float = 60.0):
+    def __init__(self, model_names: list[str], targets: list[tuple[str, int]] = (), frame_rate: float = 60.0,
+                 params=None):
+        """params: the tree, whose whole state a new subscriber is sent (and whose choices are
+        echoed by index too, for controls that send a choice's number)."""
         super().__init__()
         self.names = list(model_names)
+        self.params = params
+        self.status: dict[str, tuple] = {}  # what else a new subscriber is told: /preset/current
+        self._dumps: list[tuple[str, int]] = []
         self.frame_rate = frame_rate
         self._targets: set[tuple[str, int]] = set(targets)
         self._lock = threading.Lock()
@@ -91,6 +111,9 @@ class OscOut(Sink):
             self.remove_target(target)
             return [("/unsubscribed", (port,))]
         self.add_target(target)
+        with self._echo_wake:  # the whole state follows, from the echo thread, not this one
+            self._dumps.append(target)
+            self._echo_wake.notify()
         return [("/subscribed", (port,))]
 
     def _send(self, dgram: bytes, skip: str | None = None) -> None:
@@ -107,6 +130,34 @@ class OscOut(Sink):
         """A message to every target (announcements such as /learned)."""
         self._send(message(address, *args))
 
+    def announce(self, address: str, *args) -> None:
+        """A status to every target now and to every later subscriber (/preset/current)."""
+        self.status[address] = args
+        self.broadcast(address, *args)
+
+    def state(self) -> list[bytes]:
+        """Every parameter's value (with a choice's index) and every status, as messages."""
+        out = []
+        if self.params is not None:
+            snap = self.params.snapshot()
+            for address, param in self.params.params.items():
+                value = snap[address]
+                if param.kind == "trigger" or (param.kind == "text" and len(value) > 200):
+                    continue
+                out.append(message(address, value))
+                if param.kind == "enum":
+                    out.append(message(f"{address}/index", param.range.index(value)))
+        out += [message(address, *args) for address, args in self.status.items()]
+        return out
+
+    def _send_state(self, target: tuple[str, int]) -> None:
+        for dgram in batches(self.state()):
+            try:
+                self.sock.sendto(dgram, target)
+                self.sent += 1
+            except OSError:
+                self.dropped += 1
+
     # --- echo ------------------------------------------------------------------------------
     def echo(self, address: str, value, source: str) -> None:
         """Every change goes to every target, except back to the client that made it. Called in
@@ -116,6 +167,9 @@ class OscOut(Sink):
             return
         with self._echo_wake:
             self._pending[address] = (value, source)
+            param = self.params.params.get(address) if self.params is not None else None
+            if param is not None and param.kind == "enum":  # a TouchOSC radio listens for the number
+                self._pending[f"{address}/index"] = (param.range.index(value), source)
             self._echo_wake.notify()
 
     def _echo_loop(self) -> None:
@@ -123,9 +177,12 @@ class OscOut(Sink):
         moves at most 1 / ECHO_INTERVAL times a second per address."""
         while True:
             with self._echo_wake:
-                self._echo_wake.wait_for(lambda: self._pending or self._closing)
+                self._echo_wake.wait_for(lambda: self._pending or self._dumps or self._closing)
                 pending, self._pending = self._pending, {}
+                dumps, self._dumps = self._dumps, []
                 closing = self._closing
+            for target in dumps:
+                self._send_state(target)
             for address, (value, source) in pending.items():
                 self._send(message(address, value), skip=source)
             if closing:
@@ -164,15 +221,8 @@ class OscOut(Sink):
         return out
 
     def _send_batched(self, messages: list[bytes]) -> None:
-        batch, size = [], 16
-        for m in messages:
-            if batch and size + len(m) + 4 > MAX_BUNDLE:
-                self._send(bundle(batch))
-                batch, size = [], 16
-            batch.append(m)
-            size += len(m) + 4
-        if batch:
-            self._send(bundle(batch))
+        for dgram in batches(messages):
+            self._send(dgram)
 
     def frame_head(self, frame: Frame) -> bytes:
         """/frame: step, character, the style that led it, and pi."""

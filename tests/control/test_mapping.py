@@ -95,3 +95,18 @@ def test_scaling_by_kind():
     assert scaled(Binding(channel=1, cc=1, target="/mode"), t["/mode"], 0.9) == "product"
     assert scaled(Binding(channel=1, cc=1, target="/run"), t["/run"], 0.2) is False
     assert scaled(Binding(channel=1, cc=1, target="/rate"), t["/rate"], 1.0) == 2000.0
+
+
+def test_the_default_mapping_stays_off_the_controllers_general_midi_defines():
+    """A keyboard's mod wheel (1), volume (7), pan (10) or expression pedal (11) must not move a
+    style or pause the text: GM leaves 20-31 and 102-119 undefined."""
+    import yaml
+
+    from ..conftest import PROJECT
+
+    entries = yaml.safe_load((PROJECT / "mappings" / "default.yaml").read_text())["bindings"]
+    ccs = [e["cc"] for e in entries if "cc" in e]
+    assert ccs and all(20 <= cc <= 31 or 102 <= cc <= 119 for cc in ccs), ccs
+    styles = sorted(e["target"][5:] for e in entries if e["target"].startswith("/mix/"))
+    recipes = yaml.safe_load((PROJECT / "models" / "recipes.yaml").read_text())
+    assert styles == sorted(n for n, r in recipes.items() if r.get("ship", True))  # every style has a fader

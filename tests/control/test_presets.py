@@ -96,3 +96,30 @@ def test_the_shipped_presets_are_valid_and_sound_different():
     assert len(bank) >= 4
     mixes = {tuple(sorted((a, v) for a, v in shipped.read(name).items() if a.startswith("/mix/"))) for name in bank}
     assert len(mixes) == len(bank)
+
+
+def test_a_saved_preset_is_the_sound_as_a_person_set_it_and_joins_the_bank(tmp_path):
+    from instrument.outputs.speech import register_params
+
+    params = instrument_tree(NAMES)
+    register_params(params)  # speech settings are there, as when the piece speaks
+    (tmp_path / "bank.yaml").write_text("# program change N recalls the N-th\n- salon\n")
+    (tmp_path / "salon.yaml").write_text("values: {/mix/bible: 1.0}\n")
+    presets, heard = Presets(params, tmp_path), []
+    presets.on_loaded = heard.append
+    params.set("/mix/bible", 0.55)  # stored as 0.55, but a MIDI fader writes floats like 0.550000011920929
+    params.set("/mix/linux", 0.550000011920929)
+    params.set("/rate", 120.0)
+    params.set("/speech/rate", 230.0)
+    presets.save("Night train")
+    text = presets.path("Night train").read_text()
+    saved = yaml.safe_load(text)["values"]
+    assert saved["/mix/linux"] == 0.55 and "0.5500000" not in text
+    assert "/rate" not in saved and not any(a.startswith("/speech/") for a in saved)
+    assert {"/temperature", "/mode", "/lookahead"} <= set(saved)
+    assert presets.bank() == ["salon", "Night train"]
+    assert (tmp_path / "bank.yaml").read_text().startswith("# program change N")  # its comments kept
+    presets.save("night train")  # the same preset again: not a second bank entry
+    assert presets.bank() == ["salon", "Night train"]
+    presets.recall(1)
+    assert heard == ["Night train"] and presets.current == "Night train"

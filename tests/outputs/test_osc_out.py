@@ -64,3 +64,27 @@ def test_the_writer_is_not_sent_its_own_change(out, listener):
     host, port = listener.getsockname()
     out.echo("/temperature", 0.5, f"osc:{host}:{port}")
     assert _received(listener) == []
+
+
+def test_a_new_subscriber_is_sent_the_whole_state_and_a_choice_by_its_number_too(listener):
+    from instrument.params import instrument_tree
+
+    engine = Engine(Ensemble([letter_model("a")], NAMES))
+    engine.params.set("/mix/ayes", 0.25)
+    engine.params.set("/mode", "product")
+    sink = OscOut(NAMES, [], params=engine.params).start(engine)
+    try:
+        sink.announce("/preset/current", "salon")
+        host, port = listener.getsockname()
+        assert sink.subscribe_handler("/subscribe", [port], (host, 55555)) == [("/subscribed", (port,))]
+        got = dict((a, args) for a, args in _received(listener, 0.5))
+        every = [a for a, p in instrument_tree(NAMES).params.items() if p.kind != "trigger"]
+        assert set(every) <= set(got)
+        assert got["/mix/ayes"] == [pytest.approx(0.25)] and got["/mode"] == ["product"]
+        assert got["/mode/index"] == [1] and got["/preset/current"] == ["salon"]
+        engine.params.set("/mode", "linear", source="midi")
+        sink.echo("/mode", "linear", "midi")
+        assert ("/mode/index", [0]) in _received(listener)
+    finally:
+        engine.close_subscriptions()
+        sink.join(2.0)
