@@ -191,7 +191,11 @@ class MidiControl:
     def _bind(self, binding: Binding) -> None:
         if binding.note is not None and self.params.params[binding.target].kind == "bool":
             binding.mode = "toggle"  # a pad on an on/off control flips it
-        self.mapping.bindings = [b for b in self.mapping.bindings if b.key != binding.key] + [binding]
+        # the control plays only this now, and a learn replaces the target's old control of the same
+        # kind (a fader moves the fader, a pad the pad: a style may keep one of each)
+        pad = binding.note is not None
+        self.mapping.bindings = [b for b in self.mapping.bindings if b.key != binding.key and
+                                 not (b.target == binding.target and (b.note is not None) == pad)] + [binding]
         self.states.pop(binding.key, None)
         if self.mapping.path is not None:
             save_mapping(self.mapping)

@@ -15,6 +15,9 @@ import numpy as np
 from ..oscwire import OscDecodeError, decode, message
 
 TEXT_KEEP = 4000
+HEARTBEAT = 1.0    # s between the client's "are you there" (/mix, which any engine answers)
+LOST_AFTER = 3.0   # s of silence before the engine counts as lost
+RENEW = 20.0       # s between subscriptions renewed, so an engine that forgets subscribers keeps this one
 
 
 @dataclass
@@ -52,8 +55,11 @@ class EngineClient:
         self.heard = 0
         self._pending_lead = ""
         self._running = True
+        self.last_heard = time.monotonic()
+        self.lost = False  # nothing heard from the engine for LOST_AFTER seconds
         self._thread = threading.Thread(target=self._listen, name="panel-osc", daemon=True)
         self._thread.start()
+        threading.Thread(target=self._heartbeat, name="panel-heartbeat", daemon=True).start()
 
     # --- sending -------------------------------------------------------------------------------
     def send(self, address: str, *args) -> None:
@@ -87,6 +93,10 @@ class EngineClient:
                 continue
             except OSError:
                 break
+            self.last_heard = time.monotonic()
+            if self.lost:  # it is back (perhaps a new engine, which knows nothing of this panel)
+                self.lost = False
+                self.hello()
             try:
                 messages = decode(data)
             except OscDecodeError:
@@ -95,6 +105,21 @@ class EngineClient:
                 self.heard += 1
                 for address, args in messages:
                     self._on(address, args)
+
+    def _heartbeat(self) -> None:
+        """Ask the engine something small every HEARTBEAT seconds; silence for LOST_AFTER means it
+        is gone (it quit, crashed, or the network dropped), and the panel says so; once it answers
+        again, the panel subscribes again. The subscription is renewed every RENEW seconds."""
+        renewed = time.monotonic()
+        while self._running:
+            time.sleep(HEARTBEAT)
+            self.send("/mix")
+            now = time.monotonic()
+            if now - self.last_heard > LOST_AFTER:
+                self.lost = True
+            elif now - renewed > RENEW:
+                self.send("/subscribe", self.sock.getsockname()[1])
+                renewed = now
 
     def _on(self, address: str, args: list) -> None:
         if address == "/text/char" and args:

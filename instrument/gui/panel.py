@@ -130,6 +130,7 @@ class Panel:
                             dpg.add_text("text", color=(160, 160, 170))
                             dpg.add_drawlist(tag="text", width=DIST_W - PAD - 16, height=PAD)
                     dpg.add_text("", tag="notes", color=(200, 200, 120), wrap=DIST_W)
+                    dpg.add_text("", tag="lost", color=(240, 90, 90), wrap=DIST_W)
         dpg.bind_item_theme("panel", bare)
         with dpg.handler_registry():
             dpg.add_mouse_drag_handler(callback=self._drag)
@@ -301,6 +302,15 @@ class Panel:
         if dpg.get_item_configuration("preset-list")["items"] != self.client.presets:
             dpg.configure_item("preset-list", items=self.client.presets)
         dpg.set_value("notes", "  |  ".join(self.client.notes))
+        dpg.set_value("lost", self.lost_message())
+
+    def lost_message(self) -> str:
+        """What the panel says while the engine does not answer (empty while it does)."""
+        if not self.client.lost:
+            return ""
+        host, port = self.client.engine
+        return (f"engine lost: nothing from {host}:{port} for {time.monotonic() - self.client.last_heard:.0f} s. "
+                f"These are its last values; the panel reconnects when it answers again.")
 
     # --- the loop ------------------------------------------------------------------------------
     def screenshot(self, path: str) -> None:

@@ -232,3 +232,23 @@ def test_where_no_virtual_port_can_be_made_the_error_names_loopmidi_and_midi_in(
     with pytest.raises(midi_module.MidiUnavailable) as err:
         midi_module.open_input(lambda m: None)
     assert "loopMIDI" in str(err.value) and "--midi-in" in str(err.value) and "MultiMedia" in str(err.value)
+
+
+def test_learning_a_control_for_a_target_replaces_its_old_control(setup):
+    """bible was on CC 1; learnt on CC 41, CC 41 plays it and CC 1 plays nothing (the panel, which
+    shows the control bound to an address, shows CC 41). A pad for a style is kept beside its fader."""
+    control, params, path, _, learned = setup
+    control.learn("/mix/bible")
+    cc(control, 41, 10)
+    cc(control, 41, 40)
+    assert learned and learned[0].key == ("cc", 1, 41)
+    bible = [b for b in load_mapping(path, params).bindings if b.target == "/mix/bible"]
+    assert [b.key for b in bible] == [("cc", 1, 41)]
+    params.set("/mix/bible", 0.5)
+    cc(control, 1, 127)
+    assert params.get("/mix/bible") == 0.5
+    control.learn("/mix/linux")
+    cc(control, 42, 10)
+    cc(control, 42, 40)
+    linux = {b.key for b in load_mapping(path, params).bindings if b.target == "/mix/linux"}
+    assert linux == {("cc", 1, 42), ("note", 10, 36)}
