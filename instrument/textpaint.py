@@ -13,12 +13,19 @@ class LinePainter:
         self._drawn: dict[int, tuple] = {}  # slot -> what it shows
 
     def forget(self) -> None:
-        """Redraw every slot next time (the font, the width or the drawlist changed)."""
-        self._drawn.clear()
+        """Redraw every slot next time (the font, the width or the drawlist changed); a slot the
+        new size has no room for is emptied then (see paint)."""
+        self._drawn = dict.fromkeys(self._drawn, ())
 
     def paint(self, dpg, lines: list[list[Glyph]], slots: int, origin: tuple[float, float], line_height: float,
               advance: float, font: int, size: int) -> None:
-        """The last `slots` lines, the first at `origin`, glyphs `advance` apart."""
+        """The last `slots` lines, the first at `origin`, glyphs `advance` apart. Slots past
+        `slots` that an earlier paint filled (the text was smaller) are emptied."""
+        for slot in [s for s in self._drawn if s >= slots]:
+            layer = f"{self.drawlist}/line-{slot}"
+            if dpg.does_item_exist(layer):
+                dpg.delete_item(layer, children_only=True)
+            del self._drawn[slot]  # empty now, and forgotten until a paint fills it again
         visible = lines[-slots:]
         for slot in range(slots):
             line = visible[slot] if slot < len(visible) else []

@@ -112,7 +112,7 @@ class Panel:
         with dpg.theme() as bare:  # no child-window backgrounds either: the viewport's colour shows through
             with dpg.theme_component(dpg.mvAll):
                 dpg.add_theme_color(dpg.mvThemeCol_ChildBg, (0, 0, 0, 0))
-        dpg.create_viewport(title="instrument panel", width=W, height=H, clear_color=(14, 14, 18, 255))
+        dpg.create_viewport(title="instrument panel", width=W, height=H, clear_color=(14, 14, 18, 255), x_pos=0, y_pos=0)
         with backdrop_window(dpg, "panel", W, H):
             with dpg.group(horizontal=True):
                 with dpg.child_window(width=MIXER_W, height=-1, border=False):

@@ -75,6 +75,7 @@ class Projection(Sink):
         self._page = LinePainter("page")
         self._font_size = 0
         self._advance: float | None = None  # measured glyph width in pixels, once the font is drawn
+        self._font_frames = 0  # frames drawn with the current font
         self.frames_drawn = 0
         self._shot: str | None = None
         self._last_shot: str | None = None
@@ -137,7 +138,9 @@ class Projection(Sink):
         with dpg.theme() as flush:
             with dpg.theme_component(dpg.mvAll):
                 dpg.add_theme_style(dpg.mvStyleVar_WindowPadding, 0, 0)
-        dpg.create_viewport(title="instrument", width=self.size[0], height=self.size[1], clear_color=bg)
+        # at the screen's corner: the default +100+100 puts a 1280x720 window off a 1280x800 screen
+        dpg.create_viewport(title="instrument", width=self.size[0], height=self.size[1], clear_color=bg,
+                            x_pos=0, y_pos=0)
         with backdrop_window(dpg, "projection", *self.size, no_scrollbar=True):  # the clear colour is its background
             dpg.add_drawlist(tag="page", width=self.size[0], height=self.size[1])
         dpg.bind_item_theme("projection", flush)
@@ -151,16 +154,24 @@ class Projection(Sink):
         if size != self._font_size:
             with dpg.font_registry():
                 self._font_id = dpg.add_font(str(FONT), size)
-            self._font_size, self._advance = size, None
+            self._font_size, self._advance, self._font_frames = size, None, 0
             self._page.forget()
             self.layout.rewrap(self._columns(dpg))
-        if self._advance is None:
-            measured = dpg.get_text_size("M" * 64, font=self._font_id)  # known only after a frame
-            if measured and measured[0] > 0:
-                self._advance = measured[0] / 64
-                self._page.forget()
-                self.layout.rewrap(self._columns(dpg))
+        self._font_frames += 1
+        if self._advance is None and self._font_frames > 2:
+            self._measure(dpg, size)
         return self._font_id
+
+    def _measure(self, dpg, size: int) -> None:
+        """The font's real glyph width. A new font has no size until frames have been drawn with
+        it (until then Dear PyGui answers with the old font's: going back from 80 px to 20, the
+        text wrapped at 26 columns), so it is measured two frames on, and only believed near the
+        font's own proportions."""
+        measured = dpg.get_text_size("M" * 64, font=self._font_id)
+        if measured and abs(measured[0] / 64 - ADVANCE * size) < 0.2 * ADVANCE * size:
+            self._advance = measured[0] / 64
+            self._page.forget()
+            self.layout.rewrap(self._columns(dpg))
 
     def _glyph_width(self) -> float:
         return self._advance or ADVANCE * self.params.get("/project/size")

@@ -1,11 +1,13 @@
 """The projection window's layout, colours, and the real window under Xvfb."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from instrument.engine import Frame
 from instrument.outputs.projection import glyphs_for
@@ -84,3 +86,17 @@ def test_without_a_display_the_projection_is_left_out_and_the_piece_plays(tmp_pa
                              "--no-midi", "--no-oscquery", "--osc-listen", "127.0.0.1:0"],
                             capture_output=True, text=True, timeout=120, env={**env, "INSTRUMENT_MODELS": str(models)})
     assert result.returncode == 0 and "no display" in result.stderr and len(result.stdout) == 101
+
+
+def test_a_live_change_of_size_leaves_no_stale_lines_and_wraps_at_the_new_width(display, tmp_path):
+    from ..conftest import PROJECT
+
+    result = subprocess.run([sys.executable, "-m", "tests.outputs.projection_driver", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120, cwd=PROJECT)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    # the glyph width is measured from each font once it is drawn: four times the size, a quarter of
+    # the columns (before, back at 20 px the text wrapped at 26 columns, the 80 px font's width)
+    assert seen["small_advance"] == pytest.approx(seen["big_advance"] / 4, rel=0.05)
+    assert seen["small_columns"] == pytest.approx(4 * seen["big_columns"], rel=0.1) and seen["small_columns"] > 90
+    assert seen["stale_items"] == 0  # no line of the 20 px text is left drawn among the 80 px lines
