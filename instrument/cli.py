@@ -11,7 +11,7 @@ from .paths import models_dir, runs_dir
 
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a style model on a corpus",
-                       description="Train one character-level LSTM on one text file. The last 5%% of "
+                       description="Train one character-level LSTM on one text file. The last 5% of "
                        "the text is held out to measure bits per character; the best held-out weights "
                        "are exported to MODELS/NAME.safetensors with a YAML model card.")
     p.add_argument("corpus", type=Path, nargs="+", help="UTF-8 text file (several: one run over all of them, "

@@ -174,16 +174,30 @@ def private_jack():
             leftover.unlink(missing_ok=True)
 
 
-def midi_out_to(port_fragment: str, timeout: float = 10.0):
-    """A second rtmidi client on JACK, connected to the first port whose name contains the fragment."""
+@contextlib.contextmanager
+def jack_client(name: str = "test-controller"):
+    """An rtmidi output client on JACK, freed when the block ends: a client still allocated when
+    its JACK server stops makes libjack complain ("Jack server was closed but clients are still
+    allocated") and can take the next test's client down with it, which is why a learn test
+    failed once in a loaded full run; closing the port alone leaves the client allocated until
+    the garbage collector happens to run."""
     import rtmidi
 
-    out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="test-controller")
+    out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name=name)
+    try:
+        yield out
+    finally:
+        out.close_port()
+        out.delete()
+
+
+def connect(out, port_fragment: str, timeout: float = 10.0) -> None:
+    """Connect a client to the first port whose name contains the fragment (waiting for it)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         match = [i for i, p in enumerate(out.get_ports()) if port_fragment in p]
         if match:
             out.open_port(match[0])
-            return out
+            return
         time.sleep(0.1)
     raise AssertionError(f"no port containing {port_fragment!r}: {out.get_ports()}")

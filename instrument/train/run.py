@@ -94,12 +94,26 @@ def attach_progress(trainer: Trainer) -> None:
     trainer.add_callback("on_eval", on_eval)
 
 
+FEW_STEPS = 1000
+
+
+def resume_command(corpora: list[Path], name: str, run_dir: Path, out_dir: Path | None) -> str:
+    """The command that continues this run where it stopped, with the folders it used."""
+    import shlex
+
+    parts = ["instrument", "train", *map(str, corpora), "--name", name, "--resume", "--runs", str(run_dir.parent)]
+    if out_dir is not None:
+        parts += ["--out", str(out_dir)]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
 def train_command(corpus: Path | list[Path], name: str, arch: str | None, out_dir: Path | None, run_dir: Path,
                   resume: bool, description: str | None, export_only: bool = False,
                   init: Path | None = None, **overrides) -> int:
     """Train (or resume) one run and export its best weights to out_dir; out_dir None keeps them in
     the run folder only (a base run that styles start from)."""
-    trainer = prepare(corpus, name, arch, run_dir, resume or export_only, init=init, **overrides)
+    corpora = corpus if isinstance(corpus, list) else [corpus]
+    trainer = prepare(corpora, name, arch, run_dir, resume or export_only, init=init, **overrides)
     corpus = trainer.corpus.path
     print(f"training '{name}' ({trainer.record.model_config.arch}, {trainer.model.n_params():,} params) on "
           f"{corpus} ({len(trainer.corpus.train):,} train / {len(trainer.corpus.heldout):,} held-out chars), "
@@ -110,9 +124,12 @@ def train_command(corpus: Path | list[Path], name: str, arch: str | None, out_di
         try:
             trainer.run()
         except KeyboardInterrupt:
-            print(f"\nstopped; checkpoint saved. Resume with: instrument train {corpus} --name {name} --resume",
+            print(f"\nstopped; checkpoint saved. Resume with: {resume_command(corpora, name, run_dir, out_dir)}",
                   file=sys.stderr)
             return 130
+        if trainer.record.step < FEW_STEPS:
+            print(f"note: this budget trained {trainer.record.step} steps; a style writes words after a few "
+                  f"thousand (add --resume with a larger --minutes or --epochs to go on)", file=sys.stderr)
     if out_dir is None:
         print(f"base run '{name}' done: {trainer.best_path} (held-out {trainer.record.best_bpc:.4f} bpc)",
               file=sys.stderr)

@@ -29,10 +29,16 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.A
     return torch.optim.AdamW(groups, lr=config.lr, betas=(0.9, 0.99))
 
 
+WARMUP_SHARE = 0.05  # the warm-up never takes more than this share of the budget
+
+
 def learning_rate(config: TrainConfig, step: int, progress: float) -> float:
-    """Linear warm-up, then cosine decay from lr to lr * min_lr_frac over the budget."""
-    if step < config.warmup_steps:
-        return config.lr * (step + 1) / config.warmup_steps
+    """Linear warm-up over warmup_steps or the first WARMUP_SHARE of the budget, whichever ends
+    first (a one-minute run would otherwise end inside its warm-up, a style of noise), then cosine
+    decay from lr to lr * min_lr_frac over the budget."""
+    ramp = max((step + 1) / config.warmup_steps, progress / WARMUP_SHARE)
+    if ramp < 1.0:
+        return config.lr * ramp
     floor = config.lr * config.min_lr_frac
     return floor + (config.lr - floor) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 

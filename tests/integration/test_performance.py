@@ -17,7 +17,7 @@ from instrument.library import installed_names
 from instrument.train.corpus import load_corpus
 
 from ..conftest import CORPORA
-from ..realparts import Process, free_udp_port, instrument, midi_out_to, private_jack, require
+from ..realparts import Process, connect, free_udp_port, instrument, jack_client, private_jack, require
 
 PAIRS = [("bible", "baudelaire"), ("shakespeare", "baudelaire"), ("austen", "linux"), ("shakespeare", "bible")]  # most distinct first
 
@@ -69,11 +69,11 @@ def test_a_scripted_piece_through_every_real_part(tmp_path):
                 time.sleep(0.2)
             marks["b"] = len(engine.text)
             engine.wait_for(lambda p: len(p.text) > marks["b"] + 500, timeout=60, what=f"text from {b}")
-            midi = midi_out_to("instrument")
-            midi.send_message([0xC0, 1])              # program change 1: the preset "back"
-            marks["back"] = len(engine.text)
-            engine.wait_for(lambda p: len(p.text) > marks["back"] + 500, timeout=60, what=f"text from {a} again")
-            midi.close_port()
+            with jack_client() as midi:
+                connect(midi, "instrument")
+                midi.send_message([0xC0, 1])          # program change 1: the preset "back"
+                marks["back"] = len(engine.text)
+                engine.wait_for(lambda p: len(p.text) > marks["back"] + 500, timeout=60, what=f"text from {a} again")
         finally:
             engine.stop()
             time.sleep(0.5)

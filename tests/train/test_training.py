@@ -100,8 +100,12 @@ def test_kill_stops_a_run_with_a_checkpoint(repeating_text, tmp_path):
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert b"--resume" in err
     assert read_record(runs / "rep" / "last.safetensors").step > 0
+    command = err.decode().split("Resume with: ")[1].splitlines()[0]  # it names the folders it used
+    assert f"--runs {runs}" in command and "--resume" in command and f"--out {tmp_path / 'models'}" in command
+    from instrument.cli import main
+
+    assert main(command.split()[1:] + [*FAST, "--minutes", "0.05"]) == 0  # and it works
 
 
 def test_a_joined_corpus_keeps_every_texts_heldout_part_out_of_training(tmp_path):
@@ -127,3 +131,30 @@ def test_a_run_can_start_from_a_base_runs_weights(repeating_text, tmp_path):
     assert trainer.record.init["run"] == "rep" and trainer.record.init["chars"] == read_record(base).chars_trained
     with pytest.raises(SystemExit, match="1x64"):
         prepare(repeating_text, "wide", "1x32", tmp_path / "runs" / "wide", resume=False, init=base, epochs=1.0)
+
+
+def test_a_short_budget_warms_up_within_it():
+    """--minutes 1 is a few dozen steps: the warm-up takes at most 5% of the budget, not 50 steps."""
+    from instrument.train.hparams import TrainConfig
+    from instrument.train.trainer import learning_rate
+
+    config = TrainConfig(lr=0.01, warmup_steps=50, minutes=1.0)
+    assert learning_rate(config, step=10, progress=0.2) > 0.9 * 0.01   # 10 steps in, 20% of a minute: full speed
+    assert learning_rate(config, step=10, progress=0.01) < 0.5 * 0.01  # early in a long budget: still ramping
+    assert learning_rate(config, step=0, progress=0.0) == pytest.approx(0.01 / 50)
+
+
+def test_every_help_text_reads_as_written():
+    """No "%%" left by argparse's formatting, in any command's --help."""
+    import contextlib
+    import io
+
+    from instrument.cli import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for name, sub in commands.items():
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+            sub.parse_args(["--help"])
+        assert "%%" not in out.getvalue(), name
