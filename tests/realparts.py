@@ -191,13 +191,42 @@ def jack_client(name: str = "test-controller"):
         out.delete()
 
 
-def connect(out, port_fragment: str, timeout: float = 10.0) -> None:
-    """Connect a client to the first port whose name contains the fragment (waiting for it)."""
+def _jack_connections(listing: str) -> dict[str, str]:
+    """client -> the ports its ports connect to, from `jack_lsp -c` (a port, then its peers indented)."""
+    out, port = {}, None
+    for line in listing.splitlines():
+        if line[:1] in (" ", "\t"):
+            if port is not None:
+                client = port.split(":", 1)[0]
+                out[client] = out.get(client, "") + line.strip() + "\n"
+        else:
+            port = line.strip()
+    return out
+
+
+JACK_PERIOD = 256 / 48000  # s: the private server's period (-p 256 at -r 48000)
+
+
+def connect(out, port_fragment: str, timeout: float = 10.0, client: str = "test-controller") -> None:
+    """Connect a client to the first port whose name contains the fragment (waiting for it), and
+    return once the connection carries messages. rtmidi's open_port asks JACK to connect and
+    returns before JACK's graph has the connection: a message sent at once was lost 4 times in 30
+    (a program change in the scripted piece, a learn's move), so this waits until JACK lists the
+    connection, and then two periods more."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         match = [i for i, p in enumerate(out.get_ports()) if port_fragment in p]
         if match:
             out.open_port(match[0])
-            return
+            break
         time.sleep(0.1)
-    raise AssertionError(f"no port containing {port_fragment!r}: {out.get_ports()}")
+    else:
+        raise AssertionError(f"no port containing {port_fragment!r}: {out.get_ports()}")
+    lsp = require("jack_lsp")
+    while time.monotonic() < deadline:
+        listing = subprocess.run([lsp, "-c"], capture_output=True, text=True, timeout=10).stdout
+        if port_fragment in _jack_connections(listing).get(client, ""):
+            time.sleep(2 * JACK_PERIOD)
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"JACK never listed the connection to {port_fragment!r}:\n{listing}")
