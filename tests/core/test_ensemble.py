@@ -166,3 +166,35 @@ def test_the_rows_step_of_every_instruction_set_agrees(env):
 
     proc = subprocess.run([sys.executable, "-c", ROWS_CHECK], env={**os.environ, **env}, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_a_kernel_file_without_its_functions_falls_back_to_torch_with_a_reason(monkeypatch):
+    """As an MSVC build that exports nothing would be: no crash at import, torch, and why."""
+    import ctypes.util
+    import importlib.util
+    from types import SimpleNamespace
+
+    from instrument.core import groups
+
+    libc = ctypes.util.find_library("c")
+    if libc is None:
+        pytest.skip("no C library to stand in for a kernel without exports")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: SimpleNamespace(origin=libc))
+    lib, why = groups._load_kernel()
+    assert lib is None and "could not be loaded" in why and "ens_available" in why
+
+
+def test_playing_without_the_kernel_says_so_once(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from ..fakes import write_letter_models
+
+    models = write_letter_models(tmp_path / "models", {"ayes": "a"})
+    result = subprocess.run([sys.executable, "-m", "instrument", "play", "--chars", "50", "--rate", "0", "--no-midi",
+                             "--no-oscquery", "--osc-listen", "127.0.0.1:0"], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "INSTRUMENT_KERNEL": "torch", "INSTRUMENT_MODELS": str(models)})
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "torch" in line]
+    assert len(said) == 1 and "several times slower" in said[0] and "INSTRUMENT_KERNEL" in said[0]
