@@ -291,6 +291,10 @@ def _play(args) -> int:
         osc_out.join(1.0)
         if panel is not None:
             panel.terminate()
+    if engine.failure is not None:
+        print(f"instrument play: the engine stopped on an error it could not play through: "
+              f"{type(engine.failure).__name__}: {engine.failure}", file=sys.stderr)
+        return 1
     return 0
 
 

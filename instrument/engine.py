@@ -23,6 +23,7 @@ from .core.sampling import draw, shape_distribution
 from .core.vocab import encode
 from .pacing import Pacer
 from .params import ParamTree, Snapshot, instrument_tree
+from .ratelog import RateLimitedLog
 
 log = logging.getLogger("instrument.engine")
 
@@ -92,6 +93,10 @@ class Engine:
         self._seen_writes: dict[str, int] = {}
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set by a stop or a new /rate: the pacer's wait ends
+        self.params.add_listener(self._rate_moved)
+        self.failure: BaseException | None = None  # what ended the loop, if a fault did
+        self._faults = RateLimitedLog(log, "failed steps")
         self.steps = 0
         self.rng = np.random.default_rng(self.params.get("/seed"))
         self.lookahead = Lookahead(ensemble)
@@ -215,11 +220,17 @@ class Engine:
     # --- the loop ----------------------------------------------------------------------------
     def start(self, max_chars: int | None = None) -> None:
         self._stop.clear()
+        self._wake.clear()
         self._thread = threading.Thread(target=self.run, args=(max_chars,), name="engine", daemon=True)
         self._thread.start()
 
+    def _rate_moved(self, address: str, value, source: str) -> None:
+        if address == "/rate":
+            self._wake.set()
+
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
@@ -227,24 +238,35 @@ class Engine:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    MAX_FAULTS = 20  # steps failing one after another before the piece is given up
+
     def run(self, max_chars: int | None = None) -> None:
-        """Step until stopped (or max_chars written), paced at /rate without drift."""
+        """Step until stopped (or max_chars written), paced at /rate without drift. A step that
+        fails is logged and the loop plays on; only MAX_FAULTS failures in a row end it (then
+        `failure` says why, and the outputs are told the piece is over, not left waiting)."""
         pacer = Pacer()
-        start_steps = self.steps
+        start_steps, faults = self.steps, 0
         try:
             while not self._stop.is_set():
                 if max_chars is not None and self.steps - start_steps >= max_chars:
                     break
                 version = self.params.snapshot().version
-                frame = self.step()
+                try:
+                    frame = self.step()
+                    faults = 0
+                except Exception as e:
+                    faults += 1
+                    self._faults.log(f"a step failed ({type(e).__name__}: {e}); the engine plays on")
+                    if faults >= self.MAX_FAULTS:
+                        self.failure = e
+                        log.error("the engine stopped: %d steps failed in a row (%s: %s)", faults, type(e).__name__, e)
+                        break
+                    continue
                 if frame is None:
                     pacer.reanchor()
                     self.params.wait_for_change(version, timeout=0.1)
                     continue
-                pacer.wait(self.params.get("/rate"), self._stop)
-        except Exception:
-            log.exception("the engine stopped on an error")  # the outputs are told below, not left waiting
-            raise
+                pacer.wait(lambda: self.params.get("/rate"), self._wake, self._stop)
         finally:
             self.close_subscriptions()
 

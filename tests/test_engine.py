@@ -139,6 +139,43 @@ def test_the_thread_plays_max_chars_and_closes_subscriptions(engine):
     assert len(text) == 50
 
 
+@pytest.mark.parametrize("rate", [0.05, 1e-11])
+def test_no_rate_in_range_stops_the_piece_and_a_new_one_is_heard_at_once(rate):
+    """/rate 1e-11 was an OverflowError that ended the engine thread; /rate 0.05 then 0 was 20 s
+    of silence."""
+    engine = _fresh_engine()
+    sub = engine.subscribe(maxlen=1)
+    engine.params.set("/rate", rate)
+    engine.start()
+    threading.Event().wait(0.3)
+    sub.read(timeout=0)
+    engine.params.set("/rate", 0)  # unpaced: text at once
+    _, text = sub.read(timeout=1.0)
+    assert engine.running and len(text) > 0
+    engine.stop()
+
+
+def test_a_failing_step_is_logged_and_the_engine_plays_on(engine, caplog):
+    real, calls = engine.ensemble.distributions, {"n": 0}
+
+    def sometimes(active):
+        calls["n"] += 1
+        if calls["n"] % 7 == 3:
+            raise RuntimeError("a transient fault")
+        return real(active)
+
+    engine.ensemble.distributions = sometimes
+    engine.params.set("/rate", 0)
+    engine.start(max_chars=100)
+    engine._thread.join(10)
+    assert engine.steps == 100 and engine.failure is None
+    assert any("a step failed (RuntimeError: a transient fault); the engine plays on" in r.message for r in caplog.records)
+    engine.ensemble.distributions = lambda active: 1 / 0  # a fault that never clears ends the piece, saying why
+    engine.start()
+    engine._thread.join(10)
+    assert not engine.running and isinstance(engine.failure, ZeroDivisionError)
+
+
 def test_stop_is_prompt_even_at_a_slow_rate(engine):
     engine.params.set("/rate", 0.5)  # one character every two seconds
     engine.start()
@@ -161,8 +198,12 @@ class Sleeper:
     def __init__(self, clock: FakeClock):
         self.clock = clock
 
-    def wait(self, seconds: float) -> None:
+    def wait(self, seconds: float) -> bool:
         self.clock.now += seconds
+        return False
+
+    def is_set(self) -> bool:
+        return False
 
 
 def test_pacing_has_no_drift():
