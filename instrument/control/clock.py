@@ -48,12 +48,18 @@ class MidiClock:
             if abs(rate - self.params.get("/rate")) > 0.005 * rate:
                 self.params.set("/rate", rate, source="midi-clock")
 
+    # Transport plays, pauses and resets only when the clock is followed (--midi-clock): a
+    # sequencer or a drum machine on the same cable sends Start and Stop to everyone, and a piece
+    # that merely listens to faders must not stop when a drummer does.
     def start(self) -> None:
-        self.params.set("/reset", source="midi-clock")
-        self.params.set("/run", True, source="midi-clock")
+        if self.params.get("/clock/follow"):
+            self.params.set("/reset", source="midi-clock")
+            self.params.set("/run", True, source="midi-clock")
 
     def stop(self) -> None:
-        self.params.set("/run", False, source="midi-clock")
+        if self.params.get("/clock/follow"):
+            self.params.set("/run", False, source="midi-clock")
 
     def resume(self) -> None:
-        self.params.set("/run", True, source="midi-clock")
+        if self.params.get("/clock/follow"):
+            self.params.set("/run", True, source="midi-clock")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import sys
 import tempfile
@@ -170,7 +171,9 @@ class MidiControl:
 
     # --- learn -------------------------------------------------------------------------------
     def learn(self, address: str, timeout: float = 10.0) -> str | None:
-        """Arm a learn; returns an error message if the address cannot be learned."""
+        """Arm a learn; returns an error message if the address or the time cannot be learned."""
+        if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and 0 < timeout <= MAX_LEARN_WAIT):
+            return f"a learn waits between 0 and {MAX_LEARN_WAIT:g} seconds, not {timeout!r:.30}"
         if address not in self.params:
             return f"no parameter at {address}"
         if self.params.params[address].kind == "text":
@@ -218,6 +221,9 @@ class MidiControl:
         """For a periodic check: True once when an armed learn expired unused."""
         with self._lock:
             return self.learner.expired()
+
+
+MAX_LEARN_WAIT = 600.0  # seconds
 
 
 # --- ports ------------------------------------------------------------------------------------

@@ -144,6 +144,14 @@ def test_learn_refuses_text_and_unknown_targets(setup):
     assert "text" in control.learn("/prime")
 
 
+@pytest.mark.parametrize("wait", [1e30, float("nan"), float("inf"), -1.0, 0.0])
+def test_learn_refuses_a_wait_it_could_not_keep(setup, wait):
+    """1e30 s was an OverflowError traceback from the timer; NaN a learn that never expired."""
+    control, *_ = setup
+    assert "between 0 and 600 seconds" in control.learn("/mix/bible", wait)
+    assert not control.learner.armed
+
+
 def test_a_learn_that_times_out_changes_nothing(setup, tmp_path):
     control, params, path, _, learned = setup
     before = path.read_text()
@@ -176,8 +184,12 @@ def test_program_change_asks_for_a_preset(setup):
     assert recalled == [3]
 
 
-def test_transport_plays_and_pauses(setup):
+def test_transport_plays_and_pauses_only_when_the_clock_is_followed(setup):
     control, params, *_ = setup
+    for kind in ("stop", "start", "continue"):  # a drum machine's transport on the same cable
+        control.handle(mido.Message(kind))
+    assert params.get("/run") is True and params.get("/reset") == 0
+    params.set("/clock/follow", True)  # --midi-clock
     control.handle(mido.Message("stop"))
     assert params.get("/run") is False
     control.handle(mido.Message("continue"))
