@@ -87,6 +87,7 @@ def _add_models(sub) -> None:
 
 
 def _models(args) -> int:
+    from .files import clip
     from .library import installed
 
     infos = installed(args.dir)
@@ -96,10 +97,10 @@ def _models(args) -> int:
     print(f"{'name':<14}{'arch':<8}{'MB':>6}{'bpc':>8}{'xz bpc':>8}  description")
     for m in infos:
         if m.problem:
-            print(f"{m.name:<14}{'?':<8}{m.size_mb:>6.1f}{'':>16}  ({m.problem})")
+            print(f"{m.name:<14}{'?':<8}{m.size_mb:>6.1f}{'':>16}  ({clip(m.problem, 120)})")
             continue
         fmt = lambda v: f"{v:>8.3f}" if isinstance(v, (int, float)) else f"{'-':>8}"
-        print(f"{m.name:<14}{m.arch:<8}{m.size_mb:>6.1f}{fmt(m.heldout_bpc)}{fmt(m.xz_bpc)}  {m.card.get('description', '')}")
+        print(f"{m.name:<14}{m.arch[:7]:<8}{m.size_mb:>6.1f}{fmt(m.heldout_bpc)}{fmt(m.xz_bpc)}  {clip(m.card.get('description', ''), 70)}")
     if args.report:
         from .train.report import render
 
@@ -397,7 +398,10 @@ def _replay(args) -> int:
             speech.join()
     if not args.quiet:
         sys.stdout.write(text + "\n")
-    if rec.steps is None:
+    if rec.damage is not None:
+        print(f"instrument replay: {args.recording}: {rec.damage}; replayed the piece as far as it is intact",
+              file=sys.stderr)
+    elif rec.steps is None:
         print("instrument replay: the recording has no end mark (it was cut off mid-piece); "
               "replayed as far as its text goes", file=sys.stderr)
     where = first_difference(text, rec.text)

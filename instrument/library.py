@@ -4,9 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from .core.weights import ModelFileError, ModelWeights, read_weights
+from .files import FileProblem, read_yaml
 from .paths import models_dir
 
 
@@ -23,13 +22,19 @@ class ModelInfo:
     def arch(self) -> str:
         return str(self.card.get("arch", "?"))
 
+    def _heldout(self, key: str) -> float | None:
+        """A held-out figure of the card, if the card has it as a number (a hand-edited card may not)."""
+        held = self.card.get("heldout")
+        value = held.get(key) if isinstance(held, dict) else None
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
     @property
     def heldout_bpc(self) -> float | None:
-        return (self.card.get("heldout") or {}).get("bpc")
+        return self._heldout("bpc")
 
     @property
     def xz_bpc(self) -> float | None:
-        return (self.card.get("heldout") or {}).get("xz_bpc")
+        return self._heldout("xz_bpc")
 
     @property
     def size_mb(self) -> float:
@@ -41,9 +46,9 @@ def read_card(path: Path) -> tuple[dict, str | None]:
     if not path.exists():
         return {}, f"no model card {path.name}"
     try:
-        card = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as e:
-        return {}, f"{path}: unreadable card: {e}"
+        card = read_yaml(path)
+    except FileProblem as e:
+        return {}, f"unreadable card: {e}"
     return (card, None) if isinstance(card, dict) else ({}, f"{path}: card is not a mapping")
 
 
@@ -57,9 +62,16 @@ def installed(folder: Path | None = None) -> list[ModelInfo]:
     return infos
 
 
-def installed_names(folder: Path | None = None) -> list[str]:
-    """Names of the usable installed styles, sorted."""
-    return [m.name for m in installed(folder) if not m.problem]
+def installed_names(folder: Path | None = None, tell=None) -> list[str]:
+    """Names of the usable installed styles, sorted; tell(message) hears of each one left out."""
+    usable = []
+    for m in installed(folder):
+        if m.problem:
+            if tell is not None:
+                tell(f"style {m.name} left out: {m.problem}")
+        else:
+            usable.append(m.name)
+    return usable
 
 
 def resolve(name_or_path: str, folder: Path | None = None) -> Path:

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .files import brief
 from .ratelog import RateLimitedLog
 
 log = logging.getLogger("instrument.params")
@@ -50,7 +51,7 @@ def _number(param: Param, value: Any, integer: bool) -> tuple[Any, bool]:
             try:
                 value = float(value)
             except ValueError:
-                raise ParamError(f"{param.address} needs a number, got {value!r}") from None
+                raise ParamError(f"{param.address} needs a number, got {brief(value)}") from None
         else:
             raise ParamError(f"{param.address} needs a number, got {type(value).__name__}")
     if not math.isfinite(value):
@@ -76,7 +77,7 @@ def _bool(param, value):
         return value >= 0.5, False  # a TouchOSC toggle sends 0.0 / 1.0
     if isinstance(value, str) and value.lower() in ("1", "true", "on", "yes", "0", "false", "off", "no"):
         return value.lower() in ("1", "true", "on", "yes"), False
-    raise ParamError(f"{param.address} needs on/off (1/0, true/false), got {value!r}")
+    raise ParamError(f"{param.address} needs on/off (1/0, true/false), got {brief(value)}")
 
 
 def _enum(param, value):
@@ -86,7 +87,7 @@ def _enum(param, value):
         index = int(value)  # a controller can pick a choice by its number
         if 0 <= index < len(param.range):
             return param.range[index], False
-    raise ParamError(f"{param.address} is one of {', '.join(param.range)}, got {value!r}")
+    raise ParamError(f"{param.address} is one of {', '.join(param.range)}, got {brief(value)}")
 
 
 def _text(param, value):
@@ -146,6 +147,7 @@ class ParamTree:
     _warned: set[str] = field(default_factory=set)
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _refusals: RateLimitedLog = field(default_factory=lambda: RateLimitedLog(log, "refused values"))
+    _clamps: RateLimitedLog = field(default_factory=lambda: RateLimitedLog(log, "clamped values"))
 
     def add(self, param: Param) -> Param:
         if param.address in self.params:
@@ -207,7 +209,7 @@ class ParamTree:
         # Reported once per excursion: a fader held past the end is one message, not hundreds.
         if clamped and param.address not in self._warned:
             self._warned.add(param.address)
-            log.warning("%s: %r is out of range %s, clamped to %r", param.address, asked, param.range, got)
+            self._clamps.log(f"{param.address}: {brief(asked)} is out of range {param.range}, clamped to {got!r}")
         elif not clamped:
             self._warned.discard(param.address)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .engine import Engine
+from .files import FileProblem, read_text
 from .outputs.record import FORMAT, file_sha256
 
 
@@ -18,30 +19,89 @@ class ReplayError(ValueError):
     """A recording that cannot be replayed as recorded; the message says why."""
 
 
+MAX_RECORDING = 1 << 30  # bytes: hours of text, and more
+
+
 @dataclass
 class Recording:
     header: dict
     changes: list[dict] = field(default_factory=list)   # {"step", "set", "fire"}, in order
     text: str = ""                                       # everything written, primed text included
     steps: int | None = None                             # characters sampled; None: no end mark
+    damage: str | None = None                            # where and why the intact part ends
+
+
+def _record_problem(line) -> str | None:
+    """Why a parsed line is not one the recorder writes, or None."""
+    if not isinstance(line, dict):
+        return f"a {type(line).__name__}, not a record"
+    if "step" in line:
+        ok = (isinstance(line["step"], int) and not isinstance(line["step"], bool) and line["step"] >= 0
+              and isinstance(line.get("set", {}), dict) and isinstance(line.get("fire", []), list)
+              and all(isinstance(a, str) for a in [*line.get("set", {}), *line.get("fire", [])]))
+        return None if ok else "a change whose step, set or fire is not what the recorder writes"
+    if "text" in line:
+        return None if isinstance(line["text"], str) else "a text line without text"
+    if "end" in line:
+        return None if isinstance(line["end"], int) and not isinstance(line["end"], bool) else "an end mark without a count"
+    return "a line the recorder never writes"
 
 
 def read_recording(path: Path) -> Recording:
+    """The recording as far as it is intact: a torn last line (a full disk, a machine that died)
+    or a damaged one ends it there, and `damage` says which line and why."""
     try:
-        lines = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-    except (OSError, json.JSONDecodeError) as e:
-        raise ReplayError(f"{path}: not a recording: {e}") from None
-    if not lines or lines[0].get("instrument") != FORMAT:
+        lines = read_text(Path(path), MAX_RECORDING).splitlines()
+    except FileProblem as e:
+        raise ReplayError(str(e)) from None
+    try:
+        header = json.loads(lines[0]) if lines else None
+    except json.JSONDecodeError:
+        header = None
+    if not isinstance(header, dict) or header.get("instrument") != FORMAT or not _models_ok(header.get("models")):
         raise ReplayError(f"{path}: not a recording of this instrument (format {FORMAT})")
-    rec = Recording(lines[0])
-    for line in lines[1:]:
+    rec = Recording(header)
+    for number, raw in enumerate(lines[1:], start=2):
+        if not raw.strip():
+            continue
+        try:
+            line = json.loads(raw)
+        except (json.JSONDecodeError, RecursionError) as e:
+            rec.damage = f"line {number} is not JSON ({'torn: the last line' if number == len(lines) else e.msg})"
+            break
+        problem = _record_problem(line)
+        if problem is not None:
+            rec.damage = f"line {number} is {problem}"
+            break
         if "step" in line:
-            rec.changes.append(line)
+            rec.changes.append({"step": line["step"], "set": line.get("set", {}), "fire": line.get("fire", [])})
         elif "text" in line:
             rec.text += line["text"]
-        elif "end" in line:
-            rec.steps = int(line["end"])
+        else:
+            rec.steps = line["end"]
+    _bound_steps(rec)
     return rec
+
+
+TEXT_LAG = 5000  # characters the text lines may trail the change lines by (the recorder's queue)
+
+
+def _bound_steps(rec: Recording) -> None:
+    """A change cannot come after more characters than the recording holds (a hand-edited step
+    of 10^12 would have the replay write for ever): the intact part ends before such a change."""
+    bound = max(len(rec.text), rec.steps or 0) + TEXT_LAG
+    for i, change in enumerate(rec.changes):
+        if change["step"] > bound or (i and change["step"] < rec.changes[i - 1]["step"]):
+            rec.damage = (rec.damage or "") + ("; " if rec.damage else "") + \
+                f"change {i + 1} is at step {change['step']}, out of order or past what the recording holds"
+            del rec.changes[i:]
+            rec.steps = None
+            return
+
+
+def _models_ok(models) -> bool:
+    return isinstance(models, list) and bool(models) and all(
+        isinstance(m, dict) and isinstance(m.get("name"), str) and isinstance(m.get("sha256"), str) for m in models)
 
 
 @dataclass
@@ -107,11 +167,13 @@ def replay(engine: Engine, rec: Recording) -> str:
         for address, value in change["set"].items():
             engine.params.set(address, value, source="replay")
         for address in change["fire"]:
-            param = engine.params.params[address]
-            engine.params.set(address, None if param.kind == "trigger" else engine.params.get(address), source="replay")
+            if address in engine.params:  # an address this engine lacks is refused with the sets
+                param = engine.params.params[address]
+                engine.params.set(address, None if param.kind == "trigger" else engine.params.get(address),
+                                  source="replay")
         engine.step()  # the step that first saw the change (it may be silent: paused, faders down)
         text.append(sub.read(timeout=0)[1])
-    if rec.steps is not None:
+    if rec.steps is not None and rec.damage is None:
         _play_to(engine, rec.steps)
     else:
         written = sum(map(len, text))

@@ -72,7 +72,7 @@ def _say_how_it_computes(ensemble: Ensemble, backend: str) -> None:
 
 def build_engine(settings: Settings, **values) -> Engine:
     """Load the models, stack them, set the mix and any parameter given as /address=value."""
-    names = settings.models or installed_names()
+    names = settings.models or installed_names(tell=log.warning)
     if not names:
         raise SetupError("no models installed: train one with `instrument train`, or check models/")
     t0 = time.monotonic()

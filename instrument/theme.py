@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from .files import FileProblem, read_yaml
 
 DEFAULT = Path(__file__).with_name("theme.yaml")
 RGB = tuple[int, int, int]
@@ -44,9 +44,9 @@ class Theme:
 def load_theme(path: Path | None = None) -> Theme:
     path = Path(path or DEFAULT)
     try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ThemeError(f"{path}: cannot read: {e}") from None
+        data = read_yaml(path) or {}
+    except FileProblem as e:
+        raise ThemeError(str(e)) from None
     if not isinstance(data, dict):
         raise ThemeError(f"{path}: expected a mapping")
     theme = Theme()

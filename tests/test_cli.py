@@ -67,3 +67,26 @@ def test_play_without_the_c_kernel_falls_back_to_torch_with_the_same_text(tmp_pa
     torch_only = _instrument(*args, env={"INSTRUMENT_MODELS": str(models), "INSTRUMENT_KERNEL": "off"})
     assert kernel.returncode == torch_only.returncode == 0, torch_only.stderr
     assert torch_only.stdout == kernel.stdout and len(kernel.stdout) == 201
+
+
+def test_models_lists_a_hand_damaged_card_and_play_says_which_style_it_leaves_out(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from .fakes import write_letter_models
+
+    models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b", "cees": "c"})
+    (models / "ayes.yaml").write_text("heldout: [1, 2]\ndescription: '" + "long " * 5000 + "'\n")
+    (models / "bees.yaml").write_text("heldout: &a [*a]\n")   # an alias: refused
+    (models / "cees.yaml").unlink()                           # no card at all
+    env = {**os.environ, "INSTRUMENT_MODELS": str(models)}
+    listed = subprocess.run([sys.executable, "-m", "instrument", "models"], capture_output=True, text=True,
+                            timeout=60, env=env)
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr
+    assert max(len(line) for line in listed.stdout.splitlines()) < 200 and "ayes" in listed.stdout
+    played = subprocess.run([sys.executable, "-m", "instrument", "play", "--chars", "20", "--rate", "0", "--mix", "ayes=1",
+                             "--no-midi", "--no-oscquery", "--osc-listen", "127.0.0.1:0"], capture_output=True,
+                            text=True, timeout=60, env=env)
+    assert played.returncode == 0, played.stderr
+    assert "style bees left out: unreadable card" in played.stderr and "style cees left out: no model card" in played.stderr

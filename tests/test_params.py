@@ -26,6 +26,10 @@ def test_a_good_value_is_stored(tree):
 
 
 def test_out_of_range_is_clamped_and_reported_once(tree, caplog):
+    from instrument.params import log as params_log
+    from instrument.ratelog import RateLimitedLog
+
+    tree._clamps = RateLimitedLog(params_log, "clamped values", interval=0.0)  # one report per excursion
     with caplog.at_level(logging.WARNING, logger="instrument.params"):
         for value in (1.5, 2.0, 3.0):
             assert tree.set("/mix/bible", value).clamped
@@ -116,3 +120,10 @@ def test_registry_rejects_duplicates_and_bad_addresses():
         tree.add(Param("/a", "float", (0, 1), 0.5))
     with pytest.raises(ValueError):
         Param("no slash", "float", (0, 1), 0.5)
+
+
+def test_a_flood_of_clamped_values_is_a_few_lines(tree, caplog):
+    with caplog.at_level(logging.WARNING, logger="instrument.params"):
+        for k in range(2000):  # every other write out of range: 1,000 excursions
+            tree.set("/mix/bible", 2.0 if k % 2 else 0.5)
+    assert 1 <= len([r for r in caplog.records if "clamped" in r.message]) <= 3

@@ -30,3 +30,49 @@ def test_a_recording_with_lookahead_replays_exactly():
     rec, text = _recording_of(_fresh_engine(), 80, {30: [("/mix/b", 0.7)], 50: [("/beams", 2)]})
     assert rec.changes[0]["set"]["/lookahead"] > 0
     assert replay(_fresh_engine(), rec) == text
+
+
+def _lines(rec: Recording) -> list[str]:
+    import json
+
+    out = [json.dumps({"instrument": 1, "models": [{"name": "a", "sha256": "0" * 64}]})]
+    for change in rec.changes:
+        out.append(json.dumps(change))
+    out += [json.dumps({"text": rec.text[i : i + 10]}) for i in range(0, len(rec.text), 10)]
+    return out
+
+
+def test_a_torn_last_line_leaves_the_rest_replayable(tmp_path):
+    from instrument.replay import read_recording
+
+    rec, text = _recording_of(_fresh_engine(), 60, {})
+    lines = _lines(rec)
+    path = tmp_path / "piece.jsonl"
+    path.write_text("\n".join(lines) + '\n{"text": "half a li')  # the disk filled mid-line
+    back = read_recording(path)
+    assert back.damage.startswith(f"line {len(lines) + 1} is not JSON (torn") and back.text == text
+    assert replay(_fresh_engine(), back) == text
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("damage, says", [
+    ('{"step": "twelve", "set": {}, "fire": []}', "is a change whose step"),
+    ('{"step": 1000000000000, "set": {}, "fire": []}', "past what the recording holds"),
+    ('[1, 2, 3]', "a list, not a record"),
+    ('{"surprise": 1}', "a line the recorder never writes"),
+    ('{"step": 3, "set": {"/mix/a": [1]}, "fire": ["/nowhere"]}', None),  # refused values, no traceback
+])
+def test_a_hand_damaged_line_ends_the_intact_part_there_without_a_traceback(tmp_path, damage, says):
+    from instrument.replay import read_recording
+
+    rec, text = _recording_of(_fresh_engine(), 60, {})
+    lines = _lines(rec)
+    lines.insert(2, damage)
+    path = tmp_path / "piece.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    back = read_recording(path)
+    if says:
+        assert says in back.damage
+    replay(_fresh_engine(), back)  # plays what is intact: no exception

@@ -14,12 +14,12 @@ naming the file and the entry, and the mapping in force stays in force.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from ..files import FileProblem, brief, clip, read_text, read_yaml, write_text
 from ..params import Param, ParamTree
 
 MODES_CC = ("absolute", "relative", "relative-offset", "relative-signed")
@@ -98,12 +98,12 @@ class Mapping:
 
 
 def _entry_error(path, index: int, entry, why: str) -> MappingError:
-    return MappingError(f"{path}: binding {index + 1} ({entry}): {why}")
+    return MappingError(f"{path}: binding {index + 1} ({brief(entry)}): {why}")
 
 
 def _check_number(value, lo: int, hi: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ValueError(f"{what} must be a whole number {lo}..{hi}, got {value!r}")
+        raise ValueError(f"{what} must be a whole number {lo}..{hi}, got {brief(value)}")
     return value
 
 
@@ -114,7 +114,7 @@ def parse_binding(entry: dict, params: ParamTree) -> Binding:
     known = set(Binding.__dataclass_fields__)
     unknown = set(entry) - known
     if unknown:
-        raise ValueError(f"unknown keys {sorted(unknown)}")
+        raise ValueError(f"unknown keys {brief(sorted(map(str, unknown)))}")
     controls = [k for k in ("cc", "cc14", "note") if entry.get(k) is not None]
     if len(controls) != 1:
         raise ValueError("give exactly one of cc, cc14 or note")
@@ -122,18 +122,18 @@ def parse_binding(entry: dict, params: ParamTree) -> Binding:
     _check_number(b.channel, 1, 16, "channel")
     _check_number(getattr(b, controls[0]), 0, 31 if controls[0] == "cc14" else 127, controls[0])
     if not isinstance(b.target, str) or not b.target.startswith("/"):
-        raise ValueError(f"target must be an address like /mix/bible, got {b.target!r}")
+        raise ValueError(f"target must be an address like /mix/bible, got {brief(b.target)}")
     modes = MODES_NOTE if b.note is not None else MODES_CC
     b.mode = b.mode or modes[0]
     if b.mode not in modes:
-        raise ValueError(f"mode {b.mode!r} is not one of {', '.join(modes)} for a {controls[0]}")
+        raise ValueError(f"mode {brief(b.mode)} is not one of {', '.join(modes)} for a {controls[0]}")
     if b.curve not in CURVES:
-        raise ValueError(f"curve {b.curve!r} is not one of {', '.join(CURVES)}")
+        raise ValueError(f"curve {brief(b.curve)} is not one of {', '.join(CURVES)}")
     for bound in ("min", "max"):
         value = getattr(b, bound)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                   or not math.isfinite(value)):
-            raise ValueError(f"{bound} must be a number, got {value!r}")
+            raise ValueError(f"{bound} must be a number, got {brief(value)}")
     if b.soft_takeover is None:
         b.soft_takeover = b.mode == "absolute"
     return b
@@ -143,9 +143,9 @@ def load_mapping(path: Path, params: ParamTree) -> Mapping:
     """Read and validate a whole file; MappingError on the first problem (nothing is applied).
     A binding to the weight of a style that is not loaded tonight is kept, inactive."""
     try:
-        data = yaml.safe_load(Path(path).read_text()) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise MappingError(f"{path}: cannot read: {e}") from None
+        data = read_yaml(Path(path)) or {}
+    except FileProblem as e:
+        raise MappingError(str(e)) from None
     entries = data.get("bindings", []) if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise MappingError(f"{path}: expected 'bindings:' followed by a list")
@@ -163,7 +163,7 @@ def load_mapping(path: Path, params: ParamTree) -> Mapping:
         elif binding.target.startswith("/mix/"):
             mapping.inactive.append(binding)  # a style not loaded tonight
         else:
-            raise _entry_error(path, index, entry, f"no parameter at {binding.target}")
+            raise _entry_error(path, index, entry, f"no parameter at {clip(binding.target)}")
     return mapping
 
 
@@ -173,16 +173,14 @@ def save_mapping(mapping: Mapping) -> None:
     path = mapping.path
     header = []
     if path.exists():
-        for line in path.read_text().splitlines():
+        for line in read_text(path).splitlines():
             if line.startswith("#") or not line.strip():
                 header.append(line)
             else:
                 break
     body = yaml.safe_dump({"bindings": [b.to_yaml() for b in mapping.bindings + mapping.inactive]},
                           sort_keys=False, default_flow_style=None, width=120)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(header) + ("\n" if header else "") + body)
-    os.replace(tmp, path)
+    write_text(path, "\n".join(header) + ("\n" if header else "") + body)
 
 
 def target_range(binding: Binding, param: Param) -> tuple[float, float]:

@@ -13,7 +13,6 @@ change N recalls the N-th.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from ..files import FileProblem, clip, read_text, read_yaml, write_text, write_yaml
 from ..params import ParamError, ParamTree
 
 log = logging.getLogger("instrument.presets")
@@ -64,9 +64,9 @@ class Presets:
     def bank(self) -> list[str]:
         path = self.folder / "bank.yaml"
         try:
-            bank = yaml.safe_load(path.read_text()) or []
-        except (OSError, yaml.YAMLError) as e:
-            raise PresetError(f"{path}: cannot read the bank: {e}") from None
+            bank = read_yaml(path) or []
+        except FileProblem as e:
+            raise PresetError(f"the bank: {e}") from None
         if not isinstance(bank, list) or not all(isinstance(n, str) for n in bank):
             raise PresetError(f"{path}: the bank is a list of preset names")
         return bank
@@ -75,12 +75,12 @@ class Presets:
     def read(self, name: str) -> dict:
         """The preset's values, coerced and checked against the tree; PresetError if any is bad."""
         path = self.path(name)
+        if not path.exists():
+            raise PresetError(f"{path}: no such preset (there are: {', '.join(self.names()) or 'none'})")
         try:
-            data = yaml.safe_load(path.read_text())
-        except FileNotFoundError:
-            raise PresetError(f"{path}: no such preset (there are: {', '.join(self.names()) or 'none'})") from None
-        except (OSError, yaml.YAMLError) as e:
-            raise PresetError(f"{path}: cannot read: {e}") from None
+            data = read_yaml(path)
+        except FileProblem as e:
+            raise PresetError(str(e)) from None
         values = data.get("values") if isinstance(data, dict) else None
         if not isinstance(values, dict) or not values:
             raise PresetError(f"{path}: expected 'values:' with address: value entries")
@@ -89,7 +89,7 @@ class Presets:
             if address not in self.params:
                 if isinstance(address, str) and address.startswith("/mix/"):
                     continue  # a style not loaded tonight
-                raise PresetError(f"{path}: {address}: no such parameter")
+                raise PresetError(f"{path}: {clip(address)}: no such parameter")
             param = self.params.params[address]
             if param.kind not in SAVED_KINDS:
                 raise PresetError(f"{path}: {address}: a {param.kind} cannot be part of a preset")
@@ -110,8 +110,7 @@ class Presets:
         """The sound now (see SOUND), written then renamed into place; a new preset joins the end
         of the bank, so a program change reaches it."""
         path = self.path(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write_yaml(path, {"name": name, "values": self.sound()})
+        write_yaml(path, {"name": name, "values": self.sound()})
         self._add_to_bank(name)
         log.info("preset %r saved to %s", name, path)
         return path
@@ -126,10 +125,8 @@ class Presets:
             return
         if slug(name) in {slug(n) for n in bank if NAME.match(n)}:
             return
-        text = path.read_text() if path.exists() else ""
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text + ("" if not text or text.endswith("\n") else "\n") + yaml.safe_dump([name]))
-        os.replace(tmp, path)
+        text = read_text(path) if path.exists() else ""
+        write_text(path, text + ("" if not text or text.endswith("\n") else "\n") + yaml.safe_dump([name]))
         log.info("preset %r is program %d of the bank (0 is the first)", name, len(bank))
 
     def load(self, name: str) -> dict:
@@ -187,10 +184,3 @@ class Presets:
             if self._morph is not None:
                 self._morph.set()
                 self._morph = None
-
-
-def _write_yaml(path: Path, data) -> None:
-    """Written beside, then renamed into place: a reader never sees half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=False))
-    os.replace(tmp, path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -92,22 +92,27 @@ def read_weights(path: os.PathLike | str) -> ModelWeights:
 
     path = Path(path)
     if not path.is_file():
-        raise ModelFileError(path, "no such file")
+        raise ModelFileError(path, "no such file (or not a regular file)")
     try:
         with safe_open(str(path), framework="numpy") as f:
-            meta = f.metadata() or {}
-            odd = sorted({f.get_slice(k).get_dtype() for k in f.keys()} - set(READABLE_DTYPES))
-            if odd:
-                raise ModelFileError(path, f"it holds {'/'.join(odd)} tensors, the instrument reads "
-                                           f"{'/'.join(READABLE_DTYPES)}: save the model as fp16 or fp32")
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
+            config = _config_from_metadata(path, f.metadata() or {})
+            # names, dtypes and shapes come from the file's header: every one is checked before a
+            # single tensor is read, so an unneeded 1.6 GB tensor is refused, not loaded first
+            _check_header(path, config, {k: (f.get_slice(k).get_dtype(), tuple(f.get_slice(k).get_shape()))
+                                         for k in f.keys()})
+            tensors = {k: np.ascontiguousarray(f.get_tensor(k), dtype=np.float32) for k in f.keys()}
     except ModelFileError:
         raise
-    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as e:
+    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError, OverflowError) as e:
         raise ModelFileError(path, f"not a readable safetensors file (truncated or another format?): {e}") from None
-    config = _config_from_metadata(path, meta)
-    _check_tensors(path, config, tensors)
-    return ModelWeights(config, {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()})
+    for name, tensor in tensors.items():  # after the cast: float64 weights past float32's range become inf
+        if not np.isfinite(tensor).all():
+            raise ModelFileError(path, f"tensor {name} holds NaN or infinite values (or values past float32's range)")
+    return ModelWeights(config, tensors)
+
+
+# What a config's fields may hold: (type, low, high). bool is not an int here, nor 512.0 or "2".
+CONFIG_FIELDS = {"n_layers": (int, 1, 4), "hidden": (int, 1, 4096), "dropout": ((int, float), 0.0, 1.0)}
 
 
 def _config_from_metadata(path: Path, meta: dict[str, str]) -> ModelConfig:
@@ -115,32 +120,48 @@ def _config_from_metadata(path: Path, meta: dict[str, str]) -> ModelConfig:
         raise ModelFileError(path, f"no '{CONFIG_KEY}' in its metadata: not an instrument model")
     try:
         raw = json.loads(meta[CONFIG_KEY])
-        known = {f.name for f in fields(ModelConfig)}
-        config = ModelConfig(**{k: v for k, v in raw.items() if k in known})
-    except (json.JSONDecodeError, TypeError) as e:
-        raise ModelFileError(path, f"its config metadata is unreadable: {e}") from None
-    if config.vocab_size != VOCAB_SIZE:
-        raise ModelFileError(path, f"vocabulary size {config.vocab_size}, but the instrument uses {VOCAB_SIZE}")
-    return config
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise ModelFileError(path, f"its config metadata is not JSON: {str(e)[:100]}") from None
+    if not isinstance(raw, dict):
+        raise ModelFileError(path, f"its config metadata is a {type(raw).__name__}, not a mapping of fields")
+    if raw.get("vocab_size", VOCAB_SIZE) != VOCAB_SIZE:
+        raise ModelFileError(path, f"vocabulary size {str(raw.get('vocab_size'))[:20]}, but the instrument uses {VOCAB_SIZE}")
+    values = {}
+    for name, (kind, lo, hi) in CONFIG_FIELDS.items():
+        value = raw.get(name, getattr(ModelConfig, name))
+        if isinstance(value, bool) or not isinstance(value, kind) or not lo <= value <= hi:
+            shown = repr(value) if len(repr(value)) < 40 else repr(value)[:37] + "..."
+            raise ModelFileError(path, f"its config's {name} is {shown}; it must be a {kind.__name__ if isinstance(kind, type) else 'number'}"
+                                       f" from {lo} to {hi}")
+        values[name] = value
+    return ModelConfig(**values)
 
 
-def _check_tensors(path: Path, config: ModelConfig, tensors: dict[str, np.ndarray]) -> None:
+def _check_header(path: Path, config: ModelConfig, header: dict[str, tuple[str, tuple]]) -> None:
+    """Every tensor's name, dtype and shape against the config, from the header alone."""
+    odd = sorted({dtype for dtype, _ in header.values()} - set(READABLE_DTYPES))
+    if odd:
+        raise ModelFileError(path, f"it holds {'/'.join(odd)} tensors, the instrument reads "
+                                   f"{'/'.join(READABLE_DTYPES)}: save the model as fp16 or fp32")
     expected = config.expected_shapes()
-    missing = sorted(set(expected) - set(tensors))
-    extra = sorted(set(tensors) - set(expected))
+    missing = sorted(set(expected) - set(header))
+    extra = sorted(set(header) - set(expected))
     if missing or extra:
-        raise ModelFileError(path, f"tensors do not match its {config.arch} config: missing {missing}, unexpected {extra}")
+        raise ModelFileError(path, f"tensors do not match its {config.arch} config: missing {missing[:5]}, "
+                                   f"unexpected {[n[:40] for n in extra[:5]]}")
     for name, shape in expected.items():
-        tensor = tensors[name]
-        if tuple(tensor.shape) != shape:
-            raise ModelFileError(path, f"tensor {name} has shape {tuple(tensor.shape)}, its {config.arch} config needs {shape}")
-        if not np.isfinite(tensor).all():
-            raise ModelFileError(path, f"tensor {name} holds NaN or infinite values")
+        if header[name][1] != shape:
+            raise ModelFileError(path, f"tensor {name} has shape {header[name][1]}, its {config.arch} config needs {shape}")
 
 
 def atomic_write(path: Path, write) -> None:
-    """Call write(tmp_path) then rename over path, so a crash never leaves half a file."""
+    """Call write(tmp_path) then rename over path, so a crash never leaves half a file (and a
+    failed write leaves no temporary file behind). The one such helper: files.py uses it too."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
+from ..files import FileProblem, read_yaml
 from .run import train_command
 
 RECIPE_KEYS = {"corpus", "arch", "minutes", "epochs", "eval_every", "description", "lr", "dropout", "batch",
@@ -14,9 +13,9 @@ RECIPE_KEYS = {"corpus", "arch", "minutes", "epochs", "eval_every", "description
 def load_recipes(path: Path) -> dict[str, dict]:
     """Read and check recipes: name -> {corpus, arch, minutes|epochs, description, ...}."""
     try:
-        recipes = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise SystemExit(f"{path}: cannot read recipes: {e}") from None
+        recipes = read_yaml(path) or {}
+    except FileProblem as e:
+        raise SystemExit(f"cannot read recipes: {e}") from None
     if not isinstance(recipes, dict):
         raise SystemExit(f"{path}: expected a mapping of style name -> recipe")
     for name, recipe in recipes.items():

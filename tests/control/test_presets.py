@@ -35,7 +35,7 @@ def test_save_then_load_restores_the_sound(presets):
     ("values: {/mix/bible: .nan}", "refuses nan"),
     ("values: {/prime: hello}", "a text cannot be part of a preset"),
     ("name: empty", "expected 'values:'"),
-    ("values: [1, 2", "cannot read"),
+    ("values: [1, 2", "not valid YAML"),
 ])
 def test_an_invalid_preset_names_the_file_and_changes_nothing(presets, text, words):
     presets.path("bad").write_text(text)

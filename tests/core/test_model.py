@@ -1,4 +1,5 @@
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,43 @@ def test_a_failed_load_leaves_a_good_model_untouched(tiny_model, tmp_path):
         CharLSTM.load(bad)
     for k, v in tiny_model.state_dict().items():
         assert torch.equal(v, before[k])
+
+
+def _with_config(tmp_path, tiny_model, config, name="odd.safetensors") -> Path:
+    path = tmp_path / name
+    tensors = {k: v.detach().contiguous() for k, v in tiny_model.state_dict().items()}
+    meta = {"instrument.config": config if isinstance(config, str) else json.dumps(config)}
+    save_file(tensors, str(path), metadata=meta)
+    return path
+
+
+@pytest.mark.parametrize("config, fragment", [
+    ({"n_layers": 0, "hidden": 16}, "n_layers is 0"),
+    ({"n_layers": 1, "hidden": 512.0}, "hidden is 512.0"),
+    ({"n_layers": "2", "hidden": 16}, "n_layers is '2'"),
+    ({"n_layers": True, "hidden": 16}, "n_layers is True"),
+    ("[1, 2, 3]", "a list, not a mapping"),
+    ("{not json", "not JSON"),
+])
+def test_config_metadata_of_the_wrong_type_or_range_is_named(tmp_path, tiny_model, config, fragment):
+    _expect_error(_with_config(tmp_path, tiny_model, config), fragment)
+
+
+def test_an_unneeded_tensor_is_refused_before_anything_is_read(tmp_path, tiny_model):
+    path = tmp_path / "padded.safetensors"
+    tensors = {k: v.detach().contiguous() for k, v in tiny_model.state_dict().items()}
+    tensors["payload"] = torch.zeros(4_000_000)  # 16 MB the model does not need (1.6 GB in the report)
+    save_file(tensors, str(path), metadata={"instrument.config": json.dumps(asdict(tiny_model.config))})
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    _expect_error(path, "unexpected ['payload']")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 8_000  # kB: the payload was never read
+
+
+def test_float64_weights_past_float32s_range_are_refused(tmp_path, tiny_model):
+    path = tmp_path / "wide.safetensors"
+    tensors = {k: v.detach().double().contiguous() for k, v in tiny_model.state_dict().items()}
+    tensors["head.bias"][0] = 1e300  # finite as float64, inf as the float32 the engine computes in
+    save_file(tensors, str(path), metadata={"instrument.config": json.dumps(asdict(tiny_model.config))})
+    _expect_error(path, "past float32's range")

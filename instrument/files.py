@@ -1,0 +1,104 @@
+"""Reading and writing the instrument's own small files (presets, mappings, cards, recipes,
+themes, recordings) safely: whatever a file holds, it gets a clear message naming it, and nothing
+else changes.
+
+- Only regular files are read: a FIFO would block the reader forever, /dev/zero fill memory.
+- Files are capped in size (a preset or a mapping is a few hundred bytes; 1 MB is generous).
+- Text must be UTF-8; an error names the file and the byte.
+- YAML is read without anchors and aliases: nine nested levels of `&a [*a, *a, ...]` expand to
+  billions of nodes (a preset recalled over OSC took 2.9 GB and the OSC thread with it). None of
+  the instrument's files needs them.
+- A value quoted in a message is cut short (`brief`): an error never prints a whole value.
+- Writes go to a file beside the target, then are renamed over it: a reader never sees half.
+"""
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import yaml
+
+from .core.weights import atomic_write  # the one write-then-rename, shared with the model files
+
+SMALL = 1_000_000  # bytes: presets, mappings, cards, recipes, themes
+
+
+class FileProblem(ValueError):
+    """A file that cannot be used; the message names it and says why."""
+
+
+def brief(value, limit: int = 60) -> str:
+    """repr(value), cut to `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def clip(text: str, limit: int = 60) -> str:
+    """A text (an address, a name) cut to `limit` characters."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def read_bytes(path: Path, limit: int = SMALL) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, or FileProblem."""
+    path = Path(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise FileProblem(f"{path}: no such file") from None
+    except OSError as e:
+        raise FileProblem(f"{path}: cannot read: {e.strerror or e}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise FileProblem(f"{path}: not a regular file (a FIFO, a device or a folder); refused")
+    if info.st_size > limit:
+        raise FileProblem(f"{path}: {info.st_size:,} bytes, more than the {limit:,} such a file may have")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise FileProblem(f"{path}: cannot read: {e.strerror or e}") from None
+    if len(data) > limit:  # it grew between the stat and the read
+        raise FileProblem(f"{path}: more than the {limit:,} bytes such a file may have")
+    return data
+
+
+def read_text(path: Path, limit: int = SMALL) -> str:
+    data = read_bytes(path, limit)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise FileProblem(f"{path}: not UTF-8 text (byte {e.start}: {data[e.start:e.start + 1]!r})") from None
+
+
+class _NoAliases(yaml.SafeLoader):
+    """SafeLoader that refuses anchors and aliases."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed here",
+                                              self.peek_event().start_mark)
+        event = self.peek_event()
+        if getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(None, None, f"anchors (&{brief(event.anchor, 20)}) are not allowed here",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def read_yaml(path: Path, limit: int = SMALL):
+    """A small YAML file's contents (None for an empty one), or FileProblem naming the file."""
+    text = read_text(path, limit)
+    try:
+        return yaml.load(text, Loader=_NoAliases)  # noqa: S506 (a SafeLoader, stricter still)
+    except yaml.YAMLError as e:
+        raise FileProblem(f"{path}: not valid YAML: {' '.join(str(e).split())[:300]}") from None
+    except RecursionError:
+        raise FileProblem(f"{path}: nested too deeply to be one of the instrument's files") from None
+
+
+def write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_yaml(path: Path, data) -> None:
+    write_text(path, yaml.safe_dump(data, sort_keys=False))
