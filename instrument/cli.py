@@ -252,11 +252,14 @@ def _play(args) -> int:
                                                          args.frame_rate, not args.no_oscquery))
         presets = attach_presets(engine, args.presets)
         presets.on_loaded = lambda name: osc_out.announce("/preset/current", name)
+        from .control.worker import Worker
+
+        files = Worker()  # preset and mapping files are read and written here, never on a MIDI or OSC thread
         midi, midi_port = attach_midi(engine, MidiSettings(not args.no_midi, args.midi_in, args.midi_api,
                                                            args.mapping, args.learn, args.midi_clock),
-                                      presets, osc_out.broadcast)
+                                      presets, osc_out.broadcast, files)
         if osc_in is not None:
-            map_control_messages(osc_in.router, midi, presets)
+            map_control_messages(osc_in.router, midi, presets, files, midi.mapping.path.parent)
     except SetupError as e:
         print(f"instrument play: {e}", file=sys.stderr)
         return 2
@@ -289,6 +292,7 @@ def _play(args) -> int:
             osc_in.stop()
         if midi_port is not None:
             midi_port.close()
+        files.stop()  # a learn's last write, a preset being saved, finish before the process goes
         osc_out.join(1.0)
         if panel is not None:
             panel.terminate()

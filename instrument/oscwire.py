@@ -152,3 +152,16 @@ def _decode_message(data: bytes) -> tuple[str, list]:
     if at != len(data):
         raise OscDecodeError(f"{len(data) - at} bytes left over after the arguments")
     return address, args
+
+
+def interface_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback (loopback alone where there are none):
+    what a client on the network can reach when the engine listens on 0.0.0.0."""
+    try:
+        import ifaddr  # zeroconf's own dependency
+
+        found = [ip.ip for a in ifaddr.get_adapters() for ip in a.ips if isinstance(ip.ip, str)]
+    except ImportError:
+        found = []
+    outside = [ip for ip in found if not ip.startswith("127.")]
+    return outside or ["127.0.0.1"]

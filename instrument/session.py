@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from dataclasses import dataclass
 
 from .core.ensemble import Ensemble
@@ -133,6 +134,7 @@ def attach_osc(engine: Engine, settings: OscSettings):
     router = OscRouter(engine.params, engine.names)
     router.map("/subscribe", out.subscribe_handler)
     router.map("/unsubscribe", out.subscribe_handler)
+    router.verified, router.heard = out.subscriptions.verified, out.subscriptions.heard
     engine.params.add_listener(out.echo)
     out.start(engine)
     try:
@@ -141,18 +143,24 @@ def attach_osc(engine: Engine, settings: OscSettings):
         log.warning("OSC: cannot listen on %s:%s (%s); playing on without OSC input", host, port, e)
         return None, out
     log.info("OSC: listening on %s:%d", *server.address)
+    out.subscriptions.own_ports.add(server.address[1])  # a target there would feed the engine its own echoes
     if settings.oscquery:
-        server.query = start_oscquery(engine, host, server.address[1])
+        server.query = start_oscquery(engine, host, server.address[1], settings.allow)
+        if server.query is not None:
+            out.subscriptions.own_ports.add(server.query.address[1])
     return server, out
 
 
-def start_oscquery(engine: Engine, host: str, osc_port: int):
-    """OSCQuery over HTTP on the OSC port number (TCP), or any free port if that one is taken."""
+def start_oscquery(engine: Engine, host: str, osc_port: int, allow: list[str] | None = None):
+    """OSCQuery over HTTP on the OSC port number (TCP), or any free port if that one is taken;
+    the same allow-list as OSC; advertised by zeroconf only when it listens beyond this machine."""
     from .control.oscquery import OscQueryServer
+    from .oscwire import is_loopback
 
     for port in (osc_port, 0):
         try:
-            query = OscQueryServer(engine.params, osc_port, host, port).start()
+            query = OscQueryServer(engine.params, osc_port, host, port, allow=allow).start(
+                advertise=not is_loopback(host))
             log.info("OSCQuery: http://%s:%d/", *query.address)
             return query
         except OSError:
@@ -178,9 +186,10 @@ def attach_presets(engine: Engine, folder=None):
     return Presets(engine.params, folder or PROJECT_ROOT / "presets")
 
 
-def attach_midi(engine: Engine, settings: MidiSettings, presets, announce=lambda *a: None):
+def attach_midi(engine: Engine, settings: MidiSettings, presets, announce=lambda *a: None, files=None):
     """The mapping (checked before anything else), the controller and its port. Returns
-    (control, port); port is None where no MIDI system exists: the instrument says so and plays on."""
+    (control, port); port is None where no MIDI system exists: the instrument says so and plays on.
+    files: the Worker that does the file work a MIDI message asks for (never the MIDI callback)."""
     from pathlib import Path
 
     from .control.mapping import MappingError, load_mapping
@@ -194,13 +203,18 @@ def attach_midi(engine: Engine, settings: MidiSettings, presets, announce=lambda
     except MappingError as e:
         raise SetupError(str(e)) from None
 
-    def program(n: int) -> None:
+    from .control.worker import Immediate
+
+    files = files or Immediate()
+
+    def recall(n: int) -> None:
         try:
             presets.recall(n)
         except PresetError as e:
             log.warning("%s", e)
 
-    control = MidiControl(engine.params, mapping, on_program=program, follow_clock=settings.clock,
+    control = MidiControl(engine.params, mapping, follow_clock=settings.clock, files=files,
+                          on_program=lambda n: files.submit(f"program change {n}", lambda: recall(n)),
                           on_learned=lambda b: announce("/learned", b.target, b.key[0], b.channel, b.key[2]),
                           on_timeout=lambda address: announce("/learn/timeout", address))
     if settings.learn:
@@ -217,9 +231,30 @@ def attach_midi(engine: Engine, settings: MidiSettings, presets, announce=lambda
     return control, port
 
 
-def map_control_messages(router, midi, presets) -> None:
-    """The OSC addresses of learn and presets: /learn, /unlearn, /preset/save|load|morph|list."""
-    from .control.presets import PresetError
+def map_control_messages(router, midi, presets, files=None, mappings=None) -> None:
+    """The OSC addresses of learn and presets: /learn, /unlearn, /preset/save|load|morph|list,
+    /mapping/load. What touches a file is done by `files` (a Worker), never on the OSC receive
+    thread; its answer is sent when it is done. A mapping comes over OSC by name, from the
+    mappings folder: never a path (a client could otherwise have learn overwrite any file)."""
+    from .control.presets import NAME, PresetError
+    from .control.worker import Immediate
+    from .paths import PROJECT_ROOT
+
+    files = files or Immediate()
+    mappings = Path(mappings or PROJECT_ROOT / "mappings")
+
+    def later(sender, what: str, job) -> list:
+        """Run job() on the file worker and send its replies to the sender when it is done (with
+        the budget of the request that asked)."""
+        size = router.request_size
+
+        def run():
+            try:
+                router.send(sender, job(), size)
+            except PresetError as e:
+                router.send(sender, router.refuse(str(e)), size)
+        files.submit(what, run)
+        return []
 
     def learn(address, args, sender):
         target = args[0] if args and isinstance(args[0], str) else None
@@ -234,25 +269,31 @@ def map_control_messages(router, midi, presets) -> None:
 
     def preset(address, args, sender):
         action = address.rsplit("/", 1)[-1]
-        try:
-            if action == "list":
-                return [("/preset/list", tuple(presets.names()))]
-            if not args or not isinstance(args[0], str):
-                return router.refuse(f"{address} needs a preset name")
+        if action == "list":
+            return later(sender, "listing presets", lambda: [("/preset/list", tuple(presets.names()))])
+        if not args or not isinstance(args[0], str):
+            return router.refuse(f"{address} needs a preset name")
+        name, seconds = args[0], args[1] if len(args) > 1 and isinstance(args[1], (int, float)) else 4.0
+
+        def job():
             if action == "save":
-                return [("/preset/saved", (presets.save(args[0]).stem,))]
+                return [("/preset/saved", (presets.save(name).stem,))]
             if action == "load":
-                presets.load(args[0])
-            else:
-                seconds = args[1] if len(args) > 1 and isinstance(args[1], (int, float)) else 4.0
-                presets.morph(args[0], float(seconds))
-            return [(f"/preset/{'loaded' if action == 'load' else 'morphing'}", (args[0],))]
-        except PresetError as e:
-            return router.refuse(str(e))
+                presets.load(name)
+                return [("/preset/loaded", (name,))]
+            presets.morph(name, float(seconds))
+            return [("/preset/morphing", (name,))]
+        return later(sender, f"{action} preset {name[:40]!r}", job)
 
     def reload(address, args, sender):
-        problem = midi.reload_mapping(args[0] if args and isinstance(args[0], str) else None)
-        return router.refuse(problem) if problem else [("/mapping/loaded", (str(midi.mapping.path),))]
+        if args and not (isinstance(args[0], str) and NAME.match(args[0]) and "/" not in args[0] and ".." not in args[0]):
+            return router.refuse(f"/mapping/load takes the name of a mapping in {mappings} (not a path)")
+        path = mappings / f"{args[0]}.yaml" if args else None
+
+        def job():
+            problem = midi.reload_mapping(path)
+            return router.refuse(problem) if problem else [("/mapping/loaded", (midi.mapping.path.stem,))]
+        return later(sender, "reading the mapping", job)
 
     def bindings(address, args, sender):
         import json

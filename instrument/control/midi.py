@@ -20,6 +20,7 @@ from ..params import ParamTree
 from ..ratelog import RateLimitedLog
 from .clock import MidiClock
 from .learn import Learner
+from .worker import Immediate
 from .mapping import Binding, Mapping, position, save_mapping, scaled
 
 log = logging.getLogger("instrument.midi")
@@ -55,6 +56,7 @@ class MidiControl:
     on_timeout: Callable[[str], None] = lambda address: None
     follow_clock: bool = False
     states: dict = field(default_factory=dict)
+    files: object = field(default_factory=Immediate)  # where the mapping is written (a Worker when live)
 
     def __post_init__(self):
         self.learner = Learner()
@@ -200,8 +202,7 @@ class MidiControl:
         self.mapping.bindings = [b for b in self.mapping.bindings if b.key != binding.key and
                                  not (b.target == binding.target and (b.note is not None) == pad)] + [binding]
         self.states.pop(binding.key, None)
-        if self.mapping.path is not None:
-            save_mapping(self.mapping)
+        self._save()
         what = f"note {binding.note}" if binding.note is not None else f"CC {binding.cc}"
         log.warning("MIDI learn: %s on channel %d now plays %s%s", what, binding.channel, binding.target,
                     f" (saved in {self.mapping.path})" if self.mapping.path else "")
@@ -213,9 +214,17 @@ class MidiControl:
             before = len(self.mapping.bindings)
             self.mapping.bindings = [b for b in self.mapping.bindings if b.target != address]
             removed = before - len(self.mapping.bindings)
-            if removed and self.mapping.path is not None:
-                save_mapping(self.mapping)
+            if removed:
+                self._save()
         return removed
+
+    def _save(self) -> None:
+        """Write the mapping as it is now, off this thread (the MIDI callback runs inside JACK's
+        process cycle and must not wait on a disk)."""
+        if self.mapping.path is None:
+            return
+        now = Mapping(self.mapping.path, list(self.mapping.bindings), list(self.mapping.inactive))
+        self.files.submit(f"writing {now.path}", lambda: save_mapping(now))
 
     def learn_timed_out(self) -> bool:
         """For a periodic check: True once when an armed learn expired unused."""

@@ -32,12 +32,16 @@ Handler = Callable[[str, list, Sender], list[Reply]]
 MAX_DATAGRAM = 65536
 
 
+AMPLIFICATION = 4  # a sender not known to receive where it says it is gets at most 4x its request
+
+
 @dataclass
 class OscStats:
     packets: int = 0
     messages: int = 0
     refused: int = 0       # malformed packets and messages that changed nothing
     not_allowed: int = 0   # from senders outside the allow-list
+    withheld: int = 0      # replies too large for a sender that has not shown it receives
 
 
 @dataclass
@@ -51,8 +55,23 @@ class OscRouter:
 
     def __post_init__(self):
         self._complaints = RateLimitedLog(log, "refused OSC messages")
+        self.sent: list[tuple[Sender, Reply]] = []  # replies sent later (file jobs), without a server
+        self.verified: Callable[[str], bool] = lambda ip: False  # may this host get large replies?
+        self.heard: Callable[[str], None] = lambda ip: None       # a host was heard from
+        self.request_size = 0  # bytes of the datagram being handled: later replies keep its budget
         self.map("/mix", self._mix)
         self.map("/describe", self._describe)
+
+    def send(self, sender: Sender, replies: list[Reply], request_size: int = 0) -> None:
+        """Replies that come later than the message (a file job's): the server replaces this with
+        one that sends them; without a server they are kept in `sent`."""
+        self.sent += [(sender, r) for r in replies]
+
+    def budget(self, sender: Sender, request_size: int) -> float:
+        """Bytes of replies this sender may get for a request: AMPLIFICATION times it, unless its
+        host is this machine or holds a subscription it proved (a forged source would otherwise
+        turn the engine into an amplifier: /describe answered 16 bytes with 5 KB)."""
+        return float("inf") if self.verified(sender[0]) else AMPLIFICATION * request_size
 
     def map(self, address: str, handler: Handler) -> None:
         """An address outside the tree (subscribe, learn, presets): handler(address, args, sender)."""
@@ -66,6 +85,7 @@ class OscRouter:
     def handle_packet(self, data: bytes, sender: Sender) -> list[Reply]:
         """Every message of a datagram (bundles flattened); replies go back to the sender."""
         self.stats.packets += 1
+        self.request_size = len(data)
         try:
             messages = decode(data)
         except OscDecodeError as e:
@@ -120,7 +140,10 @@ class OscServer:
         self._thread: threading.Thread | None = None
         self._running = False
         self._strangers = RateLimitedLog(log, "OSC packets from senders not allowed")
+        self._failures = RateLimitedLog(log, "OSC handler failures")
+        self._withheld = RateLimitedLog(log, "OSC replies withheld")
         self.query = None  # the OSCQuery server that describes this one, if any
+        router.send = self._send_later
 
     def allowed(self, ip: str) -> bool:
         addr = ipaddress.ip_address(ip)
@@ -144,13 +167,29 @@ class OscServer:
                 self.router.stats.not_allowed += 1
                 self._strangers.log(f"OSC from {sender[0]} dropped: not in --osc-allow")
                 continue
+            self.router.heard(sender[0])
             try:
-                for address, args in self.router.handle_packet(data, sender):
-                    self.sock.sendto(message(address, *args), sender)
+                self._reply(sender, self.router.handle_packet(data, sender), len(data))
+            except Exception as e:
+                self._failures.log(f"OSC handler failed ({type(e).__name__}: {e}); the server goes on")
+
+    def _reply(self, sender: Sender, replies: list[Reply], request_size: int) -> None:
+        budget = self.router.budget(sender, request_size)
+        for address, args in replies:
+            dgram = message(address, *args)
+            if len(dgram) > budget:
+                self.router.stats.withheld += 1
+                self._withheld.log(f"OSC reply {address} ({len(dgram)} bytes) to {sender[0]} withheld: more than "
+                                   f"{AMPLIFICATION}x its request; subscribe first, or ask over OSCQuery (HTTP)")
+                continue
+            budget -= len(dgram)
+            try:
+                self.sock.sendto(dgram, sender)
             except OSError:
                 pass  # a reply that cannot be delivered (the sender went away) is dropped
-            except Exception:
-                log.exception("OSC handler failed; the server goes on")
+
+    def _send_later(self, sender: Sender, replies: list[Reply], request_size: int = 0) -> None:
+        self._reply(sender, replies, request_size)
 
     def stop(self) -> None:
         self._running = False

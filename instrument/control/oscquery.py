@@ -8,6 +8,7 @@ seconds, and it logs every request).
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import socket
@@ -15,7 +16,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from ..oscwire import interface_addresses
 from ..params import Param, ParamTree
+from ..ratelog import RateLimitedLog
 
 log = logging.getLogger("instrument.oscquery")
 
@@ -53,19 +56,6 @@ def namespace(params: ParamTree, description: str = "instrument") -> dict:
 ANY = ("0.0.0.0", "")
 
 
-def interface_addresses() -> list[str]:
-    """This machine's IPv4 addresses other than loopback (loopback alone where there are none):
-    what a client on the network can reach when the engine listens on 0.0.0.0."""
-    try:
-        import ifaddr  # zeroconf's own dependency
-
-        found = [ip.ip for a in ifaddr.get_adapters() for ip in a.ips if isinstance(ip.ip, str)]
-    except ImportError:
-        found = []
-    outside = [ip for ip in found if not ip.startswith("127.")]
-    return outside or ["127.0.0.1"]
-
-
 def find(tree: dict, path: str) -> dict | None:
     node = tree
     for part in filter(None, path.split("/")):
@@ -75,20 +65,59 @@ def find(tree: dict, path: str) -> dict | None:
     return node
 
 
+READ_TIMEOUT = 5.0   # s a client may take to send its request
+MAX_CLIENTS = 32     # connections served at once; more are closed at once
+
+
+class _Server(ThreadingHTTPServer):
+    """The standard threading server, with a cap on connections, the allow-list, and quiet about
+    clients that hang up (a browser closing a tab is not a traceback)."""
+
+    daemon_threads = True
+
+    def __init__(self, address, handler, allowed, refused):
+        super().__init__(address, handler)
+        self.allowed, self.refused = allowed, refused
+        self.slots = threading.BoundedSemaphore(MAX_CLIENTS)
+
+    def verify_request(self, request, client_address) -> bool:
+        if not self.allowed(client_address[0]):
+            self.refused.log(f"OSCQuery: {client_address[0]} is not in --osc-allow")
+            return False
+        if not self.slots.acquire(blocking=False):
+            self.refused.log(f"OSCQuery: {MAX_CLIENTS} clients are connected already; {client_address[0]} refused")
+            return False
+        return True
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def handle_error(self, request, client_address) -> None:
+        log.debug("OSCQuery client %s went away mid-request", client_address[0])
+
+
 class OscQueryServer:
     """HTTP on one address (loopback by default) answering OSCQuery requests."""
 
     def __init__(self, params: ParamTree, osc_port: int, host: str = "127.0.0.1", port: int = 0,
-                 name: str = "instrument"):
+                 name: str = "instrument", allow: list[str] | None = None):
         self.params, self.osc_port, self.name = params, osc_port, name
+        self.allow = [ipaddress.ip_network(a, strict=False) for a in (allow or [])]
         handler = self._handler_class()
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server((host, port), handler, self.allowed, RateLimitedLog(log, "OSCQuery refusals"))
         self.address = self.httpd.server_address
         # a short poll interval so that stop() (which waits for the next poll) ends a piece promptly
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="oscquery", daemon=True)
         self._zeroconf = None
+
+    def allowed(self, ip: str) -> bool:
+        """The OSC server's rule: this machine, or a network named with --osc-allow."""
+        addr = ipaddress.ip_address(ip)
+        return addr.is_loopback or any(addr in net for net in self.allow)
 
     def host_info(self, reached_at: str | None = None) -> dict:
         """OSC_IP is where this client can send OSC: listening on every interface, the address
@@ -117,6 +146,8 @@ class OscQueryServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = READ_TIMEOUT  # a client that connects and says nothing is let go
+
             def do_GET(self):  # noqa: N802 (the http.server name)
                 status, body = server.answer(self.path, self.connection.getsockname()[0])
                 data = json.dumps(body).encode()

@@ -22,6 +22,7 @@ import yaml
 
 from ..files import FileProblem, clip, read_text, read_yaml, write_text, write_yaml
 from ..params import ParamError, ParamTree
+from ..ratelog import RateLimitedLog
 
 log = logging.getLogger("instrument.presets")
 
@@ -52,6 +53,7 @@ class Presets:
         self.params, self.folder = params, Path(folder)
         self.on_loaded = on_loaded
         self.current: str | None = None
+        self._outside = RateLimitedLog(log, "program changes outside the bank")
         self._morph: threading.Event | None = None
         self._lock = threading.Lock()
 
@@ -146,7 +148,7 @@ class Presets:
         """MIDI program change: the program-th preset of the bank (0-based, as MIDI sends it)."""
         bank = self.bank()
         if not 0 <= program < len(bank):
-            log.warning("program change %d: the bank has %d presets", program, len(bank))
+            self._outside.log(f"program change {program}: the bank has {len(bank)} presets (0 to {len(bank) - 1})")
             return None
         return self.load(bank[program])
 

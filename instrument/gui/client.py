@@ -151,6 +151,8 @@ class EngineClient:
         elif address == "/learn/timeout":
             self.learning = None
             self.notes.append(f"learn for {args[0] if args else '?'} timed out")
+        elif address == "/subscribe/token" and len(args) >= 2:  # from another machine: prove we hear it
+            self.send("/subscribe", args[0], args[1])
         elif address == "/preset/saved":
             self.send("/preset/list")
         elif address.startswith("/") and args and self.tree is not None and any(e["address"] == address for e in self.tree):

@@ -5,6 +5,7 @@ Sending never blocks: a non-blocking UDP socket, and a datagram that cannot go i
 """
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -12,8 +13,12 @@ import time
 import numpy as np
 
 from ..engine import Frame
-from ..oscwire import bundle, message
+from ..oscwire import bundle, is_loopback, message
+from ..ratelog import RateLimitedLog
 from .base import Sink
+from .subscriptions import Subscriptions
+
+log = logging.getLogger("instrument.osc")
 
 TOP_K = 5
 MAX_BUNDLE = 1200  # bytes: text bundles stay under a typical network's packet size
@@ -29,6 +34,13 @@ def top_k(p: np.ndarray, k: int = TOP_K) -> tuple:
 def entropy_bits(p: np.ndarray) -> float:
     nz = p[p > 0]
     return float(-(nz * np.log2(nz)).sum())
+
+
+def _whole(value) -> int | None:
+    """A port as a client sends it (an int, or a float from TouchOSC), or None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value != int(value):
+        return None
+    return int(value)
 
 
 def batches(messages: list[bytes]) -> list[bytes]:
@@ -67,8 +79,8 @@ class OscOut(Sink):
         self.status: dict[str, tuple] = {}  # what else a new subscriber is told: /preset/current
         self._dumps: list[tuple[str, int]] = []
         self.frame_rate = frame_rate
-        self._targets: set[tuple[str, int]] = set(targets)
-        self._lock = threading.Lock()
+        self.subscriptions = Subscriptions(list(targets))
+        self._refusals = RateLimitedLog(log, "refused subscriptions")
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setblocking(False)
         self._word: list[str] = []
@@ -92,29 +104,42 @@ class OscOut(Sink):
     # --- targets -----------------------------------------------------------------------------
     @property
     def targets(self) -> list[tuple[str, int]]:
-        with self._lock:
-            return sorted(self._targets)
-
-    def add_target(self, target: tuple[str, int]) -> None:
-        with self._lock:
-            self._targets.add(target)
-
-    def remove_target(self, target: tuple[str, int]) -> None:
-        with self._lock:
-            self._targets.discard(target)
+        return self.subscriptions.targets()
 
     def subscribe_handler(self, address: str, args: list, sender: tuple[str, int]):
-        """For the OSC router: /subscribe [PORT] and /unsubscribe [PORT] from a client."""
-        port = int(args[0]) if args and isinstance(args[0], (int, float)) and 0 < args[0] < 65536 else sender[1]
+        """For the OSC router: /subscribe [PORT [TOKEN]] and /unsubscribe [PORT] (see subscriptions.py)."""
+        port = _whole(args[0]) if args else sender[1]
+        if port is None:
+            return [("/subscribe/refused", (0, "a port is a whole number"))]
         target = (sender[0], port)
         if address == "/unsubscribe":
-            self.remove_target(target)
+            self.subscriptions.remove(target)
             return [("/unsubscribed", (port,))]
-        self.add_target(target)
-        with self._echo_wake:  # the whole state follows, from the echo thread, not this one
+        why = self.subscriptions.refusal(target)
+        if why is None and len(args) > 1 and not self.subscriptions.confirm(target, args[1]):
+            why = "that token is not this address's"
+        if why is not None:
+            self._refusals.log(f"/subscribe from {sender[0]} for port {port} refused: {why}")
+            return [("/subscribe/refused", (port, why[:40]))]
+        if len(args) > 1 or is_loopback(sender[0]):
+            self._subscribed(target)
+        else:  # prove you receive there: a small token goes to the address the stream would go to
+            self._send_to(target, message("/subscribe/token", port, self.subscriptions.token(target)))
+        return []
+
+    def _subscribed(self, target: tuple[str, int]) -> None:
+        self.subscriptions.add(target)
+        self._send_to(target, message("/subscribed", target[1]))
+        with self._echo_wake:  # the whole state follows, from the echo thread, not the OSC one
             self._dumps.append(target)
             self._echo_wake.notify()
-        return [("/subscribed", (port,))]
+
+    def _send_to(self, target: tuple[str, int], dgram: bytes) -> None:
+        try:
+            self.sock.sendto(dgram, target)
+            self.sent += 1
+        except OSError:
+            self.dropped += 1
 
     def _send(self, dgram: bytes, skip: str | None = None) -> None:
         for host, port in self.targets:
@@ -152,11 +177,7 @@ class OscOut(Sink):
 
     def _send_state(self, target: tuple[str, int]) -> None:
         for dgram in batches(self.state()):
-            try:
-                self.sock.sendto(dgram, target)
-                self.sent += 1
-            except OSError:
-                self.dropped += 1
+            self._send_to(target, dgram)
 
     # --- echo ------------------------------------------------------------------------------
     def echo(self, address: str, value, source: str) -> None:

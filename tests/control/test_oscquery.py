@@ -89,10 +89,11 @@ def test_zeroconf_advertises_both_services_on_loopback():
 
 def test_listening_on_every_interface_points_each_client_where_it_reached_the_engine():
     """HOST_INFO's OSC_IP and zeroconf's addresses: never 0.0.0.0, and not loopback for a phone."""
-    from instrument.control.oscquery import interface_addresses
+    from instrument.oscwire import interface_addresses
 
     params = instrument_tree(NAMES)
-    srv = OscQueryServer(params, osc_port=9123, host="0.0.0.0", port=0).start(advertise=False)
+    srv = OscQueryServer(params, osc_port=9123, host="0.0.0.0", port=0,
+                         allow=[f"{ip}/32" for ip in interface_addresses()]).start(advertise=False)
     try:
         for ip in ["127.0.0.1", *[a for a in interface_addresses() if a != "127.0.0.1"]]:
             with urllib.request.urlopen(f"http://{ip}:{srv.address[1]}/?HOST_INFO", timeout=5) as reply:

@@ -1,0 +1,80 @@
+"""The controls' file work (a preset recalled, saved or morphed to, a mapping re-read or written
+after a learn) on a thread of its own, one job after another.
+
+Neither the MIDI callback nor the OSC receive thread may wait on a disk: the MIDI callback runs
+inside JACK's process cycle (a program change to a 10 MB preset held it for 47 s, and jackd
+logged 7,574 process errors), and while the OSC thread reads a file no fader is heard. They hand
+the job here and return at once. The queue is short: a flood of program changes is not a backlog
+of minutes; a job that finds it full is dropped and said so (rate-limited).
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Callable
+
+from ..ratelog import RateLimitedLog
+
+log = logging.getLogger("instrument.control")
+
+DEPTH = 16
+
+
+class Worker:
+    def __init__(self, depth: int = DEPTH):
+        self._jobs: queue.Queue = queue.Queue(maxsize=depth)
+        self._dropped = RateLimitedLog(log, "file jobs dropped")
+        self._failed = RateLimitedLog(log, "file jobs that failed")
+        self._thread = threading.Thread(target=self._run, name="control-files", daemon=True)
+        self._thread.start()
+
+    def submit(self, what: str, job: Callable[[], None]) -> bool:
+        """Run job() soon, in order; False (and a warning) if the queue is full."""
+        try:
+            self._jobs.put_nowait((what, job))
+            return True
+        except queue.Full:
+            self._dropped.log(f"{what}: dropped, {DEPTH} file jobs are already waiting")
+            return False
+
+    def _run(self) -> None:
+        while True:
+            item = self._jobs.get()
+            if item is None:
+                return
+            what, job = item
+            try:
+                job()
+            except Exception as e:  # a job's own errors are its messages; anything else is said here
+                self._failed.log(f"{what} failed ({type(e).__name__}: {e})")
+            finally:
+                self._jobs.task_done()
+
+    def drain(self, timeout: float = 5.0) -> None:
+        """Wait (up to timeout) for every job submitted so far: tests, and the end of a piece."""
+        done = threading.Event()
+        if self.submit("drain", done.set):
+            done.wait(timeout)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.drain(timeout)
+        try:
+            self._jobs.put_nowait(None)
+        except queue.Full:
+            pass
+        self._thread.join(timeout)
+
+
+class Immediate:
+    """A Worker that runs each job at once, in the caller's thread (tests, one-shot commands)."""
+
+    def submit(self, what: str, job: Callable[[], None]) -> bool:
+        job()
+        return True
+
+    def drain(self, timeout: float = 5.0) -> None:
+        pass
+
+    def stop(self, timeout: float = 5.0) -> None:
+        pass
