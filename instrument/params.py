@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -18,6 +19,7 @@ from .ratelog import RateLimitedLog
 log = logging.getLogger("instrument.params")
 
 KINDS = ("float", "int", "bool", "enum", "text", "trigger")
+ASCII_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 class ParamError(ValueError):
@@ -46,14 +48,13 @@ class Param:
 
 
 def _number(param: Param, value: Any, integer: bool) -> tuple[Any, bool]:
+    # Some tools (Max's udpsend of a symbol) send a number as text: plain ASCII decimals are taken,
+    # as docs/osc.md says; anything else that float() would read (full-width digits, "nan",
+    # "1_000", padding) is refused
+    if isinstance(value, str) and ASCII_NUMBER.fullmatch(value):
+        value = float(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                raise ParamError(f"{param.address} needs a number, got {brief(value)}") from None
-        else:
-            raise ParamError(f"{param.address} needs a number, got {type(value).__name__}")
+        raise ParamError(f"{param.address} needs a number, got a {type(value).__name__} ({brief(value, 30)})")
     if not math.isfinite(value):
         raise ParamError(f"{param.address} refuses {value} (not a finite number)")
     lo, hi = param.range

@@ -19,6 +19,24 @@ from .theme import Theme
 
 W, H = 1280, 800
 
+# The engine's subscription handshake (docs/osc.md), in TouchOSC's Lua: echo the token it sends,
+# and subscribe again every 30 s, so an idle phone keeps hearing the piece.
+HANDSHAKE = """-- instrument: answer the engine's subscription token (docs/osc.md)
+local last = 0
+function onReceiveOSC(message, connections)
+  local path, arguments = message[1], message[2]
+  if path == '/subscribe/token' and #arguments >= 2 then
+    sendOSC('/subscribe', arguments[1].value, arguments[2].value)
+  end
+end
+function update()
+  if getMillis() - last > 30000 then
+    last = getMillis()
+    sendOSC('/subscribe')
+  end
+end
+"""
+
 
 def _prop(parent, kind: str, key: str, value) -> None:
     p = ET.SubElement(parent, "property", type=kind)
@@ -104,7 +122,8 @@ def _fader(children, address: str, label: str, frame, colour, lo=0.0, hi=1.0, ho
 def build(params: ParamTree, names: list[str], theme: Theme, presets: list[str]) -> ET.Element:
     """The layout: a fader per style, temperature, top-p, rate, mode, play, presets, an XY morph pad."""
     root = ET.Element("lexml", version="3")
-    page = _node(root, "GROUP", "instrument", (0, 0, W, H), _rgba(theme.background), background=("b", True))
+    page = _node(root, "GROUP", "instrument", (0, 0, W, H), _rgba(theme.background), background=("b", True),
+                 script=("s", HANDSHAKE))
     children = page.find("children")
     colours = theme.colours(names)
     width = min(110, (W - 480) // max(len(names), 1))

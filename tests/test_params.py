@@ -69,6 +69,11 @@ def test_kinds_accept_what_controllers_send(tree):
     assert tree.set("/temperature", "0.5").value == 0.5  # numbers in text, as some tools send them
 
 
+@pytest.mark.parametrize("text", ["\uff10.\uff17", "nan", "inf", " 0.7", "0.7 ", "1_0", "0x10", "", "--1"])
+def test_text_that_is_not_a_plain_ascii_number_is_refused_for_a_number(tree, text):
+    assert not tree.set("/temperature", text).ok and tree.get("/temperature") == 0.8
+
+
 def test_triggers_count_and_text_is_kept_whole(tree):
     assert tree.set("/reset").value == 1 and tree.set("/reset").value == 2
     tree.set("/prime", "the house ")

@@ -47,6 +47,8 @@ def test_the_mode_radio_listens_for_the_number_the_engine_echoes_and_the_layout_
     radio = next(n for n in root.iter("node") if n.get("type") == "RADIO")
     sends = [o for o in radio.iter("osc") if o.findtext("send") == "1"]
     assert [o.find("arguments/partial").findtext("conversion") for o in sends] == ["INTEGER"]
+    script = root.find("node/properties/property[key='script']/value").text
+    assert "/subscribe/token" in script and "sendOSC('/subscribe', arguments[1].value, arguments[2].value)" in script
 
 
 def test_the_shipped_layout_covers_the_nine_styles():

@@ -9,6 +9,7 @@ kept here: a parameter added to the tree is playable over OSC at once.
     /reset                fire a trigger
     /describe             -> replies /describe <JSON of the tree>
     /subscribe [PORT]     text, frames and every parameter change come back to the sender
+    /mix/*, /mix/{a,b}    OSC 1.0 address patterns reach every parameter they match
 """
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..files import clip
 from ..oscwire import OscDecodeError, decode, message
 from ..params import ParamError, ParamTree
 from ..ratelog import RateLimitedLog
+from .patterns import PatternError, is_pattern, matching
 
 log = logging.getLogger("instrument.osc")
 
@@ -99,13 +102,28 @@ class OscRouter:
         self.stats.messages += 1
         if address in self.handlers:
             return self.handlers[address](address, args, sender)
+        if address not in self.params and is_pattern(address):
+            return self._pattern(address, args, sender)
         if address not in self.params:
-            return self.refuse(f"no parameter at {address!r}")
+            return self.refuse(f"no parameter at {clip(address)!r}")
         param = self.params.params[address]
         if not args and param.kind != "trigger":
             return [(address, (self.params.get(address),))]
         result = self.params.set(address, args[0] if args else None, source=f"osc:{sender[0]}:{sender[1]}")
         return [] if result.ok else self.refuse(result.message)
+
+    def _pattern(self, pattern: str, args: list, sender: Sender) -> list[Reply]:
+        """An OSC 1.0 address pattern (/mix/*): the message goes to every parameter it matches."""
+        try:
+            targets = matching(pattern, self.params.params)
+        except PatternError as e:
+            return self.refuse(str(e))
+        if not targets:
+            return self.refuse(f"no parameter matches {clip(pattern)!r}")
+        replies = []
+        for address in targets:
+            replies += self.handle_message(address, args, sender)
+        return replies
 
     def _mix(self, address: str, args: list, sender: Sender) -> list[Reply]:
         """/mix alone answers every weight; /mix w1 w2 ... sets them all, in model order."""

@@ -14,7 +14,9 @@ another computer, listen on the network and name who may play: `--osc-listen 0.0
 --osc-allow 192.168.1.0/24`; packets from anyone else are dropped and counted.
 
 - Numbers: floats 0..1 as TouchOSC sends them; ints where they make sense; out-of-range values are
-  clamped, NaN, infinities and wrong types are refused and the old value is kept.
+  clamped, NaN, infinities and wrong types are refused and the old value is kept. A number may
+  also come as plain ASCII text (`"0.7"`, `"-1e-2"`), as some tools send them; any other text
+  (full-width digits, `"nan"`, `" 0.7"`) is a wrong type.
 - On/off: 1/0, true/false, or a TouchOSC toggle's 1.0/0.0. Choices: the name, or its number.
 - A message with no arguments on a value's address answers its current value to the sender.
 - Malformed packets (cut off, unknown type tags, bundles nested more than 8 deep) are refused
@@ -34,8 +36,26 @@ EXTRA = """
 | `/mix` | N floats | every weight at once, in model order; all or nothing |
 | `/mix` | none | answers `/mix` with every weight |
 | `/describe` | none | answers `/describe` with the whole tree as JSON (addresses, kinds, ranges, values, docs) |
-| `/subscribe` | [port] | text, frames and every parameter change are sent to the sender (at `port` if given) |
+| `/subscribe` | [port [token]] | text, frames and every parameter change are sent to the sender (at `port` if given); see below |
 | `/unsubscribe` | [port] | stops that |
+| `/mix/*`, `/mix/{bible,austen}`, `/mix/[a-c]*`, `/mix/?inux` | the parameter's | an OSC 1.0 address pattern reaches every parameter it matches (a fader group); at most 256 characters and 8 stars |
+
+## Subscribing, and what a sender may be sent
+
+A sender on this machine is subscribed at once. From another machine, `/subscribe [port]` is
+answered only with `/subscribe/token PORT TOKEN`, sent to the address the stream would go to;
+`/subscribe PORT TOKEN` (the token echoed, as an int or a float) starts the stream, and the whole
+current state is sent at once (every parameter, a choice also by number at `ADDRESS/index`, and
+`/preset/current`). This is because UDP senders can be forged: without it, a 16-byte packet could
+have pointed the stream at anyone. Subscriptions expire 120 s after the client's host was last
+heard from (any message renews them: the panel's heartbeat, a fader moved); at most 16 at once;
+the engine's own ports are refused. `/subscribe/refused PORT REASON` says why one was not taken.
+Targets given with `--osc-out` need no handshake and never expire.
+
+Any reply larger than 4 times its request (`/describe`, `/mapping`, `/mix` with many styles) goes
+only to a sender on this machine or one holding a proven subscription; others are answered
+nothing (and it is logged, rate-limited). The same description is always available over
+OSCQuery's HTTP, where a sender cannot be forged.
 
 ## What the engine sends
 
@@ -55,9 +75,11 @@ To every `--osc-out HOST:PORT` and every subscribed client:
 ## Discovery (OSCQuery)
 
 The tree is served as OSCQuery JSON over HTTP on the same port number (TCP), e.g.
-`http://127.0.0.1:9000/` and `http://127.0.0.1:9000/mix/bible?VALUE`, and advertised by zeroconf as
-`_oscjson._tcp` and `_osc._udp`, so VDMX, Max/RNBO and Chataigne find the engine by themselves.
-`--no-oscquery` turns this off.
+`http://127.0.0.1:9000/` and `http://127.0.0.1:9000/mix/bible?VALUE`, to the same senders OSC
+allows (`--osc-allow`), with a 5 s read timeout and at most 32 connections at once. When the
+engine listens beyond this machine it is advertised by zeroconf as `_oscjson._tcp` and
+`_osc._udp` at the machine's interface addresses, so VDMX, Max/RNBO and Chataigne find it by
+themselves; on loopback (the default) nothing is advertised. `--no-oscquery` turns this off.
 """
 
 

@@ -113,3 +113,36 @@ def test_refusals_are_logged_at_a_limited_rate(router, caplog):
 def test_extra_handlers_can_be_mapped(router):
     router.map("/ping", lambda address, args, sender: [("/pong", (sender[1],))])
     assert router.handle_packet(message("/ping"), ME) == [("/pong", (5555,))]
+
+
+def test_address_patterns_reach_every_parameter_they_match():
+    from instrument.control.osc import OscRouter
+    from instrument.oscwire import message
+    from instrument.params import instrument_tree
+
+    names = ["austen", "bible", "baudelaire", "linux"]
+    router = OscRouter(instrument_tree(names), names)
+    send = lambda address, *args: router.handle_packet(message(address, *args), ("127.0.0.1", 9))
+    send("/mix/*", 0.5)  # a fader group
+    assert all(router.params.get(f"/mix/{n}") == 0.5 for n in names)
+    send("/mix/{bible,austen}", 0.9)
+    send("/mix/b[a-c]*", 0.1)  # baudelaire
+    send("/mix/?inux", 0.3)
+    send("/mix/[!ab]*", 0.7)  # linux, not the a's and b's
+    values = {n: router.params.get(f"/mix/{n}") for n in names}
+    assert values == pytest.approx({"austen": 0.9, "bible": 0.9, "baudelaire": 0.1, "linux": 0.7})
+    assert sorted(a for a, _ in send("/mix/*")) == [f"/mix/{n}" for n in sorted(names)]  # a query of each
+
+
+@pytest.mark.parametrize("pattern", ["/mix/[abc", "/mix/{a,b", "/mix/a]", "/" + "*" * 9, "/" + "?" * 300, "/mix/[z-a]"])
+def test_a_malformed_or_costly_pattern_is_refused_and_changes_nothing(pattern):
+    import time
+
+    from instrument.control.osc import OscRouter
+    from instrument.oscwire import message
+    from instrument.params import instrument_tree
+
+    router = OscRouter(instrument_tree(["bible"]), ["bible"])
+    t = time.monotonic()
+    assert router.handle_packet(message(pattern, 0.5), ("127.0.0.1", 9)) == []
+    assert router.stats.refused == 1 and router.params.get("/mix/bible") == 0.0 and time.monotonic() - t < 0.1
