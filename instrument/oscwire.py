@@ -19,13 +19,21 @@ def _padded(raw: bytes) -> bytes:
     return raw + b"\0" * (4 - len(raw) % 4)
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+
+
 def _arg(value) -> tuple[str, bytes]:
     """(type tag, bytes) of one argument; bools go as 0/1 floats (what TouchOSC faders and
-    toggles expect), non-finite floats as 0, anything else as its string."""
+    toggles expect), non-finite floats as 0, floats past float32's range as doubles, anything
+    else as its string."""
     if isinstance(value, bool):
         return "f", struct.pack(">f", 1.0 if value else 0.0)
     if isinstance(value, float):
-        return "f", struct.pack(">f", value if math.isfinite(value) else 0.0)
+        if not math.isfinite(value):
+            return "f", struct.pack(">f", 0.0)
+        if abs(value) > FLOAT32_MAX:
+            return "d", struct.pack(">d", value)
+        return "f", struct.pack(">f", value)
     if isinstance(value, int) and -2**31 <= value < 2**31:
         return "i", struct.pack(">i", value)
     if isinstance(value, int):

@@ -214,7 +214,7 @@ def attach_midi(engine: Engine, settings: MidiSettings, presets, announce=lambda
             log.warning("%s", e)
 
     control = MidiControl(engine.params, mapping, follow_clock=settings.clock, files=files,
-                          on_program=lambda n: files.submit(f"program change {n}", lambda: recall(n)),
+                          on_program=lambda n: files.submit(f"program change {n}", lambda: recall(n), source="midi"),
                           on_learned=lambda b: announce("/learned", b.target, b.key[0], b.channel, b.key[2]),
                           on_timeout=lambda address: announce("/learn/timeout", address))
     if settings.learn:
@@ -253,7 +253,7 @@ def map_control_messages(router, midi, presets, files=None, mappings=None) -> No
                 router.send(sender, job(), size)
             except PresetError as e:
                 router.send(sender, router.refuse(str(e)), size)
-        files.submit(what, run)
+        files.submit(what, run, source=f"osc:{sender[0]}")
         return []
 
     def learn(address, args, sender):

@@ -35,7 +35,7 @@ def test_an_alias_bomb_is_refused_at_once_in_little_memory(tmp_path):
     path = tmp_path / "bomb.yaml"
     path.write_text(BOMB)
     before, t = _rss_mb(), time.monotonic()
-    with pytest.raises(FileProblem, match="bomb.yaml: not valid YAML.*(aliases|anchors).*not allowed"):
+    with pytest.raises(FileProblem, match="bomb.yaml: line 1: anchors and aliases .* are not allowed"):
         read_yaml(path)
     assert time.monotonic() - t < 1.0 and _rss_mb() - before < 50
 

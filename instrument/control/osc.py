@@ -142,6 +142,9 @@ class OscRouter:
         return []
 
     def _describe(self, address: str, args: list, sender: Sender) -> list[Reply]:
+        if not self.verified(sender[0]):  # it would be withheld anyway: do not build 5 KB of JSON for it
+            self.stats.withheld += 1
+            return self.refuse(f"/describe from {sender[0]}: subscribe first, or ask over OSCQuery (HTTP)")
         return [("/describe", (json.dumps(self.params.describe()),))]
 
 

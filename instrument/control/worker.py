@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from typing import Callable
 
 from ..ratelog import RateLimitedLog
@@ -19,18 +20,43 @@ from ..ratelog import RateLimitedLog
 log = logging.getLogger("instrument.control")
 
 DEPTH = 16
+BURST, PER_SECOND = 8, 4.0  # file jobs one source may ask for at once, and then per second
 
 
 class Worker:
-    def __init__(self, depth: int = DEPTH):
+    """Each source (an OSC sender's host, MIDI) may ask for BURST jobs at once and PER_SECOND
+    after that: a file that is slow to refuse (64 KB of YAML is 50 ms of parsing, holding the
+    Python lock the engine's loop also needs) cannot be asked for a hundred times a second."""
+
+    def __init__(self, depth: int = DEPTH, clock=time.monotonic):
         self._jobs: queue.Queue = queue.Queue(maxsize=depth)
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # source -> (tokens, when counted)
         self._dropped = RateLimitedLog(log, "file jobs dropped")
         self._failed = RateLimitedLog(log, "file jobs that failed")
         self._thread = threading.Thread(target=self._run, name="control-files", daemon=True)
         self._thread.start()
 
-    def submit(self, what: str, job: Callable[[], None]) -> bool:
-        """Run job() soon, in order; False (and a warning) if the queue is full."""
+    def _allowed(self, source: str | None) -> bool:
+        if source is None:
+            return True
+        now = self.clock()
+        tokens, then = self._buckets.get(source, (BURST, now))
+        tokens = min(BURST, tokens + (now - then) * PER_SECOND)
+        if tokens < 1:
+            self._buckets[source] = (tokens, now)
+            return False
+        self._buckets[source] = (tokens - 1, now)
+        if len(self._buckets) > 1000:  # forget the quiet ones (sources are hosts: few)
+            self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 10}
+        return True
+
+    def submit(self, what: str, job: Callable[[], None], source: str | None = None) -> bool:
+        """Run job() soon, in order; False (and a warning) if the source asks too often or the
+        queue is full."""
+        if not self._allowed(source):
+            self._dropped.log(f"{what}: dropped, {source} asks for files more than {PER_SECOND:g} times a second")
+            return False
         try:
             self._jobs.put_nowait((what, job))
             return True
@@ -69,7 +95,7 @@ class Worker:
 class Immediate:
     """A Worker that runs each job at once, in the caller's thread (tests, one-shot commands)."""
 
-    def submit(self, what: str, job: Callable[[], None]) -> bool:
+    def submit(self, what: str, job: Callable[[], None], source: str | None = None) -> bool:
         job()
         return True
 

@@ -82,3 +82,21 @@ def test_over_osc_a_mapping_is_a_name_in_the_mappings_folder_never_a_path(tmp_pa
     files.drain()
     assert router.sent[-1] == (("127.0.0.1", 9), ("/mapping/loaded", ("mine",)))
     files.stop()
+
+
+def test_a_source_that_asks_for_files_too_often_is_held_to_a_few_a_second():
+    from instrument.control import worker as worker_module
+
+    now = {"t": 0.0}
+    files, ran = Worker(clock=lambda: now["t"]), []
+    for k in range(50):  # a flood in one instant
+        files.submit("load", lambda k=k: ran.append(k), source="osc:10.0.0.9")
+    files.submit("load", lambda: ran.append("other"), source="osc:10.0.0.8")  # another host is not held
+    files.drain()
+    assert len([r for r in ran if r != "other"]) == worker_module.BURST and "other" in ran
+    now["t"] = 1.0
+    for k in range(50):
+        files.submit("load", lambda k=k: ran.append(k), source="osc:10.0.0.9")
+    files.drain()
+    assert len([r for r in ran if r != "other"]) == worker_module.BURST + worker_module.PER_SECOND
+    files.stop()
