@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..files import clip
-from ..oscwire import OscDecodeError, decode, message
+from ..oscwire import OscDecodeError, decode, is_loopback, message
 from ..params import ParamError, ParamTree
 from ..ratelog import RateLimitedLog
 from .patterns import PatternError, is_pattern, matching
@@ -59,7 +59,7 @@ class OscRouter:
     def __post_init__(self):
         self._complaints = RateLimitedLog(log, "refused OSC messages")
         self.sent: list[tuple[Sender, Reply]] = []  # replies sent later (file jobs), without a server
-        self.verified: Callable[[str], bool] = lambda ip: False  # may this host get large replies?
+        self.verified: Callable[[str], bool] = is_loopback  # may this host get large replies? (see subscriptions)
         self.heard: Callable[[str], None] = lambda ip: None       # a host was heard from
         self.request_size = 0  # bytes of the datagram being handled: later replies keep its budget
         self.map("/mix", self._mix)
