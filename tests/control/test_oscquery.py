@@ -104,3 +104,57 @@ def test_listening_on_every_interface_points_each_client_where_it_reached_the_en
             assert not any(a.startswith("127.") for a in advertised)
     finally:
         srv.stop()
+
+
+def test_http_clients_are_capped_timed_out_and_held_to_the_allow_list(monkeypatch):
+    import socket as socketlib
+    import time
+
+    from instrument.control import oscquery
+
+    monkeypatch.setattr(oscquery, "READ_TIMEOUT", 1.0)
+    monkeypatch.setattr(oscquery, "MAX_CLIENTS", 4)
+    srv = OscQueryServer(instrument_tree(NAMES), osc_port=9123, port=0).start(advertise=False)
+    try:
+        idle = [socketlib.create_connection(srv.address, timeout=2) for _ in range(4)]  # they say nothing
+        time.sleep(0.2)
+        extra = socketlib.create_connection(srv.address, timeout=2)
+        extra.sendall(b"GET /?HOST_INFO HTTP/1.0\r\n\r\n")
+        assert extra.recv(100) == b""  # the fifth is closed at once, unanswered
+        time.sleep(1.5)  # the idle ones are let go after READ_TIMEOUT
+        assert get(srv, "/?HOST_INFO")["OSC_PORT"] == 9123
+        for s in idle + [extra]:
+            s.close()
+    finally:
+        srv.stop()
+    outsider = next((ip for ip in __import__("instrument.oscwire", fromlist=["x"]).interface_addresses()
+                     if not ip.startswith("127.")), None)
+    if outsider is not None:  # listening on every interface, a host outside --osc-allow is refused
+        srv = OscQueryServer(instrument_tree(NAMES), osc_port=9123, host="0.0.0.0", port=0).start(advertise=False)
+        try:
+            s = socketlib.create_connection((outsider, srv.address[1]), timeout=2)
+            s.sendall(b"GET /?HOST_INFO HTTP/1.0\r\n\r\n")
+            assert s.recv(100) == b""
+            s.close()
+        finally:
+            srv.stop()
+
+
+def test_on_loopback_nothing_is_advertised_on_the_network():
+    """zeroconf listens on 0.0.0.0:5353 once started: with the default (loopback) flags it is not."""
+    import threading
+    import time
+
+    from instrument.core.ensemble import Ensemble
+    from instrument.engine import Engine
+    from instrument.session import start_oscquery
+
+    from ..fakes import letter_model
+
+    engine = Engine(Ensemble([letter_model("a")], ["ayes"]))
+    query = start_oscquery(engine, "127.0.0.1", 0)
+    try:
+        time.sleep(0.3)
+        assert query._zeroconf is None and not any(t.name == "zeroconf" for t in threading.enumerate())
+    finally:
+        query.stop()
