@@ -18,6 +18,8 @@ from .params import ParamTree
 from .theme import Theme
 
 W, H = 1280, 800
+FADERS_PER_ROW = 9   # a phone's finger needs ~80 px: more styles go into more rows, all on one screen
+FADER_AREA = 450     # px of height the style faders share
 
 # The engine's subscription handshake (docs/osc.md), in TouchOSC's Lua: echo the token it sends,
 # and subscribe again every 30 s, so an idle phone keeps hearing the piece.
@@ -120,17 +122,21 @@ def _fader(children, address: str, label: str, frame, colour, lo=0.0, hi=1.0, ho
 
 
 def build(params: ParamTree, names: list[str], theme: Theme, presets: list[str]) -> ET.Element:
-    """The layout: a fader per style, temperature, top-p, rate, mode, play, presets, an XY morph pad."""
+    """The layout: a fader per style (in rows of up to FADERS_PER_ROW), temperature, top-p, rate,
+    mode, play, presets, an XY morph pad."""
     root = ET.Element("lexml", version="3")
     page = _node(root, "GROUP", "instrument", (0, 0, W, H), _rgba(theme.background), background=("b", True),
                  script=("s", HANDSHAKE))
     children = page.find("children")
     colours = theme.colours(names)
-    width = min(110, (W - 480) // max(len(names), 1))
+    rows = max(1, -(-len(names) // FADERS_PER_ROW))
+    per_row = max(1, -(-len(names) // rows))  # as even as can be: 17 styles are two rows of 9 and 8
+    width = min(110, (W - 480) // per_row)
+    height = (FADER_AREA - rows * 30) // rows
     for i, (name, colour) in enumerate(zip(names, colours)):
-        x = 20 + i * width
-        _fader(children, f"/mix/{name}", name, (x, 20, width - 14, 420), colour)
-        _label(children, name[:9], (x - 4, 445, width - 6, 30), colour)
+        x, y = 20 + (i % per_row) * width, 20 + (i // per_row) * (height + 30)
+        _fader(children, f"/mix/{name}", name, (x, y, width - 14, height), colour)
+        _label(children, name[:9], (x - 4, y + height + 2, width - 6, 26), colour)
     right = W - 440
     for row, address in enumerate(("/temperature", "/top_p", "/rate")):
         lo, hi = params.params[address].range

@@ -55,3 +55,21 @@ def test_the_shipped_layout_covers_the_nine_styles():
     root = touchosc.read(PROJECT / "mappings" / "instrument.tosc")
     sent = set(touchosc.addresses(root))
     assert {f"/mix/{n}" for n in NINE} <= sent and sent <= answered(NINE)
+
+
+def test_seventeen_styles_each_get_a_fader_on_one_screen_none_overlapping():
+    names = ["austen", "baudelaire", "beeton", "bible", "chilcot", "elisp", "holmes", "javascript", "latex", "linux",
+             "lovesongs", "moby", "nietzsche", "poe", "python", "shakespeare", "speeches"]
+    root = touchosc.build(full_tree(names), names, load_theme(), [])
+    frames = []
+    for node in root.iter("node"):
+        if node.get("type") in ("FADER", "RADIO", "BUTTON", "XY"):
+            r = node.find("properties/property[key='frame']/value")
+            frames.append(tuple(int(r.findtext(k)) for k in "xywh"))
+    styles = [n for n in root.iter("node") if n.get("type") == "FADER" and
+              n.find("properties/property[key='name']/value").text.startswith("/mix/")]
+    assert len(styles) == 17
+    for i, (x, y, w, h) in enumerate(frames):
+        assert 0 <= x and x + w <= touchosc.W and 0 <= y and y + h <= touchosc.H and w >= 40 and h >= 40
+        for (x2, y2, w2, h2) in frames[i + 1:]:
+            assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y, "two controls overlap"

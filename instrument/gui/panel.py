@@ -30,6 +30,10 @@ IDLE_FRAME = 0.05  # seconds between frames when nothing happens
 W, H = 1280, 800
 MIXER_W = 430
 DIST_W, ROW_H = 816, 40
+DIST_ROWS = 10       # rows of distributions the pane has room for (the mix and nine styles); with more
+DIST_H = DIST_ROWS * ROW_H + 20  # active styles the rows get thinner, down to MIN_ROW_H
+MIN_ROW_H = 16
+FADERS_PER_ROW = 8   # at most, in a row of the mixer (a fader with its name, learn and CC is 48 px)
 PAD = 250
 GLOBALS = ("/temperature", "/top_p", "/min_p", "/cap", "/threshold", "/lookahead", "/beams", "/presence", "/rate")
 
@@ -121,7 +125,7 @@ class Panel:
                     self._build_presets(dpg)
                 with dpg.child_window(width=-1, height=-1, border=False):
                     dpg.add_text("distributions: the mix (top) and each active style", color=(160, 160, 170))
-                    dpg.add_drawlist(tag="dists", width=DIST_W, height=ROW_H * (len(self.styles) + 1) + 20)
+                    dpg.add_drawlist(tag="dists", width=DIST_W, height=DIST_H)
                     with dpg.group(horizontal=True):
                         with dpg.group():
                             dpg.add_text("morph pad", color=(160, 160, 170))
@@ -139,15 +143,23 @@ class Panel:
 
     def _build_mixer(self, dpg) -> None:
         dpg.add_text("mixer", color=(160, 160, 170))
+        count = -(-len(self.styles) // FADERS_PER_ROW)
+        per_row = -(-len(self.styles) // count)  # rows as even as can be: 17 styles are 6, 6 and 5
+        rows = [self.styles[i : i + per_row] for i in range(0, len(self.styles), per_row)]
+        height = 170 if count == 1 else max(60, 220 // count)  # shorter faders, so the rest still fits
+        for row in rows:
+            self._build_fader_row(dpg, row, height)
+
+    def _build_fader_row(self, dpg, names: list[str], height: int) -> None:
         with dpg.group(horizontal=True, horizontal_spacing=6):
-            for name in self.styles:
+            for name in names:
                 address = f"/mix/{name}"
                 with dpg.group():
                     with dpg.theme() as grab:
                         with dpg.theme_component(dpg.mvAll):
                             dpg.add_theme_color(dpg.mvThemeCol_SliderGrab, (*self.colours[name], 255))
                             dpg.add_theme_color(dpg.mvThemeCol_SliderGrabActive, (*self.colours[name], 255))
-                    dpg.add_slider_float(tag=f"fader:{address}", vertical=True, height=170, width=40, min_value=0.0,
+                    dpg.add_slider_float(tag=f"fader:{address}", vertical=True, height=height, width=40, min_value=0.0,
                                          max_value=1.0, format="%.2f",
                                          default_value=float(self.client.values.get(address, 0.0)),
                                          callback=self._slider_moved, user_data=address)
@@ -233,25 +245,28 @@ class Panel:
         dpg.delete_item("dists", children_only=True)
         label_w, bar_w = 150, (DIST_W - 150 - 10) / 128
         labels = ["mix"] + frame.names
+        row_h = max(MIN_ROW_H, min(ROW_H, (DIST_H - 20) // len(labels)))
+        labels = labels[: (DIST_H - 20) // row_h]  # past the thinnest rows: the mix and those that fit
         sampled = ord(frame.char) if len(frame.char) == 1 and ord(frame.char) < 128 else -1
         for row, (label, dist) in enumerate(zip(labels, frame.rows)):
-            y0 = row * ROW_H + 4
+            y0 = row * row_h + 4
             colour = (230, 230, 230) if row == 0 else self.colours.get(label, (200, 200, 200))
             weight = "" if row == 0 else f" {self.client.values.get(f'/mix/{label}', 0):.2f}"
             entropy = frame.entropy[row] if row < len(frame.entropy) else float("nan")
-            dpg.draw_text((2, y0 + 4), f"{label}{weight}", color=(*colour, 255), size=15, parent="dists")
-            dpg.draw_text((2, y0 + 20), f"H {entropy:.2f} bits", color=(150, 150, 150), size=13, parent="dists")
-            base = y0 + ROW_H - 6
+            dpg.draw_text((2, y0 + 2), f"{label}{weight}", color=(*colour, 255), size=min(15, row_h - 2), parent="dists")
+            if row_h >= 32:
+                dpg.draw_text((2, y0 + 20), f"H {entropy:.2f} bits", color=(150, 150, 150), size=13, parent="dists")
+            base = y0 + row_h - 6
             dpg.draw_line((label_w, base), (DIST_W - 8, base), color=(50, 50, 60), parent="dists")
-            for i in np.flatnonzero(dist * (ROW_H - 10) >= 1):  # a bar under a pixel tall would not show
+            for i in np.flatnonzero(dist * (row_h - 10) >= 1):  # a bar under a pixel tall would not show
                 x = label_w + i * bar_w
                 # fill only: an outline would be ~10 more triangles a bar, and a frame's bars ~3 ms of llvmpipe
-                dpg.draw_rectangle((x, base - (ROW_H - 10) * float(dist[i])), (x + max(bar_w - 1, 1), base),
+                dpg.draw_rectangle((x, base - (row_h - 10) * float(dist[i])), (x + max(bar_w - 1, 1), base),
                                    fill=(*colour, 230), color=(0, 0, 0, 0), parent="dists")
             if sampled >= 0:
                 x = label_w + sampled * bar_w
                 dpg.draw_rectangle((x - 1, y0), (x + bar_w, base + 2), color=(255, 255, 255), parent="dists")
-        base = len(labels) * ROW_H + 4
+        base = len(labels) * row_h + 4
         for code, mark in ((32, "space"), (48, "0"), (65, "A"), (97, "a"), (122, "z")):
             dpg.draw_text((label_w + code * bar_w - 2, base - 4), mark, color=(120, 120, 130), size=12, parent="dists")
         if sampled >= 0:

@@ -48,3 +48,28 @@ def test_without_an_engine_the_panel_says_so(display):
     result = subprocess.run([sys.executable, "-m", "instrument", "panel", "--engine", f"127.0.0.1:{free_udp_port()}"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "no engine answers" in result.stderr
+
+
+def test_seventeen_styles_each_have_a_fader_none_overlapping_all_inside_the_mixer(display, tmp_path):
+    names = ["austen", "baudelaire", "beeton", "bible", "chilcot", "elisp", "holmes", "javascript", "latex", "linux",
+             "lovesongs", "moby", "nietzsche", "poe", "python", "shakespeare", "speeches"]
+    models = write_letter_models(tmp_path / "models", {n: chr(97 + i) for i, n in enumerate(names)})
+    port = free_udp_port()
+    proc = instrument("play", "--mix", "bible=1", "--rate", "60", "--osc-listen", f"127.0.0.1:{port}",
+                      "--no-oscquery", "--no-midi", models=models)
+    try:
+        proc.wait_for(lambda p: len(p.text) > 5, what="the engine's text")
+        result = subprocess.run([sys.executable, "-m", "tests.gui.panel_layout_driver", str(port), str(tmp_path / "p.png")],
+                                capture_output=True, text=True, timeout=120, cwd=PROJECT)
+    finally:
+        proc.stop()
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    rects = seen["rects"]
+    faders = [r for tag, r in rects.items() if tag.startswith("fader:")]
+    assert len(faders) == 17
+    boxes = list(rects.values())
+    for i, (x, y, w, h) in enumerate(boxes):
+        assert w > 0 and h > 0 and x + w <= seen["mixer_w"], (i, x, w)
+        for (x2, y2, w2, h2) in boxes[i + 1:]:
+            assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y, "two controls overlap"
