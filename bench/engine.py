@@ -67,6 +67,33 @@ def engine_rate(models, names, seconds: float, precision: str, backend: str = "a
             "p50": 1e3 * statistics.median(times), "p99": 1e3 * float(np.percentile(times, 99))}
 
 
+def idle_styles_cost_nothing(models, names, seconds: float, rounds: int = 3) -> None:
+    """Nine styles up: nine loaded against every installed style loaded (the rest at weight 0),
+    default settings (lookahead on), alternated in rounds; medians."""
+    nine = list(range(9))
+
+    def rate(idx):
+        ensemble = Ensemble([models[i] for i in idx], [names[i] for i in idx])
+        engine = Engine(ensemble)
+        for i in range(9):
+            engine.params.set(f"/mix/{names[i]}", 1.0)
+        for _ in range(20):
+            engine.step()
+        start, n = time.perf_counter(), 0
+        while time.perf_counter() - start < seconds:
+            engine.step()
+            n += 1
+        return n / (time.perf_counter() - start)
+
+    runs = {"nine": [], "all": []}
+    for _ in range(rounds):
+        runs["nine"].append(rate(nine))
+        runs["all"].append(rate(list(range(len(names)))))
+    a, b = statistics.median(runs["nine"]), statistics.median(runs["all"])
+    print(f"\nnine styles up, lookahead on: {a:.0f} chars/s with nine loaded, {b:.0f} with all {len(names)} "
+          f"loaded ({b / a:.2f}; the styles at weight 0 are not stepped)")
+
+
 def lookahead_table(models, names, seconds: float, rounds: int = 3) -> None:
     """Plain sampler against lookahead (default depth, 4 and 8 beams) on the same ensemble,
     alternated in rounds so a drifting machine affects both alike; medians of the rounds."""
@@ -191,6 +218,8 @@ def main() -> None:
               f"{int8['rate'] / naive:.1f}x | {int8['p50']:.2f} | {int8['p99']:.2f} |", flush=True)
     if len(shipped) >= 2:
         lookahead_table([loaded[n] for n in shipped], shipped, secs)
+    if len(shipped) > 9:
+        idle_styles_cost_nothing([loaded[n] for n in shipped], shipped, secs)
     synth = cases[0][1]
     from instrument.core.ensemble import CATCH_UP
     print(f"\ncatch-up: a 2x512 style raised after missing {CATCH_UP} characters replays them in "

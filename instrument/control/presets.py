@@ -7,7 +7,8 @@
       /temperature: 0.7
 
 A preset file is checked whole before anything is applied: a bad one is an error naming the file
-and the entry, and nothing changes. presets/bank.yaml lists preset names in order: MIDI program
+and the entry, and nothing changes. A preset that sets any style's weight sets the whole mix: the
+styles it does not name are silent in it. presets/bank.yaml lists preset names in order: MIDI program
 change N recalls the N-th.
 """
 from __future__ import annotations
@@ -99,6 +100,10 @@ class Presets:
                 checked[address], _ = param.coerce(value)
             except ParamError as e:
                 raise PresetError(f"{path}: {e}") from None
+        if any(a.startswith("/mix/") for a in checked):  # a preset's mix is the whole mix: a style it
+            for address in self.params.params:            # does not name is silent in it (so presets
+                if address.startswith("/mix/"):            # made before a style existed still mean
+                    checked.setdefault(address, 0.0)       # what they meant)
         return checked
 
     # --- actions -----------------------------------------------------------------------------

@@ -89,11 +89,18 @@ def test_program_change_recalls_the_bank_in_order(presets):
     assert presets.recall(5) is None and presets.params.get("/mix/linux") == 0.75
 
 
-def test_the_shipped_presets_are_valid_and_sound_different():
-    shipped = Presets(instrument_tree(["austen", "baudelaire", "bible", "latex", "linux", "nietzsche",
-                                       "python", "shakespeare", "speeches"]), PROJECT / "presets")
+SEVENTEEN = ["austen", "baudelaire", "beeton", "bible", "chilcot", "elisp", "holmes", "javascript", "latex", "linux",
+             "lovesongs", "moby", "nietzsche", "poe", "python", "shakespeare", "speeches"]
+NEW = {"beeton", "chilcot", "elisp", "holmes", "javascript", "lovesongs", "moby", "poe"}
+
+
+def test_the_shipped_presets_are_valid_sound_different_and_show_the_new_voices_off():
+    shipped = Presets(instrument_tree(SEVENTEEN), PROJECT / "presets")
     bank = shipped.bank()
-    assert len(bank) >= 4
+    assert len(bank) >= 10 and set(bank) <= {n.replace("-", " ") for n in shipped.names()} | set(shipped.names())
+    up = {name: {a[5:] for a, v in shipped.read(name).items() if a.startswith("/mix/") and v > 0} for name in bank}
+    featuring = [name for name, styles in up.items() if styles & NEW and len(styles) < len(SEVENTEEN)]
+    assert len(featuring) >= 4  # in the bank, so a program change reaches them
     mixes = {tuple(sorted((a, v) for a, v in shipped.read(name).items() if a.startswith("/mix/"))) for name in bank}
     assert len(mixes) == len(bank)
 
@@ -123,3 +130,14 @@ def test_a_saved_preset_is_the_sound_as_a_person_set_it_and_joins_the_bank(tmp_p
     assert presets.bank() == ["salon", "Night train"]
     presets.recall(1)
     assert heard == ["Night train"] and presets.current == "Night train"
+
+
+def test_a_presets_mix_is_the_whole_mix(presets):
+    """A style the preset does not name is silent in it (a preset made before a style existed)."""
+    presets.path("old").write_text("values: {/mix/bible: 0.8}\n")
+    presets.params.set("/mix/linux", 0.9)
+    presets.load("old")
+    assert presets.params.get("/mix/bible") == 0.8 and presets.params.get("/mix/linux") == 0.0
+    presets.path("cool").write_text("values: {/temperature: 0.5}\n")  # no mix named: the mix stays
+    presets.load("cool")
+    assert presets.params.get("/mix/bible") == 0.8
