@@ -163,7 +163,7 @@ examples:
 
 
 def _add_play(sub) -> None:
-    from .params import MODES
+    from .core.mixing import RULES
 
     p = sub.add_parser("play", help="play the instrument", description=PLAY_MANUAL,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -171,7 +171,7 @@ def _add_play(sub) -> None:
     p.add_argument("--mix", help="starting weights, NAME=W,NAME=W (default shakespeare=0.6,bible=0.4)")
     p.add_argument("--temperature", type=float, help="below 1 plays safe, above 1 wild (default 0.8)")
     p.add_argument("--top-p", type=float, help="draw only from the likeliest mass p (default 1 = all)")
-    p.add_argument("--mode", choices=MODES, help="linear: the paper's weighted average; product: styles "
+    p.add_argument("--mode", choices=tuple(RULES), help="linear: the paper's weighted average; product: styles "
                    "must agree (log-linear product of experts)")
     p.add_argument("--threshold", type=float, help="weights below this are not computed (default 0.05)")
     p.add_argument("--lookahead", type=int, metavar="D", help="characters of foresight: paths are written D "

@@ -22,12 +22,11 @@ from .core.presence import Presence
 from .core.sampling import draw, shape_distribution
 from .core.vocab import encode
 from .pacing import Pacer
-from .params import ParamTree, Snapshot, instrument_tree
+from .params import ParamTree, Snapshot
 from .ratelog import RateLimitedLog
 
 log = logging.getLogger("instrument.engine")
 
-MIXING = {"/temperature", "/top_p", "/min_p", "/cap", "/mode", "/threshold"}  # with /mix/*: what a step may take late
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,11 @@ class Engine:
     def __init__(self, ensemble: Ensemble, params: ParamTree | None = None):
         self.ensemble = ensemble
         self.names = ensemble.names
-        self.params = params or instrument_tree(self.names)
+        if params is None:
+            from .tree import build_tree  # here, not at the top: tree.py imports the outputs, which import this
+
+            params = build_tree(self.names)
+        self.params = params
         self._subscribers: list[Subscription] = []
         self.snapshot_observers: list = []  # called (step, snapshot) with the snapshot each step uses
         self._seen_writes: dict[str, int] = {}
@@ -99,6 +102,7 @@ class Engine:
         self._faults = RateLimitedLog(log, "failed steps")
         self.steps = 0
         self.rng = np.random.default_rng(self.params.get("/seed"))
+        self._mixing = set(self.params.tagged("mixing"))  # what a step may take late (the mix, T, ...)
         self.lookahead = Lookahead(ensemble)
         self.presence = Presence(ensemble.n)
         self._apply_events(self.params.snapshot())
@@ -203,7 +207,7 @@ class Engine:
         if late.version == snap.version:
             return None
         moved = [a for a, n in late.writes.items() if n != snap.writes.get(a, 0)]
-        if not all(a.startswith("/mix/") or a in MIXING for a in moved) or not self.playing(late):
+        if not all(a in self._mixing for a in moved) or not self.playing(late):
             return None
         pi = np.array(late.mix(self.names))
         late_active = active_models(pi, late["/threshold"])

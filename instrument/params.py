@@ -3,6 +3,15 @@
 OSC addresses, MIDI-learn targets, panel sliders and presets all come from this table. Writers
 (any thread) only store the latest value; the engine reads one consistent snapshot per step, so a
 flood of fader messages costs nothing and no queue grows.
+
+Each module owns the table of its own parameters (this one the styles' weights and the engine's
+controls; clock.py, speech.py, projection.py theirs) and tree.py builds the union once. What a
+parameter is for is a tag on it, read by whoever needs to know:
+    style    a style's weight (/mix/NAME)
+    mixing   shapes how a character is chosen: a step may take a move of it late (engine.py)
+    sound    what a preset keeps (presets.py)
+    surface  drawn on the panel beside the mix; phone: on the TouchOSC layout
+    event    fires rather than holds (seed, reset, prime): never taken late, never saved
 """
 from __future__ import annotations
 
@@ -13,7 +22,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .files import brief
+from .core.mixing import RULES
+from .files import brief, clip
 from .ratelog import RateLimitedLog
 
 log = logging.getLogger("instrument.params")
@@ -26,21 +36,39 @@ class ParamError(ValueError):
     """A value that was refused; the parameter keeps its old value."""
 
 
+TAGS = ("style", "mixing", "sound", "surface", "phone", "event")
+MIX = "/mix/"  # a style's weight is MIX + its name
+
+
+def mix_address(name: str) -> str:
+    return MIX + name
+
+
+def style_of(address: str) -> str | None:
+    """The style whose weight this address is, or None."""
+    return address[len(MIX):] if address.startswith(MIX) else None
+
+
 @dataclass(frozen=True)
 class Param:
-    """One control: its address, kind, range (or choices), default and a line of documentation."""
+    """One control: its address, kind, range (or choices), default, a line of documentation, and
+    what it is for (tags, see the module's doc)."""
 
     address: str
     kind: str
     range: tuple = ()
     default: Any = None
     doc: str = ""
+    tags: frozenset = frozenset()
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"{self.address}: unknown kind {self.kind!r}")
         if not self.address.startswith("/") or " " in self.address:
             raise ValueError(f"{self.address!r}: an address starts with / and has no spaces")
+        unknown = set(self.tags) - set(TAGS)
+        if unknown:
+            raise ValueError(f"{self.address}: unknown tags {sorted(unknown)}")
 
     def coerce(self, value: Any) -> tuple[Any, bool]:
         """The value this parameter would hold, and whether it was clamped; ParamError if refused."""
@@ -130,7 +158,7 @@ class Snapshot:
         return self.values[address]
 
     def mix(self, names: list[str]) -> list[float]:
-        return [self.values[f"/mix/{n}"] for n in names]
+        return [self.values[mix_address(n)] for n in names]
 
 
 Listener = Callable[[str, Any, str], None]  # (address, value, source)
@@ -150,6 +178,13 @@ class ParamTree:
     _refusals: RateLimitedLog = field(default_factory=lambda: RateLimitedLog(log, "refused values"))
     _clamps: RateLimitedLog = field(default_factory=lambda: RateLimitedLog(log, "clamped values"))
 
+    @classmethod
+    def of(cls, params: list[Param]) -> "ParamTree":
+        tree = cls()
+        for param in params:
+            tree.add(param)
+        return tree
+
     def add(self, param: Param) -> Param:
         if param.address in self.params:
             raise ValueError(f"{param.address} is already registered")
@@ -161,6 +196,10 @@ class ParamTree:
     def __contains__(self, address: str) -> bool:
         return address in self.params
 
+    def tagged(self, tag: str) -> list[str]:
+        """The addresses of every parameter with this tag, in registration order."""
+        return [a for a, p in self.params.items() if tag in p.tags]
+
     def get(self, address: str) -> Any:
         with self._cond:
             return self._values[address]
@@ -171,10 +210,6 @@ class ParamTree:
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
-
-    def remove_listener(self, listener: Listener) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
 
     def set(self, address: str, value: Any = None, source: str = "") -> SetResult:
         """Write a value (or fire a trigger). Never raises for bad input: the result says why."""
@@ -197,6 +232,29 @@ class ParamTree:
             listener(address, coerced, source)
         return SetResult(address, True, coerced, clamped)
 
+    def set_many(self, values: dict[str, Any], source: str = "") -> SetResult:
+        """Several values as one move: every one is checked first (one refused, none written),
+        then all are written under one lock as one version, so no step reads half of the move."""
+        coerced = {}
+        for address, value in values.items():
+            param = self.params.get(address)
+            if param is None or param.kind == "trigger":
+                return self._refuse(address, f"no value at {clip(address)}")
+            try:
+                coerced[address], _ = param.coerce(value)
+            except ParamError as e:
+                return self._refuse(address, str(e))
+        with self._cond:
+            for address, value in coerced.items():
+                self._values[address] = value
+                self._writes[address] += 1
+            self._version += 1
+            self._cond.notify_all()
+        for address, value in coerced.items():
+            for listener in list(self._listeners):
+                listener(address, value, source)
+        return SetResult(",".join(coerced), True, coerced)
+
     def wait_for_change(self, version: int, timeout: float) -> bool:
         """Block until the version moves past `version` (or timeout); True if it did."""
         with self._cond:
@@ -218,36 +276,48 @@ class ParamTree:
         """Every parameter with its kind, range, value and doc, in registration order."""
         snap = self.snapshot()
         return [{"address": p.address, "kind": p.kind, "range": list(p.range), "default": p.default,
-                 "value": snap[p.address], "doc": p.doc} for p in self.params.values()]
+                 "value": snap[p.address], "doc": p.doc, "tags": sorted(p.tags)} for p in self.params.values()]
 
 
-MODES = ("linear", "product")
+def style_params(names: list[str]) -> list[Param]:
+    """A weight per loaded style."""
+    return [Param(mix_address(n), "float", (0.0, 1.0), 0.0, f"weight of the {n} style in the mix",
+                  frozenset({"style", "mixing", "sound"})) for n in names]
+
+
+# The engine's own controls. /mode's choices are the mixing rules: a new rule is playable at once.
+MIXING, SOUND, SURFACE, PHONE = frozenset({"mixing", "sound", "surface"}), frozenset({"sound", "surface"}), \
+    frozenset({"surface"}), frozenset({"phone"})
+CONTROLS = [
+    Param("/temperature", "float", (0.05, 3.0), 0.8,
+          "below 1 plays safe, above 1 plays wild (applied to the mixed distribution)", MIXING | PHONE),
+    Param("/top_p", "float", (0.01, 1.0), 1.0, "sample only from the most likely mass p (1 = all)", MIXING | PHONE),
+    Param("/min_p", "float", (0.0, 0.5), 0.0,
+          "leave out characters less likely than this fraction of the likeliest (0 = none)", MIXING),
+    Param("/cap", "float", (0.2, 1.0), 1.0,
+          "no style may give one character more than this probability (1 = uncapped)", MIXING),
+    Param("/lookahead", "int", (0, 16), 8,
+          "characters of foresight: paths are written this far ahead and the likeliest kept (0 = the paper's plain sampler)",
+          SOUND | PHONE),
+    Param("/beams", "int", (1, 16), 4, "candidate paths the lookahead keeps", SOUND),
+    Param("/presence", "float", (0.0, 1.0), 1.0,
+          "with lookahead: how strongly an under-heard style is raised until the text follows the faders (0 = off)",
+          SOUND | PHONE),
+    Param("/mode", "enum", tuple(RULES), "linear",
+          "mixing rule: linear (the paper's weighted average) or product (log-linear product of experts)", MIXING),
+    Param("/threshold", "float", (0.0, 1.0), 0.05,
+          "styles weighted below this are not stepped (they catch up when raised)", MIXING),
+    Param("/rate", "float", (0.0, 2000.0), 40.0, "characters per second; 0 = as fast as it goes", SURFACE | PHONE),
+    Param("/seed", "int", (0, 2**31 - 1), 0, "re-seed the sampler (same seed and moves, same text)",
+          frozenset({"event"})),
+    Param("/run", "bool", (), True, "play (1) or pause (0)", SURFACE),
+    Param("/prime", "text", (10_000,), "", "text every style reads as if it had written it", frozenset({"event"})),
+    Param("/reset", "trigger", (), None, "fresh hidden states: every style forgets what it read",
+          frozenset({"event", "surface"})),
+]
 
 
 def instrument_tree(model_names: list[str]) -> ParamTree:
-    """The engine's parameters: one /mix/<name> per loaded model, then the global controls."""
-    tree = ParamTree()
-    for name in model_names:
-        tree.add(Param(f"/mix/{name}", "float", (0.0, 1.0), 0.0, f"weight of the {name} style in the mix"))
-    tree.add(Param("/temperature", "float", (0.05, 3.0), 0.8,
-                   "below 1 plays safe, above 1 plays wild (applied to the mixed distribution)"))
-    tree.add(Param("/top_p", "float", (0.01, 1.0), 1.0, "sample only from the most likely mass p (1 = all)"))
-    tree.add(Param("/min_p", "float", (0.0, 0.5), 0.0,
-                   "leave out characters less likely than this fraction of the likeliest (0 = none)"))
-    tree.add(Param("/cap", "float", (0.2, 1.0), 1.0,
-                   "no style may give one character more than this probability (1 = uncapped)"))
-    tree.add(Param("/lookahead", "int", (0, 16), 8,
-                   "characters of foresight: paths are written this far ahead and the likeliest kept (0 = the paper's plain sampler)"))
-    tree.add(Param("/beams", "int", (1, 16), 4, "candidate paths the lookahead keeps"))
-    tree.add(Param("/presence", "float", (0.0, 1.0), 1.0,
-                   "with lookahead: how strongly an under-heard style is raised until the text follows the faders (0 = off)"))
-    tree.add(Param("/mode", "enum", MODES, "linear",
-                   "mixing rule: linear (the paper's weighted average) or product (log-linear product of experts)"))
-    tree.add(Param("/threshold", "float", (0.0, 1.0), 0.05,
-                   "styles weighted below this are not stepped (they catch up when raised)"))
-    tree.add(Param("/rate", "float", (0.0, 2000.0), 40.0, "characters per second; 0 = as fast as it goes"))
-    tree.add(Param("/seed", "int", (0, 2**31 - 1), 0, "re-seed the sampler (same seed and moves, same text)"))
-    tree.add(Param("/run", "bool", (), True, "play (1) or pause (0)"))
-    tree.add(Param("/prime", "text", (10_000,), "", "text every style reads as if it had written it"))
-    tree.add(Param("/reset", "trigger", (), None, "fresh hidden states: every style forgets what it read"))
-    return tree
+    """The engine's parameters: one weight per loaded model, then the engine's controls (tree.py
+    adds the other modules' tables)."""
+    return ParamTree.of(style_params(model_names) + CONTROLS)

@@ -7,6 +7,7 @@ from pathlib import Path
 from dataclasses import dataclass
 
 from .core.ensemble import Ensemble
+from .params import mix_address
 from .core.weights import ModelFileError, read_weights
 from .engine import Engine
 from .library import installed_names, resolve
@@ -48,17 +49,10 @@ class Settings:
 
 
 def full_tree(names: list[str]):
-    """The whole parameter tree: the engine's own, and those of the clock, speech and projection,
-    so every surface (OSC, MIDI, presets, docs, layouts) sees the same addresses whatever is on."""
-    from .control.clock import register_params as clock_params
-    from .outputs.projection import register_params as projection_params
-    from .outputs.speech import register_params as speech_params
-    from .params import instrument_tree
+    """The whole parameter tree (tree.py), for every surface alike."""
+    from .tree import build_tree
 
-    tree = instrument_tree(names)
-    for register in (clock_params, speech_params, projection_params):
-        register(tree)
-    return tree
+    return build_tree(names)
 
 
 def _say_how_it_computes(ensemble: Ensemble, backend: str) -> None:
@@ -92,7 +86,7 @@ def build_engine(settings: Settings, **values) -> Engine:
     if unknown:
         raise SetupError(f"--mix names {unknown}, but the loaded styles are {names}")
     for name, weight in mix.items():
-        _set(engine, f"/mix/{name}", weight)
+        _set(engine, mix_address(name), weight)
     for address, value in values.items():
         if value is not None:
             _set(engine, address, value)

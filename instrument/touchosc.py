@@ -138,37 +138,40 @@ def build(params: ParamTree, names: list[str], theme: Theme, presets: list[str])
         _fader(children, f"/mix/{name}", name, (x, y, width - 14, height), colour)
         _label(children, name[:9], (x - 4, y + height + 2, width - 6, 26), colour)
     right = W - 440
-    for row, address in enumerate(("/temperature", "/top_p", "/rate")):
+    phone = [a for a in params.tagged("phone") if params.params[a].kind in ("float", "int")]
+    for row, address in enumerate(phone):  # every parameter tagged "phone", a horizontal fader each
         lo, hi = params.params[address].range
         hi = min(hi, 400.0) if address == "/rate" else hi
-        _fader(children, address, address[1:], (right, 20 + row * 70, 300, 50), theme.text, lo, hi, horizontal=True)
-        _label(children, address[1:], (right + 305, 30 + row * 70, 120, 30), theme.text)
+        _fader(children, address, address[1:], (right, 20 + row * 56, 300, 46), theme.text, lo, hi, horizontal=True)
+        _label(children, address[1:], (right + 305, 28 + row * 56, 130, 30), theme.text)
+    y = 20 + len(phone) * 56
     modes = params.params["/mode"].range
-    radio = _node(children, "RADIO", "/mode", (right, 230, 300, 50), _rgba(theme.text), steps=("i", len(modes)))
+    radio = _node(children, "RADIO", "/mode", (right, y, 300, 46), _rgba(theme.text), steps=("i", len(modes)))
     _value(radio.find("values"), "x", 0)
     # the radio sends the choice's number; the engine echoes /mode as a name, and its number at
     # /mode/index, which is what the radio listens to
     _osc(radio, "/mode", [("VALUE", "INTEGER", "x", 0, len(modes) - 1)], receive=False)
     _osc(radio, "/mode/index", [("VALUE", "INTEGER", "x", 0, len(modes) - 1)], send=False)
-    _label(children, " | ".join(modes), (right + 305, 240, 130, 30), theme.text)
-    play = _node(children, "BUTTON", "/run", (right, 300, 140, 60), _rgba((92, 222, 122)), buttonType=("i", 1))
+    _label(children, " | ".join(modes), (right + 305, y + 8, 130, 30), theme.text)
+    y += 60
+    play = _node(children, "BUTTON", "/run", (right, y, 140, 56), _rgba((92, 222, 122)), buttonType=("i", 1))
     _value(play.find("values"), "x", 1)
     _osc(play, "/run", [("VALUE", "FLOAT", "x", 0, 1)])
-    _label(children, "play", (right + 10, 365, 120, 30), theme.text)
-    reset = _node(children, "BUTTON", "/reset", (right + 160, 300, 140, 60), _rgba((214, 72, 72)))
+    _label(children, "play", (right + 10, y + 58, 120, 26), theme.text)
+    reset = _node(children, "BUTTON", "/reset", (right + 160, y, 140, 56), _rgba((214, 72, 72)))
     _value(reset.find("values"), "x", 0)
     _osc(reset, "/reset", [], condition="RISE", receive=False)
-    _label(children, "reset", (right + 170, 365, 120, 30), theme.text)
-    sync = _node(children, "BUTTON", "/subscribe", (right + 320, 300, 100, 60), _rgba((236, 186, 84)))
+    _label(children, "reset", (right + 170, y + 58, 120, 26), theme.text)
+    sync = _node(children, "BUTTON", "/subscribe", (right + 320, y, 100, 56), _rgba((236, 186, 84)))
     _value(sync.find("values"), "x", 0)
     _osc(sync, "/subscribe", [], condition="RISE", receive=False)
-    _label(children, "sync", (right + 330, 365, 80, 30), theme.text)
+    _label(children, "sync", (right + 330, y + 58, 80, 26), theme.text)
+    _status(children, "/preset/current", "preset", (right, y + 90, 420, 30), theme.text)
     xy = _node(children, "XY", "/morph", (20, 500, 280, 280), _rgba(theme.text, 0.8))
     _value(xy.find("values"), "x", 0.5)
     _value(xy.find("values"), "y", 0.5)
     _osc(xy, "/morph", [("VALUE", "FLOAT", "x", 0, 1), ("VALUE", "FLOAT", "y", 0, 1)], receive=False)
     _label(children, "morph: styles on a circle, centre = all", (310, 750, 400, 30), theme.text)
-    _status(children, "/preset/current", "preset", (right, 400, 420, 30), theme.text)
     _status(children, "/text/line", "the last line", (20, H - 40, W - 40, 30), theme.text)
     for i, preset in enumerate(presets[:12]):
         x, y = 330 + (i % 4) * 150, 500 + (i // 4) * 80

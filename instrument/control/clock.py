@@ -13,17 +13,16 @@ PPQN = 24
 SMOOTHING = 0.2   # weight of a new beat's tempo in the running estimate
 
 
-def register_params(tree: ParamTree) -> None:
-    if "/clock/follow" not in tree:
-        tree.add(Param("/clock/follow", "bool", (), False, "follow MIDI clock: /rate = chars per beat x tempo"))
-        tree.add(Param("/clock/chars_per_beat", "float", (0.25, 64.0), 8.0, "characters per beat when following clock"))
+PARAMS = [  # this module's table (tree.py builds the union)
+    Param("/clock/follow", "bool", (), False, "follow MIDI clock: /rate = chars per beat x tempo"),
+    Param("/clock/chars_per_beat", "float", (0.25, 64.0), 8.0, "characters per beat when following clock"),
+]
 
 
 class MidiClock:
     """Turns clock ticks and transport messages into parameter writes."""
 
     def __init__(self, params: ParamTree, clock=time.monotonic):
-        register_params(params)
         self.params, self.clock = params, clock
         self.intervals: deque[float] = deque(maxlen=PPQN)
         self.last_tick: float | None = None

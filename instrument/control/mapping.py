@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from ..files import FileProblem, brief, clip, read_text, read_yaml, write_text
-from ..params import Param, ParamTree
+from ..params import Param, ParamTree, style_of
 
 MODES_CC = ("absolute", "relative", "relative-offset", "relative-signed")
 MODES_NOTE = ("momentary", "toggle")
@@ -160,7 +160,7 @@ def load_mapping(path: Path, params: ParamTree) -> Mapping:
         seen[binding.key] = index
         if binding.target in params:
             mapping.bindings.append(binding)
-        elif binding.target.startswith("/mix/"):
+        elif style_of(binding.target):
             mapping.inactive.append(binding)  # a style not loaded tonight
         else:
             raise _entry_error(path, index, entry, f"no parameter at {clip(binding.target)}")

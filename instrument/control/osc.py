@@ -23,7 +23,7 @@ from typing import Callable
 
 from ..files import clip
 from ..oscwire import OscDecodeError, decode, is_loopback, message
-from ..params import ParamError, ParamTree
+from ..params import ParamError, ParamTree, mix_address
 from ..ratelog import RateLimitedLog
 from .patterns import PatternError, is_pattern, matching
 
@@ -127,7 +127,7 @@ class OscRouter:
 
     def _mix(self, address: str, args: list, sender: Sender) -> list[Reply]:
         """/mix alone answers every weight; /mix w1 w2 ... sets them all, in model order."""
-        addresses = [f"/mix/{n}" for n in self.model_names]
+        addresses = [mix_address(n) for n in self.model_names]
         if not args:
             return [("/mix", tuple(float(self.params.get(a)) for a in addresses))]
         if len(args) != len(addresses):

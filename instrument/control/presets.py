@@ -22,16 +22,16 @@ from pathlib import Path
 import yaml
 
 from ..files import FileProblem, clip, read_text, read_yaml, write_text, write_yaml
-from ..params import ParamError, ParamTree
+from ..params import ParamError, ParamTree, style_of
 from ..ratelog import RateLimitedLog
 
 log = logging.getLogger("instrument.presets")
 
 SAVED_KINDS = ("float", "int", "bool", "enum")
-# What /preset/save writes: the sound. Not the transport (/run, /rate), the dice (/seed), nor the
-# voice or the projector (a preset made at rehearsal must not re-voice the show). A preset file
-# written by hand may still set any value of those kinds.
-SOUND = ("/temperature", "/top_p", "/min_p", "/cap", "/mode", "/threshold", "/lookahead", "/beams", "/presence")
+# What /preset/save writes: the sound (the parameters tagged "sound": the mix, temperature, mode,
+# lookahead...). Not the transport (/run, /rate), the dice (/seed), nor the voice or the projector
+# (a preset made at rehearsal must not re-voice the show). A preset file written by hand may still
+# set any value of those kinds.
 DECIMALS = 3  # a fader's resolution (7-bit MIDI: 1/127) is coarser; float noise is not saved
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 MORPH_HZ = 50
@@ -90,7 +90,7 @@ class Presets:
         checked = {}
         for address, value in values.items():
             if address not in self.params:
-                if isinstance(address, str) and address.startswith("/mix/"):
+                if isinstance(address, str) and style_of(address):
                     continue  # a style not loaded tonight
                 raise PresetError(f"{path}: {clip(address)}: no such parameter")
             param = self.params.params[address]
@@ -100,17 +100,16 @@ class Presets:
                 checked[address], _ = param.coerce(value)
             except ParamError as e:
                 raise PresetError(f"{path}: {e}") from None
-        if any(a.startswith("/mix/") for a in checked):  # a preset's mix is the whole mix: a style it
-            for address in self.params.params:            # does not name is silent in it (so presets
-                if address.startswith("/mix/"):            # made before a style existed still mean
-                    checked.setdefault(address, 0.0)       # what they meant)
+        if any(style_of(a) for a in checked):  # a preset's mix is the whole mix: a style it does not
+            for address in self.params.tagged("style"):  # name is silent in it (so presets made before
+                checked.setdefault(address, 0.0)         # a style existed still mean what they meant)
         return checked
 
     # --- actions -----------------------------------------------------------------------------
     def sound(self) -> dict:
         """The values a preset keeps, as a person set them (rounded to DECIMALS)."""
         snap = self.params.snapshot()
-        keep = [a for a in self.params.params if a.startswith("/mix/") or a in SOUND]
+        keep = self.params.tagged("sound")
         return {a: round(snap[a], DECIMALS) + 0.0 if isinstance(snap[a], float) else snap[a] for a in keep}
 
     def save(self, name: str) -> Path:

@@ -35,8 +35,7 @@ DIST_H = DIST_ROWS * ROW_H + 20  # active styles the rows get thinner, down to M
 MIN_ROW_H = 16
 FADERS_PER_ROW = 8   # at most, in a row of the mixer (a fader with its name, learn and CC is 48 px)
 PAD = 250
-GLOBALS = ("/temperature", "/top_p", "/min_p", "/cap", "/threshold", "/lookahead", "/beams", "/presence", "/rate")
-
+SLIDER_MAX = {"/rate": 400.0}  # the slider's end where a parameter's own is more than a hand wants
 
 class TextFollower:
     """The panel's text pane: the client's characters laid out as they arrive, only the new ones
@@ -170,23 +169,31 @@ class Panel:
                     dpg.add_text("", tag=f"cc:{address}", color=(150, 150, 150))
 
     def _build_globals(self, dpg) -> None:
+        """Every parameter the engine tags "surface": a slider for a number, then a row of choices,
+        switches and triggers. A parameter added to the tree with the tag is here by itself."""
         dpg.add_spacer(height=8)
-        for address in GLOBALS:
-            e = self.entries[address]
+        surface = [e for e in self.client.tree if "surface" in e.get("tags", ())]
+        for e in (e for e in surface if e["kind"] in ("float", "int")):
+            address = e["address"]
             with dpg.group(horizontal=True):
                 dpg.add_slider_float(tag=f"fader:{address}", width=220, min_value=float(e["range"][0]),
-                                     max_value=float(e["range"][1]) if address != "/rate" else 400.0,
+                                     max_value=SLIDER_MAX.get(address, float(e["range"][1])),
                                      default_value=float(e["value"]), callback=self._slider_moved, user_data=address)
                 dpg.add_text(f"{address[1:]:<11}")
                 dpg.add_button(label="learn", tag=f"learn:{address}", width=46, callback=self._learn, user_data=address)
                 dpg.add_text("", tag=f"cc:{address}", color=(150, 150, 150))
         with dpg.group(horizontal=True):
-            dpg.add_combo(list(self.entries["/mode"]["range"]), tag="fader:/mode", width=120,
-                          default_value=self.entries["/mode"]["value"], callback=self._slider_moved, user_data="/mode")
-            dpg.add_text("mode")
-            dpg.add_checkbox(label="play", tag="fader:/run", default_value=bool(self.entries["/run"]["value"]),
-                             callback=self._slider_moved, user_data="/run")
-            dpg.add_button(label="reset", width=60, callback=lambda: self.client.send("/reset"))
+            for e in (e for e in surface if e["kind"] not in ("float", "int")):
+                address, name = e["address"], e["address"][1:]
+                if e["kind"] == "enum":
+                    dpg.add_combo(list(e["range"]), tag=f"fader:{address}", width=120, default_value=e["value"],
+                                  callback=self._slider_moved, user_data=address)
+                    dpg.add_text(name)
+                elif e["kind"] == "bool":
+                    dpg.add_checkbox(label=name, tag=f"fader:{address}", default_value=bool(e["value"]),
+                                     callback=self._slider_moved, user_data=address)
+                elif e["kind"] == "trigger":
+                    dpg.add_button(label=name, width=60, callback=lambda s, a, u: self.client.send(u), user_data=address)
 
     def _build_presets(self, dpg) -> None:
         dpg.add_spacer(height=8)

@@ -31,10 +31,10 @@ IDLE_REDRAW = 0.5  # seconds between frames when no text arrives
 ADVANCE = 1233 / 2048  # DejaVu Sans Mono: every glyph advances 1233 of 2048 units per em
 
 
-def register_params(tree: ParamTree) -> None:
-    if "/project/size" not in tree:
-        tree.add(Param("/project/size", "int", (12, 200), 40, "projection text size in pixels"))
-        tree.add(Param("/project/tint", "bool", (), True, "tint each character by the style that wrote it"))
+PARAMS = [  # this module's table (tree.py builds the union)
+    Param("/project/size", "int", (12, 200), 40, "projection text size in pixels"),
+    Param("/project/tint", "bool", (), True, "tint each character by the style that wrote it"),
+]
 
 
 def display_available() -> str | None:
@@ -66,7 +66,6 @@ class Projection(Sink):
     def __init__(self, params: ParamTree, names: list[str], theme: Theme, fullscreen: bool = False,
                  width: int = 1280, height: int = 720):
         super().__init__()
-        register_params(params)
         self.params, self.theme, self.fullscreen = params, theme, fullscreen
         self.colours = theme.colours(names)
         self.size = (width, height)

@@ -28,16 +28,15 @@ POLICIES = ("live", "recite")
 RECITE_LIMIT = 1000  # phrases kept waiting in recite mode before the oldest are dropped
 
 
-def register_params(tree: ParamTree) -> None:
-    if "/speech/on" in tree:
-        return
-    tree.add(Param("/speech/on", "bool", (), True, "speak the text (when the instrument was started with speech)"))
-    tree.add(Param("/speech/rate", "float", (60.0, 400.0), 170.0, "speaking rate, words per minute"))
-    tree.add(Param("/speech/volume", "float", (0.0, 1.0), 1.0, "speaking volume"))
-    tree.add(Param("/speech/voice", "text", (100,), "", "voice: part of its id or name (e.g. en-us, fr); empty = default"))
-    tree.add(Param("/speech/policy", "enum", POLICIES, "live",
-                   "when the voice falls behind: live skips to the newest phrase, recite speaks all"))
-    tree.add(Param("/speech/words", "int", (3, 60), 12, "longest phrase in words, when no sentence ends first"))
+PARAMS = [  # this module's table (tree.py builds the union)
+    Param("/speech/on", "bool", (), True, "speak the text (when the instrument was started with speech)"),
+    Param("/speech/rate", "float", (60.0, 400.0), 170.0, "speaking rate, words per minute"),
+    Param("/speech/volume", "float", (0.0, 1.0), 1.0, "speaking volume"),
+    Param("/speech/voice", "text", (100,), "", "voice: part of its id or name (e.g. en-us, fr); empty = default"),
+    Param("/speech/policy", "enum", POLICIES, "live",
+          "when the voice falls behind: live skips to the newest phrase, recite speaks all"),
+    Param("/speech/words", "int", (3, 60), 12, "longest phrase in words, when no sentence ends first"),
+]
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,6 @@ class Speech(Sink):
     def __init__(self, params: ParamTree, wav_path: Path | None = None, policy: str | None = None):
         """policy: a fixed one (a replay recites), else /speech/policy decides."""
         super().__init__()
-        register_params(params)
         self.params = params
         self._policy = policy
         self.wav_path = wav_path

@@ -1,7 +1,7 @@
 import pytest
 
 from instrument.control.clock import PPQN, MidiClock
-from instrument.params import instrument_tree
+from instrument.tree import build_tree as instrument_tree
 
 
 class Clock:

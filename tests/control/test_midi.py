@@ -8,7 +8,7 @@ import pytest
 
 from instrument.control.mapping import load_mapping
 from instrument.control.midi import MidiControl, relative_delta
-from instrument.params import instrument_tree
+from instrument.tree import build_tree as instrument_tree
 
 NAMES = ["bible", "linux", "shakespeare"]
 MAPPING = """# my controller

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from instrument.control.presets import PresetError, Presets, slug
-from instrument.params import instrument_tree
+from instrument.tree import build_tree as instrument_tree
 
 from ..conftest import PROJECT
 
@@ -106,10 +106,7 @@ def test_the_shipped_presets_are_valid_sound_different_and_show_the_new_voices_o
 
 
 def test_a_saved_preset_is_the_sound_as_a_person_set_it_and_joins_the_bank(tmp_path):
-    from instrument.outputs.speech import register_params
-
-    params = instrument_tree(NAMES)
-    register_params(params)  # speech settings are there, as when the piece speaks
+    params = instrument_tree(NAMES)  # the whole tree: speech settings are there, as when the piece speaks
     (tmp_path / "bank.yaml").write_text("# program change N recalls the N-th\n- salon\n")
     (tmp_path / "salon.yaml").write_text("values: {/mix/bible: 1.0}\n")
     presets, heard = Presets(params, tmp_path), []

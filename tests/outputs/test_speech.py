@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from instrument.outputs.speech import Phraser, Speech, speakable
-from instrument.params import instrument_tree
+from instrument.tree import build_tree as instrument_tree
 
 from ..polling import wait_for
 from ..realparts import require
