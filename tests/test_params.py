@@ -132,3 +132,14 @@ def test_a_flood_of_clamped_values_is_a_few_lines(tree, caplog):
         for k in range(2000):  # every other write out of range: 1,000 excursions
             tree.set("/mix/bible", 2.0 if k % 2 else 0.5)
     assert 1 <= len([r for r in caplog.records if "clamped" in r.message]) <= 3
+
+
+def test_a_move_of_many_values_is_one_version_and_all_or_nothing(tree):
+    seen = []
+    tree.add_listener(lambda address, value, source: seen.append(dict(tree.snapshot().values)))
+    version = tree.snapshot().version
+    assert tree.set_many({"/mix/bible": 0.9, "/mix/shakespeare": 0.1, "/temperature": 1.2}).ok
+    assert tree.snapshot().version == version + 1
+    assert all(s["/mix/bible"] == 0.9 and s["/mix/shakespeare"] == 0.1 for s in seen)  # no listener saw half of it
+    result = tree.set_many({"/mix/bible": 0.2, "/mix/shakespeare": float("nan")})
+    assert not result.ok and tree.get("/mix/bible") == 0.9 and tree.snapshot().version == version + 1

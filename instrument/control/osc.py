@@ -23,7 +23,7 @@ from typing import Callable
 
 from ..files import clip
 from ..oscwire import OscDecodeError, decode, is_loopback, message
-from ..params import ParamError, ParamTree, mix_address
+from ..params import ParamTree, mix_address
 from ..ratelog import RateLimitedLog
 from .patterns import PatternError, is_pattern, matching
 
@@ -132,14 +132,9 @@ class OscRouter:
             return [("/mix", tuple(float(self.params.get(a)) for a in addresses))]
         if len(args) != len(addresses):
             return self.refuse(f"/mix needs {len(addresses)} weights ({', '.join(self.model_names)}), got {len(args)}")
-        try:  # all or nothing: one bad weight changes none of them
-            for a, value in zip(addresses, args):
-                self.params.params[a].coerce(value)
-        except ParamError as e:
-            return self.refuse(str(e))
-        for a, value in zip(addresses, args):
-            self.params.set(a, value, source=f"osc:{sender[0]}:{sender[1]}")
-        return []
+        # all or nothing, and as one move: no step reads half of it
+        result = self.params.set_many(dict(zip(addresses, args)), source=f"osc:{sender[0]}:{sender[1]}")
+        return [] if result.ok else self.refuse(result.message)
 
     def _describe(self, address: str, args: list, sender: Sender) -> list[Reply]:
         if not self.verified(sender[0]):  # it would be withheld anyway: do not build 5 KB of JSON for it

@@ -138,8 +138,7 @@ class Presets:
     def load(self, name: str) -> dict:
         values = self.read(name)  # everything is checked before anything moves
         self._cancel_morph()
-        for address, value in values.items():
-            self.params.set(address, value, source="preset")
+        self.params.set_many(values, source="preset")  # one move: no step hears half a preset
         self._loaded(name)
         return values
 
@@ -165,9 +164,7 @@ class Presets:
         start = self.params.snapshot()
         glide = {a: (float(start[a]), float(v)) for a, v in values.items()
                  if self.params.params[a].kind in ("float", "int")}
-        for address, value in values.items():
-            if address not in glide:
-                self.params.set(address, value, source="preset")
+        self.params.set_many({a: v for a, v in values.items() if a not in glide}, source="preset")
         stop = threading.Event()
         with self._lock:
             self._morph = stop
@@ -179,8 +176,7 @@ class Presets:
         t0 = time.monotonic()
         while not stop.is_set():
             t = 1.0 if seconds == 0 else min((time.monotonic() - t0) / seconds, 1.0)
-            for address, (a, b) in glide.items():
-                self.params.set(address, a + (b - a) * t, source="preset")
+            self.params.set_many({address: a + (b - a) * t for address, (a, b) in glide.items()}, source="preset")
             if t >= 1.0:
                 return
             stop.wait(1.0 / MORPH_HZ)
