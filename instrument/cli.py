@@ -466,7 +466,10 @@ def _describe(args) -> int:
     from .session import full_tree
 
     tree = full_tree(_styles(args))
-    print(render(tree) if args.markdown else json.dumps(tree.describe(), indent=1))
+    from .session import every_command
+
+    names = _styles(args)
+    print(render(tree, every_command(names)) if args.markdown else json.dumps(tree.describe(), indent=1))
     return 0
 
 

@@ -126,8 +126,7 @@ def attach_osc(engine: Engine, settings: OscSettings):
                          f"--osc-allow (e.g. --osc-allow 192.168.1.0/24)")
     out = OscOut(engine.names, targets, settings.frame_rate, engine.params)
     router = OscRouter(engine.params, engine.names)
-    router.map("/subscribe", out.subscribe_handler)
-    router.map("/unsubscribe", out.subscribe_handler)
+    router.add(out.commands())
     router.verified, router.heard = out.subscriptions.verified, out.subscriptions.heard
     engine.params.add_listener(out.echo)
     out.start(engine)
@@ -226,90 +225,28 @@ def attach_midi(engine: Engine, settings: MidiSettings, presets, announce=lambda
 
 
 def map_control_messages(router, midi, presets, files=None, mappings=None) -> None:
-    """The OSC addresses of learn and presets: /learn, /unlearn, /preset/save|load|morph|list,
-    /mapping/load. What touches a file is done by `files` (a Worker), never on the OSC receive
-    thread; its answer is sent when it is done. A mapping comes over OSC by name, from the
-    mappings folder: never a path (a client could otherwise have learn overwrite any file)."""
-    from .control.presets import NAME, PresetError
-    from .control.worker import Immediate
+    """The commands of learn, mappings and presets (their modules' tables) on the router. What
+    touches a file runs on `files` (a Worker), never on the OSC receive thread; its answer is
+    sent when it is done."""
+    from .control import midi as midi_module
+    from .control import presets as presets_module
+    from .control.worker import Immediate, Later
     from .paths import PROJECT_ROOT
 
-    files = files or Immediate()
-    mappings = Path(mappings or PROJECT_ROOT / "mappings")
+    later = Later(router, files or Immediate(), presets_module.PresetError)
+    router.add(presets_module.commands(presets, later, router.refuse))
+    router.add(midi_module.commands(midi, later, router.refuse, Path(mappings or PROJECT_ROOT / "mappings")))
 
-    def later(sender, what: str, job) -> list:
-        """Run job() on the file worker and send its replies to the sender when it is done (with
-        the budget of the request that asked)."""
-        size = router.request_size
 
-        def run():
-            try:
-                router.send(sender, job(), size)
-            except PresetError as e:
-                router.send(sender, router.refuse(str(e)), size)
-        files.submit(what, run, source=f"osc:{sender[0]}")
-        return []
+def every_command(names: list[str]) -> list:
+    """Every command an engine answers, for docs/osc.md (nothing is called)."""
+    from .control.osc import OscRouter
+    from .outputs.osc_out import OscOut
 
-    def learn(address, args, sender):
-        target = args[0] if args and isinstance(args[0], str) else None
-        timeout = float(args[1]) if len(args) > 1 and isinstance(args[1], (int, float)) else 10.0
-        problem = midi.learn(target, timeout) if target else "/learn needs the address to learn, e.g. /learn /mix/bible"
-        return router.refuse(problem) if problem else [("/learning", (target,))]
-
-    def unlearn(address, args, sender):
-        if not args or not isinstance(args[0], str):
-            return router.refuse("/unlearn needs an address")
-        return [("/unlearned", (args[0], midi.unlearn(args[0])))]
-
-    def preset(address, args, sender):
-        action = address.rsplit("/", 1)[-1]
-        if action == "list":
-            return later(sender, "listing presets", lambda: [("/preset/list", tuple(presets.names()))])
-        if not args or not isinstance(args[0], str):
-            return router.refuse(f"{address} needs a preset name")
-        name, seconds = args[0], args[1] if len(args) > 1 and isinstance(args[1], (int, float)) else 4.0
-
-        def job():
-            if action == "save":
-                return [("/preset/saved", (presets.save(name).stem,))]
-            if action == "load":
-                presets.load(name)
-                return [("/preset/loaded", (name,))]
-            presets.morph(name, float(seconds))
-            return [("/preset/morphing", (name,))]
-        return later(sender, f"{action} preset {name[:40]!r}", job)
-
-    def reload(address, args, sender):
-        if args and not (isinstance(args[0], str) and NAME.match(args[0]) and "/" not in args[0] and ".." not in args[0]):
-            return router.refuse(f"/mapping/load takes the name of a mapping in {mappings} (not a path)")
-        path = mappings / f"{args[0]}.yaml" if args else None
-
-        def job():
-            problem = midi.reload_mapping(path)
-            return router.refuse(problem) if problem else [("/mapping/loaded", (midi.mapping.path.stem,))]
-        return later(sender, "reading the mapping", job)
-
-    def bindings(address, args, sender):
-        import json
-
-        return [("/mapping", (json.dumps([b.to_yaml() for b in midi.mapping.bindings]),))]
-
-    def morph_pad(address, args, sender):
-        """/morph x y (0..1 each, as an XY pad sends): weights by distance to the styles' circle."""
-        from .morph import weights
-
-        if len(args) < 2 or not all(isinstance(a, (int, float)) and 0 <= a <= 1 for a in args[:2]):
-            return router.refuse("/morph needs x and y in 0..1")
-        pi = weights(2 * args[0] - 1, 2 * args[1] - 1, len(router.model_names))
-        return router.handle_message("/mix", pi, sender)
-
-    router.map("/learn", learn)
-    router.map("/unlearn", unlearn)
-    router.map("/morph", morph_pad)
-    router.map("/mapping/load", reload)
-    router.map("/mapping", bindings)
-    for action in ("save", "load", "morph", "list"):
-        router.map(f"/preset/{action}", preset)
+    router = OscRouter(full_tree(names), names)
+    map_control_messages(router, None, None)
+    router.add(OscOut(names).commands())
+    return list(router.commands.values())
 
 
 def start_panel(osc_in, theme):

@@ -48,13 +48,27 @@ class _Stub:
 
 
 def answered() -> set[str]:
-    from instrument.library import installed_names
+    """Every address a playing engine answers: its parameters and its commands."""
+    return answered_commands() | set(full_tree(["ayes"]).params) | set(full_tree(["bible", "linux"]).params)
 
-    names = installed_names()
-    tree = full_tree(names)
-    router = OscRouter(tree, names)
-    map_control_messages(router, _Stub(), _Stub())
-    return set(tree.params) | set(router.handlers) | {"/subscribe", "/unsubscribe"}
+
+def answered_commands() -> set[str]:
+    """The commands on the router of a playing engine."""
+    from instrument.core.ensemble import Ensemble
+    from instrument.engine import Engine
+    from instrument.session import OscSettings, attach_osc
+
+    from .fakes import letter_model
+
+    names = ["ayes"]
+    engine = Engine(Ensemble([letter_model("a")], names))
+    server, out = attach_osc(engine, OscSettings("127.0.0.1:0", None, None, 60.0, oscquery=False))
+    map_control_messages(server.router, _Stub(), _Stub())
+    try:
+        return set(server.router.commands)
+    finally:
+        server.stop()
+        engine.close_subscriptions()
 
 
 @pytest.mark.parametrize("page, line", [x for x in LINES if x[1].startswith("oscsend ")])
@@ -73,8 +87,17 @@ def test_make_targets_in_the_docs_exist():
 
 def test_osc_md_is_what_describe_generates():
     from instrument.library import installed_names
+    from instrument.session import every_command
 
-    assert (PROJECT / "docs" / "osc.md").read_text() == render(full_tree(installed_names())) + "\n"
+    names = installed_names()
+    assert (PROJECT / "docs" / "osc.md").read_text() == render(full_tree(names), every_command(names)) + "\n"
+
+
+def test_every_command_a_playing_engine_answers_is_documented_and_every_documented_one_answers():
+    documented = set(re.findall(r"^\| `(/[^`]+)` \|", (PROJECT / "docs" / "osc.md").read_text().split("## Commands")[1]
+                                .split("## ")[0], flags=re.M))
+    documented = {d for d in documented if not any(c in d for c in "*?[{")}  # the pattern examples row
+    assert documented == answered_commands()
 
 
 def test_models_md_is_what_the_cards_generate():

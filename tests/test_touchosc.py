@@ -19,7 +19,10 @@ def answered(names: list[str]) -> set[str]:
     tree = full_tree(names)
     router = OscRouter(tree, names)
     map_control_messages(router, _Stub(), _Stub())
-    return set(tree.params) | set(router.handlers) | {"/subscribe", "/unsubscribe"}  # attach_osc maps these
+    from instrument.outputs.osc_out import OscOut
+
+    router.add(OscOut(names).commands())  # as attach_osc does
+    return set(tree.params) | set(router.commands)
 
 
 def test_a_generated_layout_reads_back_and_every_address_is_answered(tmp_path):

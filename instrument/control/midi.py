@@ -13,6 +13,7 @@ import os
 import sys
 import tempfile
 import threading
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -233,6 +234,49 @@ class MidiControl:
 
 
 MAX_LEARN_WAIT = 600.0  # seconds
+
+
+def commands(midi: "MidiControl", later, refuse, mappings: Path) -> list:
+    """/learn, /unlearn, /mapping, /mapping/load. A mapping comes over OSC by name, from the
+    mappings folder, never a path: a client could otherwise have a learn overwrite any file."""
+    import json
+
+    from ..commands import Command
+    from .presets import NAME
+
+    def learn(address, args, sender):
+        target = args[0] if args and isinstance(args[0], str) else None
+        timeout = args[1] if len(args) > 1 and isinstance(args[1], (int, float)) else 10.0
+        problem = midi.learn(target, timeout) if target else "/learn needs the address to learn, e.g. /learn /mix/bible"
+        return refuse(problem) if problem else [("/learning", (target,))]
+
+    def unlearn(address, args, sender):
+        if not args or not isinstance(args[0], str):
+            return refuse("/unlearn needs an address")
+        return [("/unlearned", (args[0], midi.unlearn(args[0])))]
+
+    def bindings(address, args, sender):
+        return [("/mapping", (json.dumps([b.to_yaml() for b in midi.mapping.bindings]),))]
+
+    def reload(address, args, sender):
+        if args and not (isinstance(args[0], str) and NAME.match(args[0]) and "/" not in args[0] and ".." not in args[0]):
+            return refuse(f"/mapping/load takes the name of a mapping in {mappings} (not a path)")
+        path = Path(mappings) / f"{args[0]}.yaml" if args else None
+
+        def job():
+            problem = midi.reload_mapping(path)
+            return refuse(problem) if problem else [("/mapping/loaded", (midi.mapping.path.stem,))]
+        return later(sender, "reading the mapping", job)
+
+    return [
+        Command("/learn", "s address [f seconds]", "the next control that really moves is bound to the address "
+                "(and written into the mapping file); answers `/learning`, then `/learned ADDRESS KIND CHANNEL "
+                "NUMBER` to every listener, or `/learn/timeout ADDRESS` (10 s unless given, at most 600)", learn),
+        Command("/unlearn", "s address", "remove the bindings to an address; answers `/unlearned ADDRESS COUNT`", unlearn),
+        Command("/mapping", "", "answers `/mapping` with the bindings in force, as JSON", bindings),
+        Command("/mapping/load", "[s name]", "read the mapping again (or NAME.yaml of its folder); answers "
+                "`/mapping/loaded NAME`; a bad file leaves the mapping in force", reload),
+    ]
 
 
 # --- ports ------------------------------------------------------------------------------------

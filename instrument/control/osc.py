@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..commands import Command, Reply, Sender
 from ..files import clip
 from ..oscwire import OscDecodeError, decode, is_loopback, message
 from ..params import ParamTree, mix_address
@@ -29,9 +30,6 @@ from .patterns import PatternError, is_pattern, matching
 
 log = logging.getLogger("instrument.osc")
 
-Sender = tuple[str, int]
-Reply = tuple[str, tuple]
-Handler = Callable[[str, list, Sender], list[Reply]]
 MAX_DATAGRAM = 65536
 
 
@@ -49,11 +47,11 @@ class OscStats:
 
 @dataclass
 class OscRouter:
-    """Turns OSC messages into parameter writes, queries and registered extra handlers."""
+    """Turns OSC messages into parameter writes, queries and commands (each module's table)."""
 
     params: ParamTree
     model_names: list[str]
-    handlers: dict[str, Handler] = field(default_factory=dict)
+    commands: dict[str, Command] = field(default_factory=dict)
     stats: OscStats = field(default_factory=OscStats)
 
     def __post_init__(self):
@@ -62,8 +60,24 @@ class OscRouter:
         self.verified: Callable[[str], bool] = is_loopback  # may this host get large replies? (see subscriptions)
         self.heard: Callable[[str], None] = lambda ip: None       # a host was heard from
         self.request_size = 0  # bytes of the datagram being handled: later replies keep its budget
-        self.map("/mix", self._mix)
-        self.map("/describe", self._describe)
+        self.add(self.own_commands())
+
+    def own_commands(self) -> list[Command]:
+        return [
+            Command("/mix", "[N floats]", "every weight at once, in model order, as one move (all or nothing); "
+                    "with no arguments answers `/mix` with every weight", self._mix),
+            Command("/describe", "", "answers `/describe` with the whole tree as JSON (addresses, kinds, ranges, "
+                    "values, docs, tags)", self._describe),
+            Command("/morph", "f x, f y", "a point of the morph pad (0..1 each, as an XY pad sends): the weights by "
+                    "the point's distance to the styles on a circle (the centre is every style)", self._morph),
+        ]
+
+    def add(self, commands: list[Command]) -> None:
+        """Commands to answer, by address (each module's own table)."""
+        for command in commands:
+            if command.address in self.commands or command.address in self.params:
+                raise ValueError(f"{command.address} is answered twice")
+            self.commands[command.address] = command
 
     def send(self, sender: Sender, replies: list[Reply], request_size: int = 0) -> None:
         """Replies that come later than the message (a file job's): the server replaces this with
@@ -75,10 +89,6 @@ class OscRouter:
         host is this machine or holds a subscription it proved (a forged source would otherwise
         turn the engine into an amplifier: /describe answered 16 bytes with 5 KB)."""
         return float("inf") if self.verified(sender[0]) else AMPLIFICATION * request_size
-
-    def map(self, address: str, handler: Handler) -> None:
-        """An address outside the tree (subscribe, learn, presets): handler(address, args, sender)."""
-        self.handlers[address] = handler
 
     def refuse(self, why: str) -> list[Reply]:
         self.stats.refused += 1
@@ -100,8 +110,9 @@ class OscRouter:
 
     def handle_message(self, address: str, args: list, sender: Sender) -> list[Reply]:
         self.stats.messages += 1
-        if address in self.handlers:
-            return self.handlers[address](address, args, sender)
+        command = self.commands.get(address)
+        if command is not None:
+            return command.handler(address, args, sender)
         if address not in self.params and is_pattern(address):
             return self._pattern(address, args, sender)
         if address not in self.params:
@@ -135,6 +146,14 @@ class OscRouter:
         # all or nothing, and as one move: no step reads half of it
         result = self.params.set_many(dict(zip(addresses, args)), source=f"osc:{sender[0]}:{sender[1]}")
         return [] if result.ok else self.refuse(result.message)
+
+    def _morph(self, address: str, args: list, sender: Sender) -> list[Reply]:
+        from ..morph import weights
+
+        if len(args) < 2 or not all(isinstance(a, (int, float)) and not isinstance(a, bool) and 0 <= a <= 1
+                                    for a in args[:2]):
+            return self.refuse("/morph needs x and y in 0..1")
+        return self._mix("/mix", weights(2 * args[0] - 1, 2 * args[1] - 1, len(self.model_names)), sender)
 
     def _describe(self, address: str, args: list, sender: Sender) -> list[Reply]:
         if not self.verified(sender[0]):  # it would be withheld anyway: do not build 5 KB of JSON for it

@@ -5,8 +5,8 @@ from ..params import ParamTree
 
 INTRO = """# OSC
 
-Generated from the parameter tree of the nine shipped styles, so it cannot drift from the code:
-`instrument describe --markdown --styles austen,baudelaire,bible,latex,linux,nietzsche,python,shakespeare,speeches > docs/osc.md`.
+Generated from the parameter tree and the command tables of the shipped styles, so it cannot drift
+from the code: `instrument describe --markdown > docs/osc.md`.
 Every parameter answers at its own address; `/mix/NAME` exists for each style you load.
 
 The engine listens on UDP `127.0.0.1:9000` (`--osc-listen HOST:PORT`). To play it from a phone or
@@ -28,17 +28,18 @@ another computer, listen on the network and name who may play: `--osc-listen 0.0
 |---|---|---|---|---|
 """
 
-EXTRA = """
-## Messages beyond the parameters
+COMMANDS = """
+## Commands
+
+Messages that are actions rather than values, from the modules' own tables (the router answers
+exactly these). What reads or writes a file (presets, mappings) is done off the OSC thread and
+answered when it is done.
 
 | address | arguments | what it does |
 |---|---|---|
-| `/mix` | N floats | every weight at once, in model order; all or nothing |
-| `/mix` | none | answers `/mix` with every weight |
-| `/describe` | none | answers `/describe` with the whole tree as JSON (addresses, kinds, ranges, values, docs) |
-| `/subscribe` | [port [token]] | text, frames and every parameter change are sent to the sender (at `port` if given); see below |
-| `/unsubscribe` | [port] | stops that |
-| `/mix/*`, `/mix/{bible,austen}`, `/mix/[a-c]*`, `/mix/?inux` | the parameter's | an OSC 1.0 address pattern reaches every parameter it matches (a fader group); at most 256 characters and 8 stars |
+"""
+
+EXTRA = """| `/mix/*`, `/mix/{bible,austen}`, `/mix/[a-c]*`, `/mix/?inux` | the parameter's | an OSC 1.0 address pattern reaches every parameter it matches (a fader group); at most 256 characters and 8 stars |
 
 ## Subscribing, and what a sender may be sent
 
@@ -93,7 +94,9 @@ def _range(entry: dict) -> str:
     return ""
 
 
-def render(params: ParamTree) -> str:
+def render(params: ParamTree, commands: list) -> str:
+    """docs/osc.md: the parameters, then the commands, then what the engine sends."""
     rows = [f"| `{e['address']}` | {e['kind']} | {_range(e)} | "
             f"{'' if e['default'] in (None, '') else e['default']} | {e['doc']} |" for e in params.describe()]
-    return INTRO + "\n".join(rows) + "\n" + EXTRA
+    commands_rows = [f"| `{c.address}` | {c.args or 'none'} | {c.doc} |" for c in commands]
+    return INTRO + "\n".join(rows) + "\n" + COMMANDS + "\n".join(commands_rows) + "\n" + EXTRA

@@ -186,3 +186,37 @@ class Presets:
             if self._morph is not None:
                 self._morph.set()
                 self._morph = None
+
+
+def commands(presets: "Presets", later, refuse) -> list:
+    """/preset/save, /preset/load, /preset/morph, /preset/list: files, so on the worker (later)."""
+    from ..commands import Command
+
+    def list_them(address, args, sender):
+        return later(sender, "listing presets", lambda: [("/preset/list", tuple(presets.names()))])
+
+    def act(address, args, sender):
+        action = address.rsplit("/", 1)[-1]
+        if not args or not isinstance(args[0], str):
+            return refuse(f"{address} needs a preset name")
+        name = args[0]
+        seconds = float(args[1]) if len(args) > 1 and isinstance(args[1], (int, float)) else 4.0
+
+        def job():
+            if action == "save":
+                return [("/preset/saved", (presets.save(name).stem,))]
+            if action == "load":
+                presets.load(name)
+                return [("/preset/loaded", (name,))]
+            presets.morph(name, seconds)
+            return [("/preset/morphing", (name,))]
+        return later(sender, f"{action} preset {name[:40]!r}", job)
+
+    return [
+        Command("/preset/save", "s name", "the sound now into presets/NAME.yaml, and into the bank; answers "
+                "`/preset/saved STEM`", act),
+        Command("/preset/load", "s name", "recall a preset as one move; answers `/preset/loaded NAME`", act),
+        Command("/preset/morph", "s name [f seconds]", "glide to a preset (4 s unless given); answers "
+                "`/preset/morphing NAME`", act),
+        Command("/preset/list", "", "answers `/preset/list` with every preset's name", list_them),
+    ]

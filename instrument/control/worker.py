@@ -104,3 +104,23 @@ class Immediate:
 
     def stop(self, timeout: float = 5.0) -> None:
         pass
+
+
+class Later:
+    """Answers that come once a file job is done: later(sender, what, job) runs job() on the
+    worker and sends its replies to the sender, with the budget of the request that asked (see
+    OscRouter.budget). `refusal` is the exception a job raises to say no (PresetError)."""
+
+    def __init__(self, router, files, refusal: type[Exception] = ValueError):
+        self.router, self.files, self.refusal = router, files, refusal
+
+    def __call__(self, sender, what: str, job) -> list:
+        size = self.router.request_size
+
+        def run():
+            try:
+                self.router.send(sender, job(), size)
+            except self.refusal as e:
+                self.router.send(sender, self.router.refuse(str(e)), size)
+        self.files.submit(what, run, source=f"osc:{sender[0]}")
+        return []

@@ -106,6 +106,16 @@ class OscOut(Sink):
     def targets(self) -> list[tuple[str, int]]:
         return self.subscriptions.targets()
 
+    def commands(self) -> list:
+        from ..commands import Command
+
+        return [
+            Command("/subscribe", "[i port [i token]]", "text, frames and every change are sent to the sender (at "
+                    "PORT if given): at once from this machine, from another after the token handshake (below); "
+                    "the whole state follows", self.subscribe_handler),
+            Command("/unsubscribe", "[i port]", "stops that; answers `/unsubscribed PORT`", self.subscribe_handler),
+        ]
+
     def subscribe_handler(self, address: str, args: list, sender: tuple[str, int]):
         """For the OSC router: /subscribe [PORT [TOKEN]] and /unsubscribe [PORT] (see subscriptions.py)."""
         port = _whole(args[0]) if args else sender[1]

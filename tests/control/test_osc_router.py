@@ -110,9 +110,13 @@ def test_refusals_are_logged_at_a_limited_rate(router, caplog):
     assert len([r for r in caplog.records if "OSC refused" in r.message]) <= 2
 
 
-def test_extra_handlers_can_be_mapped(router):
-    router.map("/ping", lambda address, args, sender: [("/pong", (sender[1],))])
+def test_a_modules_commands_are_answered_and_an_address_cannot_be_answered_twice(router):
+    from instrument.commands import Command
+
+    router.add([Command("/ping", "", "answers /pong", lambda address, args, sender: [("/pong", (sender[1],))])])
     assert router.handle_packet(message("/ping"), ME) == [("/pong", (5555,))]
+    with pytest.raises(ValueError, match="answered twice"):
+        router.add([Command("/temperature", "", "a command over a parameter", lambda *a: [])])
 
 
 def test_address_patterns_reach_every_parameter_they_match():
