@@ -28,12 +28,13 @@ from instrument.engine import Engine
 from instrument.library import installed_names, load
 from instrument.outputs.projection import Projection
 from instrument.outputs.speech import Speech
-from instrument.session import default_mix, full_tree
+from instrument.parts import default_mix
+from instrument.tree import build_tree
 from instrument.theme import load_theme
 
 
 def make_engine(names: list[str], rate: float) -> Engine:
-    engine = Engine(Ensemble([load(n) for n in names], names), full_tree(names))
+    engine = Engine(Ensemble([load(n) for n in names], names), build_tree(names))
     for name, weight in default_mix(names).items():
         engine.params.set(f"/mix/{name}", weight)
     engine.params.set("/rate", rate)

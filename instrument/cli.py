@@ -211,10 +211,10 @@ def _add_play(sub) -> None:
                       "MIDI-learn writes into it")
     midi.add_argument("--learn", metavar="ADDRESS", help="bind the next control you move to ADDRESS, e.g. /mix/bible")
     midi.add_argument("--midi-clock", action="store_true", help="follow MIDI clock: /rate = chars per beat x tempo")
-    midi.add_argument("--presets", metavar="DIR", help="preset folder (default presets/)")
+    midi.add_argument("--presets", type=Path, metavar="DIR", help="preset folder (default presets/)")
     out = p.add_argument_group("outputs (the console always shows the text)")
     out.add_argument("--speak", action="store_true", help="speak the text (pyttsx3: espeak-ng, or the system voices)")
-    out.add_argument("--speak-to", metavar="FILE.wav", help="render the spoken phrases into a WAV file instead")
+    out.add_argument("--speak-to", type=Path, metavar="FILE.wav", help="render the spoken phrases into a WAV file instead")
     out.add_argument("--voice", help="voice: part of its id or name, e.g. en-us or fr")
     out.add_argument("--policy", choices=("live", "recite"), help="when the voice falls behind: live skips "
                      "to the newest phrase (default), recite speaks everything")
@@ -223,82 +223,47 @@ def _add_play(sub) -> None:
     out.add_argument("--theme", metavar="FILE", help="colours of the styles (default instrument/theme.yaml)")
     out.add_argument("--screenshot", metavar="FILE.png", help=argparse.SUPPRESS)
     out.add_argument("--panel", action="store_true", help="open the panel too (its own process, talking OSC)")
-    out.add_argument("--record", metavar="FILE.jsonl", help="record the performance (models, every move, the text) "
+    out.add_argument("--record", type=Path, metavar="FILE.jsonl", help="record the performance (models, every move, the text) "
                      "for `instrument replay`")
     p.set_defaults(func=_play)
+
+
+def _play_settings(args):
+    from .settings import (EngineSettings, MidiSettings, OscSettings, OutputSettings, PlaySettings,
+                           parse_mix)
+
+    values = {"/temperature": args.temperature, "/top_p": args.top_p, "/mode": args.mode,
+              "/threshold": args.threshold, "/lookahead": args.lookahead, "/beams": args.beams,
+              "/presence": args.presence, "/min_p": args.min_p, "/cap": args.cap, "/rate": args.rate,
+              "/seed": args.seed, "/prime": args.prime}
+    return PlaySettings(
+        engine=EngineSettings(args.models.split(",") if args.models else None,
+                              parse_mix(args.mix) if args.mix else None, args.backend, args.precision,
+                              values=values),
+        osc=OscSettings(args.osc_listen, args.osc_allow, args.osc_out, args.frame_rate, not args.no_oscquery),
+        midi=MidiSettings(not args.no_midi, args.midi_in, args.midi_api, args.mapping, args.learn, args.midi_clock),
+        outputs=OutputSettings(args.record, args.speak, args.speak_to, args.voice, args.policy, args.project,
+                               args.fullscreen, args.theme, args.screenshot, args.panel),
+        presets=args.presets, chars=args.chars)
 
 
 def _play(args) -> int:
     import logging
 
-    from .outputs.console import Console
-    from .signals import interrupt_on_kill
-    from .session import (MidiSettings, OscSettings, SetupError, Settings, attach_midi, attach_osc,
-                          attach_outputs, attach_presets, build_engine, map_control_messages, parse_mix,
-                          start_panel)
+    from .session import Session
+    from .settings import SetupError
 
     logging.basicConfig(level=logging.WARNING, format="instrument: %(message)s")
     logging.getLogger("instrument").setLevel(logging.INFO)  # ports opened, presets loaded: a performer wants these
     try:
-        settings = Settings(models=args.models.split(",") if args.models else None,
-                            mix=parse_mix(args.mix) if args.mix else None,
-                            backend=args.backend, precision=args.precision)
-        engine = build_engine(settings, **{"/temperature": args.temperature, "/top_p": args.top_p,
-                                           "/mode": args.mode, "/threshold": args.threshold,
-                                           "/lookahead": args.lookahead, "/beams": args.beams,
-                                           "/presence": args.presence, "/min_p": args.min_p, "/cap": args.cap,
-                                           "/rate": args.rate, "/seed": args.seed, "/prime": args.prime})
-        osc_in, osc_out = attach_osc(engine, OscSettings(args.osc_listen, args.osc_allow, args.osc_out,
-                                                         args.frame_rate, not args.no_oscquery))
-        presets = attach_presets(engine, args.presets)
-        presets.on_loaded = lambda name: osc_out.announce("/preset/current", name)
-        from .control.worker import Worker
-
-        files = Worker()  # preset and mapping files are read and written here, never on a MIDI or OSC thread
-        midi, midi_port = attach_midi(engine, MidiSettings(not args.no_midi, args.midi_in, args.midi_api,
-                                                           args.mapping, args.learn, args.midi_clock),
-                                      presets, osc_out.broadcast, files)
-        if osc_in is not None:
-            map_control_messages(osc_in.router, midi, presets, files, midi.mapping.path.parent)
+        with Session.open(_play_settings(args)) as session:
+            session.run()
     except SetupError as e:
         print(f"instrument play: {e}", file=sys.stderr)
         return 2
-    try:
-        recorder, speech, projection = attach_outputs(engine, args)
-    except SetupError as e:
-        print(f"instrument play: {e}", file=sys.stderr)
-        return 2
-    console = Console(names=engine.names).attach(engine)
-    logging.getLogger().handlers[:] = [console.log_handler()]  # from now on, never inside a word
-    panel = start_panel(osc_in, args.theme) if args.panel else None
-    interrupt_on_kill()
-    engine.start(max_chars=args.chars)
-    try:
-        if projection is not None:
-            console.start(engine)
-            projection.run()  # the window needs the main thread; closing it ends the piece
-        else:
-            console.run()  # in the main thread, so Ctrl-C lands here
-    except KeyboardInterrupt:
-        pass
-    finally:
-        engine.stop()
-        console.join(2.0)
-        if recorder is not None:
-            recorder.join()  # its last lines, the end mark among them, before the process goes
-        if speech is not None:
-            speech.join()
-        if osc_in is not None:
-            osc_in.stop()
-        if midi_port is not None:
-            midi_port.close()
-        files.stop()  # a learn's last write, a preset being saved, finish before the process goes
-        osc_out.join(1.0)
-        if panel is not None:
-            panel.terminate()
-    if engine.failure is not None:
+    if session.failure is not None:
         print(f"instrument play: the engine stopped on an error it could not play through: "
-              f"{type(engine.failure).__name__}: {engine.failure}", file=sys.stderr)
+              f"{type(session.failure).__name__}: {session.failure}", file=sys.stderr)
         return 1
     return 0
 
@@ -373,7 +338,8 @@ def _add_replay(sub) -> None:
 def _replay(args) -> int:
     from .library import installed
     from .replay import ReplayError, check_models, first_difference, plan_computation, read_recording, replay
-    from .session import SetupError, Settings, build_engine
+    from .parts import build_engine
+    from .settings import EngineSettings, SetupError
 
     try:
         rec = read_recording(args.recording)
@@ -382,7 +348,7 @@ def _replay(args) -> int:
         how = plan_computation(rec)
         for difference in how.differences:
             print(f"instrument replay: {difference}", file=sys.stderr)
-        engine = build_engine(Settings(models=names, mix={}, backend=how.backend, precision=how.precision))
+        engine = build_engine(EngineSettings(models=names, mix={}, backend=how.backend, precision=how.precision))
     except (ReplayError, SetupError) as e:
         print(f"instrument replay: {e}", file=sys.stderr)
         return 2
@@ -438,13 +404,13 @@ def _add_touchosc(sub) -> None:
 def _touchosc(args) -> int:
     from . import touchosc
     from .control.presets import Presets
-    from .paths import PROJECT_ROOT
-    from .session import full_tree
+    from .paths import presets_dir
     from .theme import load_theme
+    from .tree import build_tree
 
     names = _styles(args)
-    tree = full_tree(names)
-    presets = Presets(tree, PROJECT_ROOT / "presets").bank()
+    tree = build_tree(names)
+    presets = Presets(tree, presets_dir()).bank()
     touchosc.write(touchosc.build(tree, names, load_theme(args.theme), presets), args.out)
     print(f"wrote {args.out}: {len(names)} style faders, {len(presets)} presets")
     return 0
@@ -463,12 +429,11 @@ def _describe(args) -> int:
     import json
 
     from .control.osc_doc import render
-    from .session import full_tree
-
-    tree = full_tree(_styles(args))
-    from .session import every_command
+    from .parts import every_command
+    from .tree import build_tree
 
     names = _styles(args)
+    tree = build_tree(names)
     print(render(tree, every_command(names)) if args.markdown else json.dumps(tree.describe(), indent=1))
     return 0
 

@@ -48,14 +48,41 @@ class Frame:
 
 class Subscription:
     """A reader's view: the latest `maxlen` frames (older ones are dropped for a slow reader) and
-    the complete text since its last read (never dropped)."""
+    the complete text since its last read (never dropped). With `snapshots`, also every snapshot
+    of the parameters a step used that differs from the one before, with its step (never dropped:
+    the recorder needs each). `nudge()` wakes a waiting reader for work handed to it from elsewhere."""
 
-    def __init__(self, maxlen: int = 64):
+    def __init__(self, maxlen: int = 64, snapshots: bool = False):
         self._frames: deque[Frame] = deque(maxlen=maxlen)
         self._text: list[str] = []
+        self._snapshots: list[tuple[int, Snapshot]] | None = [] if snapshots else None
         self._cond = threading.Condition()
+        self._nudged = False
         self.dropped = 0
         self.closed = False
+
+    @property
+    def takes_snapshots(self) -> bool:
+        return self._snapshots is not None
+
+    def push_snapshot(self, step: int, snap: Snapshot) -> None:
+        with self._cond:
+            self._snapshots.append((step, snap))
+
+    def snapshots(self) -> list[tuple[int, Snapshot]]:
+        """(step, snapshot) for each change of the parameters since the last call, in order."""
+        with self._cond:
+            out, self._snapshots[:] = list(self._snapshots), []
+            return out
+
+    def nudge(self) -> None:
+        with self._cond:
+            self._nudged = True
+            self._cond.notify_all()
+
+    def wait_closed(self, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self.closed, timeout)
 
     def push(self, frame: Frame) -> None:
         with self._cond:
@@ -68,10 +95,11 @@ class Subscription:
     def read(self, timeout: float | None = None) -> tuple[list[Frame], str]:
         """Frames and text since the last read; waits up to `timeout` for something new."""
         with self._cond:
-            self._cond.wait_for(lambda: self._text or self.closed, timeout)
+            self._cond.wait_for(lambda: self._text or self._nudged or self.closed, timeout)
             frames, text = list(self._frames), "".join(self._text)
             self._frames.clear()
             self._text.clear()
+            self._nudged = False
             return frames, text
 
     def close(self) -> None:
@@ -92,7 +120,7 @@ class Engine:
             params = build_tree(self.names)
         self.params = params
         self._subscribers: list[Subscription] = []
-        self.snapshot_observers: list = []  # called (step, snapshot) with the snapshot each step uses
+        self._observed: int | None = None  # the version of the last snapshot handed to readers
         self._seen_writes: dict[str, int] = {}
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -108,9 +136,13 @@ class Engine:
         self._apply_events(self.params.snapshot())
 
     # --- outputs -----------------------------------------------------------------------------
-    def subscribe(self, maxlen: int = 64) -> Subscription:
-        sub = Subscription(maxlen)
+    def subscribe(self, maxlen: int = 64, snapshots: bool = False) -> Subscription:
+        """A reader's subscription; with snapshots it is also handed each snapshot a step uses
+        that differs from the last (the first step after subscribing hands the whole state)."""
+        sub = Subscription(maxlen, snapshots)
         self._subscribers = [*self._subscribers, sub]  # copy on write: the loop never locks
+        if snapshots:
+            self._observed = None
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -218,8 +250,14 @@ class Engine:
         return late, pi, late_active, omega
 
     def _observe(self, snap: Snapshot) -> None:
-        for observe in self.snapshot_observers:
-            observe(self.steps, snap)
+        """Hand the snapshot this step uses to the readers that keep them, when it changed: one
+        list append on this thread, the reader does the rest on its own."""
+        if snap.version == self._observed:
+            return
+        self._observed = snap.version
+        for sub in self._subscribers:
+            if sub.takes_snapshots:
+                sub.push_snapshot(self.steps, snap)
 
     # --- the loop ----------------------------------------------------------------------------
     def start(self, max_chars: int | None = None) -> None:

@@ -10,7 +10,8 @@ import pytest
 from instrument.cli import build_parser
 from instrument.control.osc import OscRouter
 from instrument.control.osc_doc import render
-from instrument.session import full_tree, map_control_messages
+from instrument.parts import map_control_messages
+from instrument.tree import build_tree
 
 from .conftest import PROJECT
 
@@ -49,14 +50,15 @@ class _Stub:
 
 def answered() -> set[str]:
     """Every address a playing engine answers: its parameters and its commands."""
-    return answered_commands() | set(full_tree(["ayes"]).params) | set(full_tree(["bible", "linux"]).params)
+    return answered_commands() | set(build_tree(["ayes"]).params) | set(build_tree(["bible", "linux"]).params)
 
 
 def answered_commands() -> set[str]:
     """The commands on the router of a playing engine."""
     from instrument.core.ensemble import Ensemble
     from instrument.engine import Engine
-    from instrument.session import OscSettings, attach_osc
+    from instrument.parts import attach_osc
+    from instrument.settings import OscSettings
 
     from .fakes import letter_model
 
@@ -87,10 +89,10 @@ def test_make_targets_in_the_docs_exist():
 
 def test_osc_md_is_what_describe_generates():
     from instrument.library import installed_names
-    from instrument.session import every_command
+    from instrument.parts import every_command
 
     names = installed_names()
-    assert (PROJECT / "docs" / "osc.md").read_text() == render(full_tree(names), every_command(names)) + "\n"
+    assert (PROJECT / "docs" / "osc.md").read_text() == render(build_tree(names), every_command(names)) + "\n"
 
 
 def test_every_command_a_playing_engine_answers_is_documented_and_every_documented_one_answers():

@@ -46,6 +46,18 @@ def _play(engine: Engine, n: int, schedule: dict[int, list[tuple]] | None = None
     return "".join(out)
 
 
+def values_per_step(snapshots: list, n: int) -> list[dict]:
+    """The values each of n steps used, from the snapshots a subscription was handed (one per
+    change, each with the step that first used it)."""
+    out, i, current = [], 0, None
+    for step in range(n):
+        while i < len(snapshots) and snapshots[i][0] <= step:
+            current = dict(snapshots[i][1].values)
+            i += 1
+        out.append(current)
+    return out
+
+
 SCHEDULE = {0: [("/seed", 5), ("/prime", "the ")], 20: [("/mix/b", 0.8)], 45: [("/mode", "product")],
             60: [("/mix/a", 0.0), ("/temperature", 1.4)], 80: [("/mix/c", 0.3)], 90: [("/reset", None)]}
 
@@ -269,12 +281,12 @@ def test_late_moves_are_recorded_where_they_were_heard(lookahead):
     """What the observers log, applied before each step, replays to the same text (with lookahead
     a move that lands during a step is taken by the next one, and logged there)."""
     live = _fresh_engine(lookahead)
-    log: list[dict] = []
-    live.snapshot_observers.append(lambda step, snap: log.append(dict(snap.values)))
+    changes = live.subscribe(1, snapshots=True)
     for step, writes in {10: [("/mix/b", 0.8)], 30: [("/mix/c", 0.6), ("/mode", "product")],
                          50: [("/mix/b", 0.0)], 70: [("/temperature", 1.3)]}.items():
         _move_while_stepping(live, step, writes)
     text = _play(live, 90)
+    log = values_per_step(changes.snapshots(), 90)
     if lookahead == 0:
         assert log[10]["/mix/b"] == pytest.approx(0.8) and log[50]["/mix/b"] == pytest.approx(0.8)
     else:

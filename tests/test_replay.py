@@ -8,16 +8,15 @@ from .test_engine import _fresh_engine, _play
 
 def _recording_of(engine, n: int, moves: dict) -> tuple[Recording, str]:
     """What the recorder would write: the whole first state, then each change at its step."""
-    changes = []
-    engine.snapshot_observers.append(lambda step, snap: changes.append({"step": step, "set": dict(snap.values),
-                                                                         "fire": []}))
+    sub = engine.subscribe(1, snapshots=True)
     text = _play(engine, n, moves)
-    first = [changes[0]]
-    for previous, change in zip(changes, changes[1:]):
-        diff = {a: v for a, v in change["set"].items() if previous["set"].get(a) != v}
+    snaps = sub.snapshots()
+    changes = [{"step": snaps[0][0], "set": dict(snaps[0][1].values), "fire": []}]
+    for (_, previous), (step, snap) in zip(snaps, snaps[1:]):
+        diff = {a: v for a, v in snap.values.items() if previous.values.get(a) != v}
         if diff:
-            first.append({"step": change["step"], "set": diff, "fire": []})
-    return Recording({"models": []}, first, text, n), text
+            changes.append({"step": step, "set": diff, "fire": []})
+    return Recording({"models": []}, changes, text, n), text
 
 
 def test_a_recording_made_before_lookahead_existed_replays_with_the_plain_sampler():

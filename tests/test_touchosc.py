@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from instrument import touchosc
 from instrument.control.osc import OscRouter
-from instrument.session import full_tree, map_control_messages
+from instrument.parts import map_control_messages
+from instrument.tree import build_tree
 from instrument.theme import load_theme
 
 from .conftest import PROJECT
@@ -16,7 +17,7 @@ class _Stub:  # learn and presets are not exercised here; only the addresses the
 
 
 def answered(names: list[str]) -> set[str]:
-    tree = full_tree(names)
+    tree = build_tree(names)
     router = OscRouter(tree, names)
     map_control_messages(router, _Stub(), _Stub())
     from instrument.outputs.osc_out import OscOut
@@ -28,7 +29,7 @@ def answered(names: list[str]) -> set[str]:
 def test_a_generated_layout_reads_back_and_every_address_is_answered(tmp_path):
     names = ["bible", "linux", "mine"]
     path = tmp_path / "x.tosc"
-    touchosc.write(touchosc.build(full_tree(names), names, load_theme(), ["salon", "all voices"]), path)
+    touchosc.write(touchosc.build(build_tree(names), names, load_theme(), ["salon", "all voices"]), path)
     root = touchosc.read(path)
     sent = touchosc.addresses(root)
     assert set(sent) <= answered(names)
@@ -44,7 +45,7 @@ def test_a_generated_layout_reads_back_and_every_address_is_answered(tmp_path):
 
 def test_the_mode_radio_listens_for_the_number_the_engine_echoes_and_the_layout_shows_line_and_preset(tmp_path):
     names = ["bible", "linux"]
-    root = touchosc.build(full_tree(names), names, load_theme(), [])
+    root = touchosc.build(build_tree(names), names, load_theme(), [])
     heard = set(touchosc.listens(root))
     assert {"/mode/index", "/text/line", "/preset/current"} <= heard and "/mode" not in heard
     radio = next(n for n in root.iter("node") if n.get("type") == "RADIO")
@@ -63,7 +64,7 @@ def test_the_shipped_layout_covers_the_nine_styles():
 def test_seventeen_styles_each_get_a_fader_on_one_screen_none_overlapping():
     names = ["austen", "baudelaire", "beeton", "bible", "chilcot", "elisp", "holmes", "javascript", "latex", "linux",
              "lovesongs", "moby", "nietzsche", "poe", "python", "shakespeare", "speeches"]
-    root = touchosc.build(full_tree(names), names, load_theme(), [])
+    root = touchosc.build(build_tree(names), names, load_theme(), [])
     frames = []
     for node in root.iter("node"):
         if node.get("type") in ("FADER", "RADIO", "BUTTON", "XY"):

@@ -88,18 +88,8 @@ class OscOut(Sink):
         self._last_frame = 0.0
         self.sent = self.dropped = 0
         self._pending: dict[str, tuple] = {}  # address -> (latest value, its writer), to echo
-        self._echo_wake = threading.Condition()
-        self._closing = False
-
-    def start(self, engine) -> "OscOut":
-        super().start(engine)
-        threading.Thread(target=self._echo_loop, name="osc-echo", daemon=True).start()
-        return self
-
-    def closed(self) -> None:
-        with self._echo_wake:
-            self._closing = True
-            self._echo_wake.notify()
+        self._noted = threading.Lock()  # guards _pending and _dumps, written from other threads
+        self._last_echo = 0.0
 
     # --- targets -----------------------------------------------------------------------------
     @property
@@ -140,9 +130,9 @@ class OscOut(Sink):
     def _subscribed(self, target: tuple[str, int]) -> None:
         self.subscriptions.add(target)
         self._send_to(target, message("/subscribed", target[1]))
-        with self._echo_wake:  # the whole state follows, from the echo thread, not the OSC one
+        with self._noted:  # the whole state follows, from the sink's thread, not the OSC one
             self._dumps.append(target)
-            self._echo_wake.notify()
+        self._nudge()
 
     def _send_to(self, target: tuple[str, int], dgram: bytes) -> None:
         try:
@@ -192,33 +182,45 @@ class OscOut(Sink):
     # --- echo ------------------------------------------------------------------------------
     def echo(self, address: str, value, source: str) -> None:
         """Every change goes to every target, except back to the client that made it. Called in
-        the writer's thread by the parameter tree; it only notes the change, latest value wins,
-        so a flood of moves from one controller is not re-sent, message for message, to all."""
+        the writer's thread by the parameter tree; it only notes the change (latest value wins,
+        so a flood of moves from one controller is not re-sent, message for message, to all)
+        and wakes the sink's thread, which sends it."""
         if value is None:
             return
-        with self._echo_wake:
+        param = self.params.params.get(address) if self.params is not None else None
+        with self._noted:
+            wake = not self._pending
             self._pending[address] = (value, source)
-            param = self.params.params.get(address) if self.params is not None else None
             if param is not None and param.kind == "enum":  # a TouchOSC radio listens for the number
                 self._pending[f"{address}/index"] = (param.range.index(value), source)
-            self._echo_wake.notify()
+        if wake:
+            self._nudge()
 
-    def _echo_loop(self) -> None:
-        """Send what changed, then wait ECHO_INTERVAL: a move alone is echoed at once, a flood of
-        moves at most 1 / ECHO_INTERVAL times a second per address."""
-        while True:
-            with self._echo_wake:
-                self._echo_wake.wait_for(lambda: self._pending or self._dumps or self._closing)
-                pending, self._pending = self._pending, {}
-                dumps, self._dumps = self._dumps, []
-                closing = self._closing
-            for target in dumps:
-                self._send_state(target)
-            for address, (value, source) in pending.items():
-                self._send(message(address, value), skip=source)
-            if closing:
-                return
-            time.sleep(ECHO_INTERVAL)
+    def _nudge(self) -> None:
+        if self.subscription is not None:
+            self.subscription.nudge()
+
+    def patience(self) -> float:
+        """Until the next echo is due, when one waits; a move alone is echoed at once, a flood
+        of moves at most 1 / ECHO_INTERVAL times a second per address."""
+        if self._pending or self._dumps:
+            return max(0.0, self._last_echo + ECHO_INTERVAL - time.monotonic())
+        return super().patience()
+
+    def tend(self) -> bool:
+        """Send the whole state to new subscribers and the changes noted since the last echo."""
+        if time.monotonic() < self._last_echo + ECHO_INTERVAL:
+            return bool(self._pending)
+        with self._noted:
+            pending, self._pending = self._pending, {}
+            dumps, self._dumps = self._dumps, []
+        for target in dumps:
+            self._send_state(target)
+        for address, (value, source) in pending.items():
+            self._send(message(address, value), skip=source)
+        if pending:
+            self._last_echo = time.monotonic()
+        return False
 
     # --- text and frames (the sink's own thread) ---------------------------------------------
     def write(self, frames: list[Frame], text: str) -> None:

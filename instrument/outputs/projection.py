@@ -1,33 +1,27 @@
 """The projection window: the text large on black, wrapped and scrolling, each character tinted by
 the style that contributed most to it, so the audience can see who is writing.
 
-Dear PyGui draws it in the thread that calls `run()` (the main thread: windowing systems insist).
-It reads frames like any output and never steps a model; it draws at most 60 times a second and
-only redraws lines that changed.
+A window output (window.py): Dear PyGui draws it in the thread that calls `run()`, the main
+thread. It reads frames like any output and never steps a model; it draws at most 60 times a
+second and only redraws lines that changed.
 """
 from __future__ import annotations
 
 import logging
 import os
 import sys
-import threading
-import time
 
 from ..backdrop import backdrop_window, fit_to_viewport
 from ..engine import Frame
-from ..pacing import Pacer
 from ..params import Param, ParamTree
-from ..priority import lowered_priority, one_software_renderer_thread
 from ..paths import FONT
 from ..textlayout import Glyph, TextLayout
 from ..textpaint import LinePainter
 from ..theme import RGB, Theme
-from .base import Sink
+from .window import WindowSink
 
 log = logging.getLogger("instrument.projection")
 
-FPS = 60
-IDLE_REDRAW = 0.5  # seconds between frames when no text arrives
 ADVANCE = 1233 / 2048  # DejaVu Sans Mono: every glyph advances 1233 of 2048 units per em
 
 
@@ -57,82 +51,27 @@ def glyphs_for(frames: list[Frame], text: str, colours: list[RGB], theme: Theme,
     return out
 
 
-class Projection(Sink):
-    """Runs its window in the calling thread; stop() (any thread) or closing the window ends it."""
+class Projection(WindowSink):
+    """The audience's window: stop() (any thread) or closing the window ends it."""
 
     name = "projection"
     maxlen = 4096  # frames for colours: at 60 draws a second none are lost below ~245k chars/s
 
     def __init__(self, params: ParamTree, names: list[str], theme: Theme, fullscreen: bool = False,
                  width: int = 1280, height: int = 720):
-        super().__init__()
+        super().__init__(width, height)
         self.params, self.theme, self.fullscreen = params, theme, fullscreen
         self.colours = theme.colours(names)
-        self.size = (width, height)
-        self._stop = threading.Event()
         self.layout = TextLayout(80)
         self._page = LinePainter("page")
         self._font_size = 0
         self._advance: float | None = None  # measured glyph width in pixels, once the font is drawn
         self._font_frames = 0  # frames drawn with the current font
-        self.frames_drawn = 0
-        self._shot: str | None = None
-        self._last_shot: str | None = None
 
-    def stop(self) -> None:
-        self._stop.set()
+    def write(self, frames: list[Frame], text: str) -> None:
+        self.layout.feed(glyphs_for(frames, text, self.colours, self.theme, self.params.get("/project/tint")))
 
-    def screenshot(self, path: str, at_end: bool = False) -> None:
-        """Save the next drawn frame (or the last one, at_end) as PNG."""
-        if at_end:
-            self._last_shot = str(path)
-        else:
-            self._shot = str(path)
-
-    def run(self) -> None:
-        """The window's loop, in the calling (main) thread, at a lower priority; the renderer's
-        threads, started from here, inherit it, so the engine comes first."""
-        one_software_renderer_thread()
-        with lowered_priority():
-            self._run()
-
-    def _run(self) -> None:
-        import dearpygui.dearpygui as dpg
-
-        dpg.create_context()
-        try:
-            self._setup(dpg)
-            pacer, last_render = Pacer(), time.monotonic()
-            while dpg.is_dearpygui_running() and not self._stop.is_set():
-                frames, text = self.subscription.read(timeout=0)
-                if text:
-                    self.layout.feed(glyphs_for(frames, text, self.colours, self.theme, self.params.get("/project/tint")))
-                # draw when there is something new (or twice a second, for the window system): an idle
-                # projector costs the engine nothing
-                if text or self._shot or self.frames_drawn < 3 or time.monotonic() - last_render > IDLE_REDRAW:
-                    self._draw(dpg)
-                    if self._shot:
-                        dpg.output_frame_buffer(file=self._shot)
-                        self._shot = None
-                    dpg.render_dearpygui_frame()
-                    self.frames_drawn += 1
-                    last_render = time.monotonic()
-                pacer.wait(FPS, self._stop)  # at most 60 fps
-                if self.subscription.closed and not text:
-                    break
-            if self._last_shot:
-                self._final_shot(dpg)
-        finally:
-            dpg.destroy_context()
-
-    def _final_shot(self, dpg) -> None:
-        """The screenshot asked for at the end: drawn, captured on the next frame, flushed."""
-        self._draw(dpg)
-        dpg.output_frame_buffer(file=self._last_shot)
-        for _ in range(3):
-            dpg.render_dearpygui_frame()
-
-    def _setup(self, dpg) -> None:
+    def setup(self, dpg) -> None:
         bg = (*self.theme.background, 255)
         with dpg.theme() as flush:
             with dpg.theme_component(dpg.mvAll):
@@ -183,7 +122,7 @@ class Projection(Sink):
     def _margin(self) -> int:
         return max(16, self.params.get("/project/size") // 2)
 
-    def _draw(self, dpg) -> None:
+    def draw(self, dpg) -> None:
         font = self._font(dpg)
         width, height = fit_to_viewport(dpg, "projection")
         width, height = width or self.size[0], height or self.size[1]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import threading
 from pathlib import Path
 
 from ..engine import Engine, Frame
@@ -25,17 +24,18 @@ def file_sha256(path: Path) -> str:
 
 
 class Recorder(Sink):
-    """Writes the header, then change lines (from the engine's snapshots) and text lines."""
+    """Writes the header, then change lines (from the snapshots the engine hands its
+    subscription) and text lines, all on the recorder's own thread."""
 
     name = "record"
-    maxlen = 4096
+    maxlen = 1  # frames are not recorded: the text and the changes are the piece
+    snapshots = True
 
     def __init__(self, path: Path, engine: Engine, model_files: list[Path]):
         super().__init__()
         self.path = Path(path)
         self.engine = engine
         self._file = self.path.open("w", buffering=1)  # line by line: a crash loses at most one line
-        self._lock = threading.Lock()
         self._values: dict = {}
         self._writes: dict = {}
         self._triggers = {a for a, p in engine.params.params.items() if p.kind == "trigger"}
@@ -45,11 +45,9 @@ class Recorder(Sink):
                     "precision": computed["precision"], "backend": computed["backend"], "rows": computed["rows"],
                     "models": [{"name": n, "file": str(f), "sha256": file_sha256(f)}
                                for n, f in zip(engine.names, model_files)]})
-        engine.snapshot_observers.append(self.seen)
 
     def _line(self, obj: dict) -> None:
-        with self._lock:
-            self._file.write(json.dumps(obj, separators=(",", ":")) + "\n")
+        self._file.write(json.dumps(obj, separators=(",", ":")) + "\n")
 
     def seen(self, step: int, snap: Snapshot) -> None:
         """What changed since the engine's last snapshot: values set, and re-writes that fire
@@ -75,9 +73,15 @@ class Recorder(Sink):
             self._line({"step": step, "set": changed, "fire": fired})
 
     def write(self, frames: list[Frame], text: str) -> None:
+        self.tend()  # the changes first: those of the steps that wrote this text are among them
         self._line({"text": text})
 
+    def tend(self) -> bool:
+        for step, snap in self.subscription.snapshots():
+            self.seen(step, snap)
+        return False
+
     def closed(self) -> None:
+        self.tend()
         self._line({"end": self.engine.steps})  # how many characters were sampled
-        with self._lock:
-            self._file.close()
+        self._file.close()

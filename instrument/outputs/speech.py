@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -92,9 +91,12 @@ def speakable(text: str) -> str:
 
 
 class Speech(Sink):
-    """Reads the text, cuts phrases, and a voice thread speaks them by the policy."""
+    """Reads the text, cuts phrases and speaks them by the policy, all on its own thread: while
+    a phrase is spoken the text waits in the subscription (it is never dropped), and what came
+    meanwhile is phrased after it, so `live` can skip to the newest phrase."""
 
     name = "speech"
+    maxlen = 1  # the text is what is spoken; frames are not needed
 
     def __init__(self, params: ParamTree, wav_path: Path | None = None, policy: str | None = None):
         """policy: a fixed one (a replay recites), else /speech/policy decides."""
@@ -104,100 +106,81 @@ class Speech(Sink):
         self.wav_path = wav_path
         self.phraser = Phraser(params.get("/speech/words"))
         self.queue: deque[Phrase] = deque()
-        self._cond = threading.Condition()
-        self._done = False
         self.spoken: list[tuple[Phrase, float, str]] = []  # (phrase, when spoken or written, what was said)
         self.skipped = 0
         self.voice = None        # a VoiceProcess once it has started (tests give a fake)
         self.silent = False      # the voice could not start or failed: the piece plays on without it
-        self._voice_thread: threading.Thread | None = None
-
-    def opened(self) -> None:
-        self._voice_thread = threading.Thread(target=self._speak_loop, name="voice", daemon=True)
-        self._voice_thread.start()
 
     @property
     def policy(self) -> str:
         return self._policy or self.params.get("/speech/policy")
+
+    def opened(self) -> None:
+        """Start the voice (a process of its own, voice.py); without one, say so once and play on."""
+        if self.voice is None:
+            try:
+                self.voice = VoiceProcess(self.wav_path)
+            except (VoiceError, OSError) as e:  # no espeak-ng, no driver, no sound
+                self._fall_silent(f"speech: {e}; playing on without speech")
 
     def write(self, frames: list[Frame], text: str) -> None:
         self.phraser.max_words = self.params.get("/speech/words")
         phrases = self.phraser.feed(text)
         if not phrases or self.silent or not self.params.get("/speech/on"):
             return
-        with self._cond:
-            self.queue.extend(phrases)
-            while len(self.queue) > RECITE_LIMIT:
-                self.queue.popleft()
-                self.skipped += 1
-            self._cond.notify()
+        self.queue.extend(phrases)
+        while len(self.queue) > RECITE_LIMIT:
+            self.queue.popleft()
+            self.skipped += 1
+
+    def patience(self) -> float:
+        return 0.0 if self.queue else super().patience()
+
+    def tend(self) -> bool:
+        """Speak the next phrase by the policy; True while phrases are left."""
+        phrase = self._next()
+        if phrase is not None:
+            self._speak(phrase)
+        return bool(self.queue)
 
     def _next(self) -> Phrase | None:
-        with self._cond:
-            self._cond.wait_for(lambda: self.queue or self._done)
-            if not self.queue:
-                return None
-            if self.policy == "live":
-                self.skipped += len(self.queue) - 1
-                phrase = self.queue.pop()
-                self.queue.clear()
-                return phrase
-            return self.queue.popleft()
-
-    def _speak_loop(self) -> None:
-        """The voice thread: start the voice (a process of its own, voice.py), then speak. It only
-        waits on the voice, so it costs the engine nothing."""
-        if self.voice is None:
-            try:
-                self.voice = VoiceProcess(self.wav_path)
-            except (VoiceError, OSError) as e:  # no espeak-ng, no driver, no sound: once, and play on
-                self._fall_silent(f"speech: {e}; playing on without speech")
-                return
-        self._speak_all()
-
-    def _fall_silent(self, message: str) -> None:
-        log.warning(message)
-        with self._cond:
-            self.silent = True
+        if not self.queue:
+            return None
+        if self.policy == "live":
+            self.skipped += len(self.queue) - 1
+            phrase = self.queue.pop()
             self.queue.clear()
+            return phrase
+        return self.queue.popleft()
 
-    def _speak_all(self) -> None:
-        while True:
-            phrase = self._next()
-            if phrase is None:
-                break
-            said = speakable(phrase.text)
-            if not said:
-                continue
-            started = time.monotonic()
-            try:
-                seconds = self.voice.speak(said, self.params.get("/speech/rate"), self.params.get("/speech/volume"),
-                                           self.params.get("/speech/voice"))
-            except (VoiceError, OSError) as e:
-                self._fall_silent(f"speech: {e}; playing on without speech")
-                break
-            self.spoken.append((phrase, time.monotonic(), said))
-            if seconds and self.policy == "live":
-                self._sound_for(started + seconds)
+    def _speak(self, phrase: Phrase) -> None:
+        said = speakable(phrase.text)
+        if not said or self.silent:
+            return
+        started = time.monotonic()
+        try:
+            seconds = self.voice.speak(said, self.params.get("/speech/rate"), self.params.get("/speech/volume"),
+                                       self.params.get("/speech/voice"))
+        except (VoiceError, OSError) as e:
+            self._fall_silent(f"speech: {e}; playing on without speech")
+            return
+        self.spoken.append((phrase, time.monotonic(), said))
+        if seconds and self.policy == "live":
+            self._sound_for(started + seconds)
 
     def _sound_for(self, until: float) -> None:
         """A voice rendering to a file under the live policy stays busy for as long as its phrase
         would sound, as a voice on a speaker does: the file then holds what a listener would have
         heard (the newest phrase after each), and the synthesiser does not run flat out beside
-        the engine. recite renders everything in order anyway, as fast as it can."""
-        with self._cond:
-            self._cond.wait_for(lambda: self._done, timeout=max(0.0, until - time.monotonic()))
+        the engine. The end of the piece cuts the wait short. recite renders everything in order
+        anyway, as fast as it can."""
+        self.subscription.wait_closed(max(0.0, until - time.monotonic()))
+
+    def _fall_silent(self, message: str) -> None:
+        log.warning(message)
+        self.silent = True
+        self.queue.clear()
 
     def closed(self) -> None:
-        with self._cond:
-            if self.policy == "live" and len(self.queue) > 1:
-                self.skipped += len(self.queue) - 1
-                last = self.queue.pop()
-                self.queue.clear()
-                self.queue.append(last)
-            self._done = True
-            self._cond.notify_all()
-        if self._voice_thread is not None:
-            self._voice_thread.join()
         if self.voice is not None:
             self.voice.close()

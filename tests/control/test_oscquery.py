@@ -147,7 +147,7 @@ def test_on_loopback_nothing_is_advertised_on_the_network():
 
     from instrument.core.ensemble import Ensemble
     from instrument.engine import Engine
-    from instrument.session import start_oscquery
+    from instrument.parts import start_oscquery
 
     from ..fakes import letter_model
 

@@ -13,7 +13,8 @@ from instrument.engine import Engine
 from instrument.oscwire import decode, message
 from instrument.outputs import subscriptions as subs_module
 from instrument.outputs.subscriptions import Subscriptions
-from instrument.session import OscSettings, attach_osc
+from instrument.parts import attach_osc
+from instrument.settings import OscSettings
 
 from ..fakes import letter_model
 

@@ -13,7 +13,7 @@ from instrument.control.presets import Presets
 from instrument.control.worker import Worker
 from instrument.oscwire import message
 from instrument.params import instrument_tree
-from instrument.session import map_control_messages
+from instrument.parts import map_control_messages
 
 NAMES = ["bible", "linux"]
 

@@ -41,8 +41,8 @@ def test_playing_the_shipped_models_never_imports_torch():
     """torch's import is two seconds of a cold start; the kernel path must not pay it."""
     code = ("import sys\n"
             "from instrument.core.groups import kernel_available\n"
-            "from instrument.session import Settings, build_engine\n"
-            "engine = build_engine(Settings())\n"
+            "from instrument.parts import build_engine\nfrom instrument.settings import EngineSettings\n"
+            "engine = build_engine(EngineSettings())\n"
             "engine.step()\n"
             "print(kernel_available(), 'torch' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -17,7 +17,8 @@ from instrument.core.ensemble import Ensemble
 from instrument.engine import Engine
 from instrument.oscwire import decode, interface_addresses, message
 from instrument.params import instrument_tree
-from instrument.session import OscSettings, attach_osc
+from instrument.parts import attach_osc
+from instrument.settings import OscSettings
 
 from ..fakes import letter_model
 
@@ -57,7 +58,7 @@ def _in_range(params) -> bool:
 def test_hostile_values_on_every_address_neither_stop_the_engine_nor_leave_a_range(tmp_path):
     from instrument.control.midi import MidiControl
     from instrument.control.worker import Worker
-    from instrument.session import map_control_messages
+    from instrument.parts import map_control_messages
 
     engine = Engine(Ensemble([letter_model("a"), letter_model("b")], NAMES))
     engine.params.set("/mix/ayes", 1.0)

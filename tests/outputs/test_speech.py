@@ -75,51 +75,69 @@ class FakeFileVoice(FakeVoice):
         return self.audio_seconds
 
 
-def _speech(policy: str, voice: FakeVoice | None = None) -> tuple[Speech, FakeVoice]:
-    params = instrument_tree(["a"])
-    speech = Speech(params)
-    params.set("/speech/policy", policy)
-    voice = voice or FakeVoice(0.2)
-    speech.voice = voice
-    speech._voice_thread = threading.Thread(target=speech._speak_loop, daemon=True)
-    speech._voice_thread.start()
-    return speech, voice
+class Feed:
+    """A speech output on its own thread, reading a subscription fed by hand, as the engine feeds it."""
+
+    def __init__(self, policy: str, voice: FakeVoice | None = None):
+        from instrument.engine import Subscription
+
+        params = instrument_tree(["a"])
+        params.set("/speech/policy", policy)
+        self.speech = Speech(params)
+        self.voice = self.speech.voice = voice or FakeVoice(0.2)
+        self.speech.subscription = Subscription(Speech.maxlen)
+        self._thread = threading.Thread(target=self.speech.run, daemon=True)
+        self._thread.start()
+
+    def write(self, text: str) -> None:
+        from instrument.engine import Frame
+
+        for ch in text:
+            self.speech.subscription.push(Frame(0, ch, np.ones(1), np.zeros(1, dtype=int)))
+
+    def end(self) -> None:
+        """The piece is over: the engine closes the subscription, the output finishes."""
+        self.speech.subscription.close()
+        self._thread.join(10)
+        assert not self._thread.is_alive()
 
 
 @pytest.mark.parametrize("policy", ["live", "recite"])
 def test_when_the_voice_falls_behind_the_policy_decides(policy):
-    speech, voice = _speech(policy)
-    speech.write([], "one.\n")
-    assert voice.started.wait(2)
-    speech.write([], "two.\nthree.\nfour.\nfive.\n")  # four phrases arrive while "one" is spoken
-    speech.closed()
+    feed = Feed(policy)
+    feed.write("one.\n")
+    assert feed.voice.started.wait(2)
+    feed.write("two.\nthree.\nfour.\nfive.\n")  # four phrases arrive while "one" is spoken
+    feed.end()
     if policy == "live":
-        assert voice.said == ["one.", "five."] and speech.skipped == 3
+        assert feed.voice.said == ["one.", "five."] and feed.speech.skipped == 3
     else:
-        assert voice.said == ["one.", "two.", "three.", "four.", "five."] and speech.skipped == 0
+        assert feed.voice.said == ["one.", "two.", "three.", "four.", "five."] and feed.speech.skipped == 0
 
 
 def test_a_file_voice_under_live_is_busy_while_its_phrase_would_sound():
     """So the file holds what a listener would have heard: the newest phrase after each."""
-    speech, voice = _speech("live", FakeFileVoice(audio_seconds=30.0))
-    speech.write([], "one.\n")
-    assert wait_for(lambda: voice.said == ["one."])
+    feed = Feed("live", FakeFileVoice(audio_seconds=30.0))
+    feed.write("one.\n")
+    assert wait_for(lambda: feed.voice.said == ["one."])
     for phrase in ("two.\n", "three.\n"):
-        speech.write([], phrase)
+        feed.write(phrase)
         time.sleep(0.05)
-    speech.closed()  # the end of the piece cuts the last phrase's sound short
-    assert voice.said == ["one.", "three."] and speech.skipped == 1
+    started = time.monotonic()
+    feed.end()  # the end of the piece cuts the last phrase's sound short
+    assert feed.voice.said == ["one.", "three."] and feed.speech.skipped == 1
+    assert time.monotonic() - started < 10
 
 
 def test_a_file_voice_under_recite_renders_everything_without_waiting():
-    speech, voice = _speech("recite", FakeFileVoice(audio_seconds=30.0))
+    feed = Feed("recite", FakeFileVoice(audio_seconds=30.0))
     started = time.monotonic()
-    speech.write([], "one.\n")
-    assert wait_for(lambda: voice.said == ["one."])
-    speech.write([], "two.\nthree.\n")
-    assert wait_for(lambda: len(voice.said) == 3)
-    speech.closed()
-    assert voice.said == ["one.", "two.", "three."] and time.monotonic() - started < 10
+    feed.write("one.\n")
+    assert wait_for(lambda: feed.voice.said == ["one."])
+    feed.write("two.\nthree.\n")
+    assert wait_for(lambda: len(feed.voice.said) == 3)
+    feed.end()
+    assert feed.voice.said == ["one.", "two.", "three."] and time.monotonic() - started < 10
 
 
 def test_generated_phrases_become_real_speech_in_a_wav(tmp_path):

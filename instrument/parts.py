@@ -1,0 +1,265 @@
+"""Each part of a playing instrument, built from its settings (settings.py): the engine from its
+styles, OSC in and out, OSCQuery, the presets, MIDI, the control commands, the outputs and the
+panel. session.py puts them together and takes them apart; replay and the tests use them alone.
+Each says plainly what it cannot do (SetupError for a setting that cannot start; a warning, and
+the instrument plays on, for a port or a device that is not there)."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .core.ensemble import Ensemble
+from .core.weights import ModelFileError, ModelWeights, read_weights
+from .engine import Engine
+from .library import installed_names, resolve
+from .params import mix_address
+from .paths import mappings_dir, presets_dir
+from .settings import EngineSettings, MidiSettings, OscSettings, OutputSettings, SetupError
+from .tree import build_tree
+
+log = logging.getLogger("instrument")
+
+DEFAULT_MIX = {"shakespeare": 0.6, "bible": 0.4}
+
+
+def default_mix(names: list[str]) -> dict[str, float]:
+    """Shakespeare and the Bible, those of them that are loaded; else the first style alone."""
+    mix = {n: w for n, w in DEFAULT_MIX.items() if n in names}
+    return mix or {names[0]: 1.0}
+
+
+# --- the engine ---------------------------------------------------------------------------------
+@dataclass
+class Styles:
+    """The models to play, read and checked, with the files they came from (a recording names them)."""
+
+    names: list[str]
+    files: list[Path]
+    models: list[ModelWeights]
+
+
+def load_styles(names: list[str] | None = None) -> Styles:
+    """Named styles (or paths), or every installed style."""
+    names = names or installed_names(tell=log.warning)
+    if not names:
+        raise SetupError("no models installed: train one with `instrument train`, or check models/")
+    try:
+        files = [resolve(n) for n in names]
+        models = [read_weights(f) for f in files]
+    except ModelFileError as e:
+        raise SetupError(str(e)) from None
+    return Styles([f.stem for f in files], files, models)
+
+
+def build_engine(settings: EngineSettings, styles: Styles | None = None) -> Engine:
+    """The styles stacked, the mix set and any parameter given as /address=value."""
+    t0 = time.monotonic()
+    styles = styles or load_styles(settings.models)
+    names = styles.names
+    engine = Engine(Ensemble(styles.models, names, settings.backend, settings.threads, settings.precision),
+                    build_tree(names))
+    _say_how_it_computes(engine.ensemble, settings.backend)
+    mix = settings.mix if settings.mix is not None else default_mix(names)
+    unknown = sorted(set(mix) - set(names))
+    if unknown:
+        raise SetupError(f"--mix names {unknown}, but the loaded styles are {names}")
+    for name, weight in mix.items():
+        _set(engine, mix_address(name), weight)
+    for address, value in settings.values.items():
+        if value is not None:
+            _set(engine, address, value)
+    log.info("loaded %d styles in %.2f s", len(names), time.monotonic() - t0)
+    return engine
+
+
+def _say_how_it_computes(ensemble: Ensemble, backend: str) -> None:
+    """Once at start, when the styles are stepped with torch without being asked to: it is several
+    times slower, and a performer should know why the fan is loud."""
+    from .core.groups import WHY_NO_KERNEL
+
+    if backend == "auto" and ensemble.computed["backend"] != "kernel":
+        why = WHY_NO_KERNEL or "a style's size is one the C kernel cannot run (hidden units not a multiple of 16)"
+        log.warning("stepping the styles with torch, several times slower than the C kernel: %s", why)
+
+
+def _set(engine: Engine, address: str, value) -> None:
+    result = engine.params.set(address, value, source="setup")
+    if not result.ok:
+        raise SetupError(result.message)
+
+
+# --- OSC ------------------------------------------------------------------------------------------
+def attach_osc(engine: Engine, settings: OscSettings):
+    """OSC in (the tree at its addresses) and out (text, frames, echoes). Returns (server, out);
+    the server is None if the port cannot be opened: the instrument says so and plays on."""
+    from .control.osc import OscRouter, OscServer
+    from .oscwire import is_loopback, parse_hostport
+    from .outputs.osc_out import OscOut
+
+    try:
+        host, port = parse_hostport(settings.listen, any_port=True)
+        targets = [parse_hostport(t) for t in settings.outs or []]
+    except ValueError as e:
+        raise SetupError(f"OSC: {e}") from None
+    if not is_loopback(host) and not settings.allow:
+        raise SetupError(f"OSC: listening on {host} reaches the network; name who may play with "
+                         f"--osc-allow (e.g. --osc-allow 192.168.1.0/24)")
+    out = OscOut(engine.names, targets, settings.frame_rate, engine.params)
+    router = OscRouter(engine.params, engine.names)
+    router.add(out.commands())
+    router.verified, router.heard = out.subscriptions.verified, out.subscriptions.heard
+    engine.params.add_listener(out.echo)
+    out.start(engine)
+    try:
+        server = OscServer(router, host, port, settings.allow).start()
+    except (OSError, ValueError) as e:
+        log.warning("OSC: cannot listen on %s:%s (%s); playing on without OSC input", host, port, e)
+        return None, out
+    log.info("OSC: listening on %s:%d", *server.address)
+    out.subscriptions.own_ports.add(server.address[1])  # a target there would feed the engine its own echoes
+    if settings.oscquery:
+        server.query = start_oscquery(engine, host, server.address[1], settings.allow)
+        if server.query is not None:
+            out.subscriptions.own_ports.add(server.query.address[1])
+    return server, out
+
+
+def start_oscquery(engine: Engine, host: str, osc_port: int, allow: list[str] | None = None):
+    """OSCQuery over HTTP on the OSC port number (TCP), or any free port if that one is taken;
+    the same allow-list as OSC; advertised by zeroconf only when it listens beyond this machine."""
+    from .control.oscquery import OscQueryServer
+    from .oscwire import is_loopback
+
+    for port in (osc_port, 0):
+        try:
+            query = OscQueryServer(engine.params, osc_port, host, port, allow=allow).start(
+                advertise=not is_loopback(host))
+            log.info("OSCQuery: http://%s:%d/", *query.address)
+            return query
+        except OSError:
+            continue
+    log.warning("OSCQuery: no port could be opened; OSC itself works")
+    return None
+
+
+# --- presets, MIDI and the commands of both ------------------------------------------------------
+def attach_presets(engine: Engine, folder: Path | None = None):
+    from .control.presets import Presets
+
+    return Presets(engine.params, Path(folder) if folder else presets_dir())
+
+
+def attach_midi(engine: Engine, settings: MidiSettings, presets, announce=lambda *a: None, files=None):
+    """The mapping (checked before anything else), the controller and its port. Returns
+    (control, port); port is None where no MIDI system exists: the instrument says so and plays on.
+    files: the Worker that does the file work a MIDI message asks for (never the MIDI callback)."""
+    from .control.mapping import MappingError, load_mapping
+    from .control.midi import MidiControl, MidiUnavailable, open_input
+    from .control.presets import PresetError
+    from .control.worker import Immediate
+
+    path = Path(settings.mapping) if settings.mapping else mappings_dir() / "default.yaml"
+    try:
+        mapping = load_mapping(path, engine.params)
+    except MappingError as e:
+        raise SetupError(str(e)) from None
+    files = files or Immediate()
+
+    def recall(n: int) -> None:
+        try:
+            presets.recall(n)
+        except PresetError as e:
+            log.warning("%s", e)
+
+    control = MidiControl(engine.params, mapping, follow_clock=settings.clock, files=files,
+                          on_program=lambda n: files.submit(f"program change {n}", lambda: recall(n), source="midi"),
+                          on_learned=lambda b: announce("/learned", b.target, b.key[0], b.channel, b.key[2]),
+                          on_timeout=lambda address: announce("/learn/timeout", address))
+    if settings.learn:
+        problem = control.learn(settings.learn)
+        if problem:
+            raise SetupError(f"--learn: {problem}")
+    port = None
+    if settings.enabled:
+        try:
+            port = open_input(control.handle, settings.port, settings.api)
+            log.info("MIDI: listening on %s", port.name)
+        except MidiUnavailable as e:
+            log.warning("MIDI: %s; playing on without MIDI", e)
+    return control, port
+
+
+def map_control_messages(router, midi, presets, files=None, mappings=None) -> None:
+    """The commands of learn, mappings and presets (their modules' tables) on the router. What
+    touches a file runs on `files` (a Worker), never on the OSC receive thread; its answer is
+    sent when it is done."""
+    from .control import midi as midi_module
+    from .control import presets as presets_module
+    from .control.worker import Immediate, Later
+
+    later = Later(router, files or Immediate(), presets_module.PresetError)
+    router.add(presets_module.commands(presets, later, router.refuse))
+    router.add(midi_module.commands(midi, later, router.refuse, Path(mappings or mappings_dir())))
+
+
+def every_command(names: list[str]) -> list:
+    """Every command an engine answers, for docs/osc.md (nothing is called)."""
+    from .control.osc import OscRouter
+    from .outputs.osc_out import OscOut
+
+    router = OscRouter(build_tree(names), names)
+    map_control_messages(router, None, None)
+    router.add(OscOut(names).commands())
+    return list(router.commands.values())
+
+
+# --- outputs --------------------------------------------------------------------------------------
+def start_recorder(engine: Engine, path: Path, files: list[Path]):
+    from .outputs.record import Recorder
+
+    return Recorder(Path(path), engine, files).start(engine)
+
+
+def start_speech(engine: Engine, settings: OutputSettings):
+    """Speech to the speakers or into a WAV; it says so and is silent where no voice can start."""
+    from .outputs.speech import Speech
+
+    for address, value in (("/speech/voice", settings.voice), ("/speech/policy", settings.policy)):
+        if value is not None:
+            _set(engine, address, value)
+    return Speech(engine.params, Path(settings.speak_to) if settings.speak_to else None).start(engine)
+
+
+def attach_projection(engine: Engine, settings: OutputSettings):
+    """The projection window, subscribed (its loop is run on the main thread), or None where no
+    window can open: it says so and the instrument plays on."""
+    from .outputs.projection import Projection, display_available
+    from .theme import ThemeError, load_theme
+
+    problem = display_available()
+    if problem:
+        log.warning("projection: %s; playing on without it", problem)
+        return None
+    try:
+        theme = load_theme(settings.theme)
+    except ThemeError as e:
+        raise SetupError(str(e)) from None
+    projection = Projection(engine.params, engine.names, theme, settings.fullscreen).start(engine)
+    if settings.screenshot:
+        projection.screenshot(settings.screenshot, at_end=True)
+    return projection
+
+
+def start_panel(osc_in, theme: str | None):
+    """`instrument panel` in its own process, pointed at this engine's OSC port."""
+    import subprocess
+    import sys
+
+    if osc_in is None:
+        log.warning("panel: the engine has no OSC input, so no panel")
+        return None
+    host, port = osc_in.address
+    command = [sys.executable, "-m", "instrument", "panel", "--engine", f"{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"]
+    return subprocess.Popen(command + (["--theme", theme] if theme else []))
