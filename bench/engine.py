@@ -108,8 +108,7 @@ def lookahead_table(models, names, seconds: float, rounds: int = 3) -> None:
         for label, d, k in cases:
             results[label].append(engine_rate(models, names, seconds, "int8", lookahead=d, beams=k, ensemble=ensemble))
     plain = statistics.median(r["rate"] for r in results[cases[0][0]])
-    print(f"
-| {len(names)} styles, equal weights | chars/s | of plain | model-steps / char | p50 ms | p99 ms |")
+    print(f"\n| {len(names)} styles, equal weights | chars/s | of plain | model-steps / char | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|---:|")
     for label, _, _ in cases:
         rs = results[label]

@@ -30,7 +30,7 @@ from instrument.outputs.projection import Projection
 from instrument.outputs.speech import Speech
 from instrument.parts import default_mix
 from instrument.tree import build_tree
-from instrument.theme import load_theme
+from instrument.screen.theme import load_theme
 
 
 def make_engine(names: list[str], rate: float) -> Engine:

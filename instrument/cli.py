@@ -220,7 +220,7 @@ def _add_play(sub) -> None:
                      "to the newest phrase (default), recite speaks everything")
     out.add_argument("--project", action="store_true", help="open the projection window (large text on black)")
     out.add_argument("--fullscreen", action="store_true", help="the projection window fills the screen")
-    out.add_argument("--theme", metavar="FILE", help="colours of the styles (default instrument/theme.yaml)")
+    out.add_argument("--theme", metavar="FILE", help="colours of the styles (default instrument/screen/theme.yaml)")
     out.add_argument("--screenshot", metavar="FILE.png", help=argparse.SUPPRESS)
     out.add_argument("--panel", action="store_true", help="open the panel too (its own process, talking OSC)")
     out.add_argument("--record", type=Path, metavar="FILE.jsonl", help="record the performance (models, every move, the text) "
@@ -274,7 +274,7 @@ def _add_panel(sub) -> None:
                        "a morph pad, every style's distribution and the text. It talks to the engine only "
                        "over OSC, so the engine can run on another computer.")
     p.add_argument("--engine", default="127.0.0.1:9000", metavar="HOST:PORT", help="the engine's OSC address")
-    p.add_argument("--theme", metavar="FILE", help="colours of the styles (default instrument/theme.yaml)")
+    p.add_argument("--theme", metavar="FILE", help="colours of the styles (default instrument/screen/theme.yaml)")
     p.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
     p.add_argument("--screenshot", metavar="FILE.png", help=argparse.SUPPRESS)
     p.add_argument("--report-fps", action="store_true", help=argparse.SUPPRESS)
@@ -282,7 +282,7 @@ def _add_panel(sub) -> None:
 
 
 def _panel(args) -> int:
-    from .priority import idle_priority, one_software_renderer_thread
+    from .screen.priority import idle_priority, one_software_renderer_thread
 
     # first of all, so that every thread of the panel inherits it: numpy's (started on import),
     # the OSC client's, the software renderer's. The engine (the music) comes first.
@@ -291,8 +291,8 @@ def _panel(args) -> int:
     from .gui.client import EngineClient
     from .gui.panel import Panel
     from .oscwire import is_loopback, parse_hostport
-    from .outputs.projection import display_available
-    from .theme import ThemeError, load_theme
+    from .screen import display_available
+    from .screen.theme import ThemeError, load_theme
 
     problem = display_available()
     if problem:
@@ -337,7 +337,7 @@ def _add_replay(sub) -> None:
 
 def _replay(args) -> int:
     from .library import installed
-    from .replay import ReplayError, check_models, first_difference, plan_computation, read_recording, replay
+    from .recording import ReplayError, check_models, first_difference, plan_computation, read_recording, replay
     from .parts import build_engine
     from .settings import EngineSettings, SetupError
 
@@ -402,10 +402,10 @@ def _add_touchosc(sub) -> None:
 
 
 def _touchosc(args) -> int:
-    from . import touchosc
+    from .control import touchosc
     from .control.presets import Presets
     from .paths import presets_dir
-    from .theme import load_theme
+    from .screen.theme import load_theme
     from .tree import build_tree
 
     names = _styles(args)

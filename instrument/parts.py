@@ -217,7 +217,7 @@ def every_command(names: list[str]) -> list:
 
 # --- outputs --------------------------------------------------------------------------------------
 def start_recorder(engine: Engine, path: Path, files: list[Path]):
-    from .outputs.record import Recorder
+    from .recording import Recorder
 
     return Recorder(Path(path), engine, files).start(engine)
 
@@ -235,8 +235,9 @@ def start_speech(engine: Engine, settings: OutputSettings):
 def attach_projection(engine: Engine, settings: OutputSettings):
     """The projection window, subscribed (its loop is run on the main thread), or None where no
     window can open: it says so and the instrument plays on."""
-    from .outputs.projection import Projection, display_available
-    from .theme import ThemeError, load_theme
+    from .outputs.projection import Projection
+    from .screen import display_available
+    from .screen.theme import ThemeError, load_theme
 
     problem = display_available()
     if problem:

@@ -49,6 +49,3 @@ def runs_dir() -> Path:
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "instrument" / "runs"
     return Path(os.environ.get("INSTRUMENT_RUNS", default))
 
-
-# The shipped monospace font (DejaVu Sans Mono, Bitstream Vera licence): the projection and the panel.
-FONT = PACKAGE / "assets" / "fonts" / "DejaVuSansMono.ttf"

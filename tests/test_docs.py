@@ -8,7 +8,6 @@ import shlex
 import pytest
 
 from instrument.cli import build_parser
-from instrument.control.osc import OscRouter
 from instrument.control.osc_doc import render
 from instrument.parts import map_control_messages
 from instrument.tree import build_tree

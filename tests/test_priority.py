@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from instrument.priority import idle_priority
+from instrument.screen.priority import idle_priority
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="no SCHED_IDLE here")
 

@@ -1,11 +1,11 @@
 """The TouchOSC layout: read back, every control plays an address the engine answers."""
 from __future__ import annotations
 
-from instrument import touchosc
+from instrument.control import touchosc
 from instrument.control.osc import OscRouter
 from instrument.parts import map_control_messages
 from instrument.tree import build_tree
-from instrument.theme import load_theme
+from instrument.screen.theme import load_theme
 
 from .conftest import PROJECT
 

@@ -14,13 +14,13 @@ import time
 
 import numpy as np
 
-from ..backdrop import backdrop_window, fit_to_viewport
+from ..screen.backdrop import backdrop_window, fit_to_viewport
 from ..pacing import Pacer
-from ..paths import FONT
-from ..textlayout import Glyph, TextLayout
-from ..textpaint import LinePainter
-from ..theme import Theme
-from .. import morph
+from ..screen import FONT
+from ..screen.textlayout import Glyph, TextLayout
+from ..screen.textpaint import LinePainter
+from ..screen.theme import Theme
+from ..control import morph
 from .client import EngineClient
 
 log = logging.getLogger("instrument.panel")

@@ -8,16 +8,14 @@ second and only redraws lines that changed.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 
-from ..backdrop import backdrop_window, fit_to_viewport
+from ..screen import FONT
+from ..screen.backdrop import backdrop_window, fit_to_viewport
 from ..engine import Frame
 from ..params import Param, ParamTree
-from ..paths import FONT
-from ..textlayout import Glyph, TextLayout
-from ..textpaint import LinePainter
-from ..theme import RGB, Theme
+from ..screen.textlayout import Glyph, TextLayout
+from ..screen.textpaint import LinePainter
+from ..screen.theme import RGB, Theme
 from .window import WindowSink
 
 log = logging.getLogger("instrument.projection")
@@ -29,13 +27,6 @@ PARAMS = [  # this module's table (tree.py builds the union)
     Param("/project/size", "int", (12, 200), 40, "projection text size in pixels"),
     Param("/project/tint", "bool", (), True, "tint each character by the style that wrote it"),
 ]
-
-
-def display_available() -> str | None:
-    """None if a window can open here, else why not (glfw aborts the process without a display)."""
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return "no display (DISPLAY is not set; on a headless machine run it under Xvfb)"
-    return None
 
 
 def glyphs_for(frames: list[Frame], text: str, colours: list[RGB], theme: Theme, tint: bool) -> list[Glyph]:

@@ -11,7 +11,7 @@ import time
 
 from ..engine import Engine
 from ..pacing import Pacer
-from ..priority import lowered_priority, one_software_renderer_thread
+from ..screen.priority import lowered_priority, one_software_renderer_thread
 from .base import Sink
 
 FPS = 60

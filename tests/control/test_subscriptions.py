@@ -45,7 +45,7 @@ def engine_on_the_network():
     engine = Engine(Ensemble([letter_model("a")], ["ayes"]))
     engine.params.set("/mix/ayes", 1.0)
     engine.params.set("/rate", 200)
-    server, out = attach_osc(engine, OscSettings(f"0.0.0.0:0", [f"{OUTSIDE}/32"], None, 60.0, oscquery=False))
+    server, out = attach_osc(engine, OscSettings("0.0.0.0:0", [f"{OUTSIDE}/32"], None, 60.0, oscquery=False))
     engine.start()
     yield engine, server, out
     engine.stop()

@@ -11,7 +11,7 @@ import time
 from instrument.gui.client import EngineClient
 from instrument.gui.panel import Panel
 from instrument.oscwire import decode, message
-from instrument.theme import load_theme
+from instrument.screen.theme import load_theme
 
 
 def query(port: int, address: str):

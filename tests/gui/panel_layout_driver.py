@@ -7,7 +7,7 @@ import time
 
 from instrument.gui.client import EngineClient
 from instrument.gui.panel import MIXER_W, Panel
-from instrument.theme import load_theme
+from instrument.screen.theme import load_theme
 
 
 def main(port: int, shot: str) -> dict:

@@ -15,7 +15,7 @@ from instrument.control.osc import OscRouter
 from instrument.control.presets import PresetError, Presets
 from instrument.core.ensemble import Ensemble
 from instrument.engine import Engine
-from instrument.oscwire import decode, interface_addresses, message
+from instrument.oscwire import interface_addresses, message
 from instrument.params import instrument_tree
 from instrument.parts import attach_osc
 from instrument.settings import OscSettings

@@ -13,7 +13,7 @@ import dearpygui.dearpygui as dpg
 from instrument.core.ensemble import Ensemble
 from instrument.engine import Engine
 from instrument.outputs.projection import Projection
-from instrument.theme import load_theme
+from instrument.screen.theme import load_theme
 
 from ..fakes import letter_model
 

@@ -11,8 +11,8 @@ import pytest
 
 from instrument.engine import Frame
 from instrument.outputs.projection import glyphs_for
-from instrument.textlayout import Glyph, TextLayout
-from instrument.theme import Theme, load_theme
+from instrument.screen.textlayout import Glyph, TextLayout
+from instrument.screen.theme import Theme, load_theme
 
 from ..fakes import write_letter_models
 from ..realparts import read_png

@@ -14,8 +14,8 @@ import zlib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .params import ParamTree
-from .theme import Theme
+from ..params import ParamTree
+from ..screen.theme import Theme
 
 W, H = 1280, 800
 FADERS_PER_ROW = 9   # a phone's finger needs ~80 px: more styles go into more rows, all on one screen
