@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml setup.py instrument/core/_lstm_kernel.c
 	$(QUIET) $(PY) -m pip install -q --upgrade pip
 	$(QUIET) $(PY) -m pip install -q '$(TORCH)' 2>/dev/null || \
 	  $(QUIET) $(PY) -m pip install -q $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) '$(TORCH)'
-	$(QUIET) $(PY) -m pip install -q -e '.[test]'
+	$(QUIET) $(PY) -m pip install -q -e '.[all,test]'
 	touch $@
 
 system-deps:

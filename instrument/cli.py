@@ -48,8 +48,20 @@ def _train(args) -> int:
                  "lr": args.lr, "dropout": args.dropout, "seed": args.seed}
     if args.eval_every is not None:
         overrides.update(eval_every_s=args.eval_every, ckpt_every_s=args.eval_every)
-    return train_command(args.corpus, args.name, args.arch, out, run_dir, args.resume,
-                         args.description, export_only=args.export_only, init=args.init, **overrides)
+    return _training("train", lambda: train_command(args.corpus, args.name, args.arch, out, run_dir, args.resume,
+                                                    args.description, export_only=args.export_only, init=args.init,
+                                                    **overrides))
+
+
+def _training(command: str, run) -> int:
+    """A training command's exit code; a run that cannot go as asked is one line, not a traceback."""
+    from .train import TrainingError
+
+    try:
+        return run()
+    except TrainingError as e:
+        print(f"instrument {command}: {e}", file=sys.stderr)
+        return 2
 
 
 def _add_train_styles(sub) -> None:
@@ -72,9 +84,10 @@ def _train_styles(args) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    recipes = load_recipes(args.recipes or models_dir() / "recipes.yaml")
     corpora = args.corpora or PROJECT_ROOT.parent / "shared" / "corpora"
-    return train_styles(recipes, args.names, corpora, args.out or models_dir(), args.runs or runs_dir())
+    return _training("train-styles", lambda: train_styles(load_recipes(args.recipes or models_dir() / "recipes.yaml"),
+                                                          args.names, corpora, args.out or models_dir(),
+                                                          args.runs or runs_dir()))
 
 
 def _add_models(sub) -> None:

@@ -107,7 +107,7 @@ def _check_number(value, lo: int, hi: int, what: str) -> int:
     return value
 
 
-def parse_binding(entry: dict, params: ParamTree) -> Binding:
+def parse_binding(entry: dict) -> Binding:
     """One YAML entry -> a Binding, or ValueError saying what is wrong."""
     if not isinstance(entry, dict):
         raise ValueError("an entry is a mapping like {channel: 1, cc: 7, target: /mix/bible}")
@@ -152,7 +152,7 @@ def load_mapping(path: Path, params: ParamTree) -> Mapping:
     mapping, seen = Mapping(Path(path)), {}
     for index, entry in enumerate(entries):
         try:
-            binding = parse_binding(entry, params)
+            binding = parse_binding(entry)
         except (ValueError, TypeError) as e:
             raise _entry_error(path, index, entry, str(e)) from None
         if binding.key in seen:

@@ -309,6 +309,11 @@ def quiet_c_stderr():
 
 def backend(api: str | None):
     """mido's rtmidi backend, for a named API or mido's default (MIDO_BACKEND is honoured)."""
+    from ..extras import missing
+
+    problem = missing("mido", "rtmidi")
+    if problem:
+        raise MidiUnavailable(problem)
     import mido
 
     if api:

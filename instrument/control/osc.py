@@ -41,7 +41,6 @@ class OscStats:
     packets: int = 0
     messages: int = 0
     refused: int = 0       # malformed packets and messages that changed nothing
-    not_allowed: int = 0   # from senders outside the allow-list
     withheld: int = 0      # replies too large for a sender that has not shown it receives
 
 
@@ -199,7 +198,6 @@ class OscServer:
             if not self._running:
                 break  # stop() shut the socket down, which wakes this read with nothing
             if not self.allowed(sender[0]):
-                self.router.stats.not_allowed += 1
                 self._strangers.log(f"OSC from {sender[0]} dropped: not in --osc-allow")
                 continue
             self.router.heard(sender[0])

@@ -174,7 +174,9 @@ class OscQueryServer:
         try:
             from zeroconf import ServiceInfo, Zeroconf
         except ImportError:
-            log.warning("zeroconf is not installed: OSCQuery is served but not advertised")
+            from ..extras import missing
+
+            log.warning("%s: OSCQuery is served but not advertised", missing("zeroconf"))
             return
         host = self.address[0]
         try:

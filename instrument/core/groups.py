@@ -18,6 +18,25 @@ from .vocab import VOCAB_SIZE
 from .weights import ModelConfig, ModelWeights
 
 
+# The kernel's functions, parameter by parameter as _lstm_kernel.c declares them (a test reads the C
+# file and checks each against this table). Why ctypes rather than the C API: a ctypes call releases
+# the GIL for as long as the kernel runs (0.3-2 ms a step), so the OSC and MIDI threads and the
+# outputs run meanwhile, and no argument-parsing code has to be kept in C.
+_I, _P = ctypes.c_int, ctypes.c_void_p
+_STEP_ARRAYS = ["wx0", "wrec", "scale", "bias", "wo", "bo", "h", "c", "hnew", "logits"]
+_ROWS_ARRAYS = ["wx0", "wrow", "scale", "bias", "wot", "bo", "h", "c", "hnew", "logits"]
+SIGNATURES: dict[str, tuple] = {
+    "ens_available": (_I, []),
+    "ens_step": (_I, [("G", _I), ("L", _I), ("H", _I), ("int8", _I), ("models", _P), ("n_models", _I),
+                      ("chars", _P), ("n_chars", _I), *((a, _P) for a in _STEP_ARRAYS), ("n_threads", _I)]),
+    "ens_rows": (_I, [("G", _I), ("L", _I), ("H", _I), ("int8", _I), ("models", _P), ("n_models", _I),
+                      ("R", _I), ("chars", _P), *((a, _P) for a in _ROWS_ARRAYS), ("n_threads", _I)]),
+    "ens_rows_layout": (_I, []),
+    "ens_rows_isa": (_I, [("int8", _I)]),
+    "ens_cap_rows_isa": (None, [("level", _I)]),
+}
+
+
 def _load_kernel():
     """(the compiled kernel via ctypes, None) or (None, why it is not used)."""
     if os.environ.get("INSTRUMENT_KERNEL", "").lower() in ("0", "off", "torch"):
@@ -27,16 +46,11 @@ def _load_kernel():
         return None, "the C kernel was not built (no C compiler when the instrument was installed?)"
     try:
         lib = ctypes.CDLL(spec.origin)
+        for name, (restype, params) in SIGNATURES.items():
+            function = getattr(lib, name)
+            function.restype, function.argtypes = restype, [kind for _, kind in params]
         if not lib.ens_available():
             return None, "the C kernel needs an x86-64 CPU with AVX2, FMA and F16C"
-        p, i = ctypes.c_void_p, ctypes.c_int
-        lib.ens_step.argtypes = [i, i, i, i, p, i, p, i] + [p] * 10 + [i]
-        lib.ens_step.restype = i
-        lib.ens_rows.argtypes = [i, i, i, i, p, i, i, p] + [p] * 10 + [i]
-        lib.ens_rows.restype = i
-        lib.ens_rows_layout.restype = i
-        lib.ens_rows_isa.argtypes, lib.ens_rows_isa.restype = [i], i
-        lib.ens_cap_rows_isa.argtypes, lib.ens_cap_rows_isa.restype = [i], None
     except (OSError, AttributeError) as e:  # a build that does not export its functions, a broken file
         return None, f"the C kernel could not be loaded ({e})"
     return lib, None

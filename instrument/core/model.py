@@ -35,11 +35,6 @@ class CharLSTM(nn.Module):
         # embedding's scale, so the input is heard from the first step (measured: faster start).
         nn.init.uniform_(self.lstm.weight_ih_l0, -1.0, 1.0)
 
-    def initial_state(self, batch: int = 1) -> State:
-        shape = (self.config.n_layers, batch, self.config.hidden)
-        w = self.head.weight
-        return torch.zeros(shape, dtype=w.dtype, device=w.device), torch.zeros(shape, dtype=w.dtype, device=w.device)
-
     def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """x: (T, B) token ids -> logits (T, B, V) and the state after the last step."""
         onehot = F.one_hot(x.long(), self.config.vocab_size).to(self.head.weight.dtype)  # (T, B, V)

@@ -42,6 +42,11 @@ class VoiceProcess:
     """The parent's handle on the voice process."""
 
     def __init__(self, wav_path: Path | None = None, niceness: int = 10):
+        from ..extras import missing
+
+        problem = missing("pyttsx3")
+        if problem:
+            raise VoiceError(problem)
         args = [sys.executable, "-m", "instrument.outputs.voice", str(niceness)]
         if wav_path is not None:
             args.append(str(Path(wav_path).resolve()))

@@ -13,6 +13,11 @@ FONT = Path(__file__).resolve().parent / "fonts" / "DejaVuSansMono.ttf"
 
 def display_available() -> str | None:
     """None if a window can open here, else why not (glfw aborts the process without a display)."""
+    from ..extras import missing
+
+    problem = missing("dearpygui")
+    if problem:
+        return problem
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return "no display (DISPLAY is not set; on a headless machine run it under Xvfb)"
     return None

@@ -14,6 +14,7 @@ import yaml
 
 from ..core.generate import generate
 from ..core.model import CharLSTM
+from ..files import write_text
 from .checkpoint import RunRecord, load_tensors, read_record
 from .corpus import Corpus
 from .evaluate import bits_per_char
@@ -83,7 +84,5 @@ def export(record: RunRecord, best_path: Path, corpus: Corpus, name: str, descri
         "date": datetime.date.today().isoformat(),
         "samples": sample_lines(shipped),
     }
-    tmp = out_dir / f"{name}.yaml.tmp"
-    tmp.write_text(yaml.safe_dump(card, sort_keys=False, allow_unicode=False, width=100))
-    os.replace(tmp, out_dir / f"{name}.yaml")
+    write_text(out_dir / f"{name}.yaml", yaml.safe_dump(card, sort_keys=False, allow_unicode=False, width=100))
     return card

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..files import FileProblem, read_yaml
+from . import TrainingError
 from .run import train_command
 
 RECIPE_KEYS = {"corpus", "arch", "minutes", "epochs", "eval_every", "description", "lr", "dropout", "batch",
@@ -15,13 +16,13 @@ def load_recipes(path: Path) -> dict[str, dict]:
     try:
         recipes = read_yaml(path) or {}
     except FileProblem as e:
-        raise SystemExit(f"cannot read recipes: {e}") from None
+        raise TrainingError(f"cannot read recipes: {e}") from None
     if not isinstance(recipes, dict):
-        raise SystemExit(f"{path}: expected a mapping of style name -> recipe")
+        raise TrainingError(f"{path}: expected a mapping of style name -> recipe")
     for name, recipe in recipes.items():
         unknown = set(recipe) - RECIPE_KEYS
         if unknown or "corpus" not in recipe:
-            raise SystemExit(f"{path}: recipe '{name}' has unknown keys {sorted(unknown)} or no corpus")
+            raise TrainingError(f"{path}: recipe '{name}' has unknown keys {sorted(unknown)} or no corpus")
     return recipes
 
 
@@ -30,7 +31,7 @@ def train_styles(recipes: dict[str, dict], names: list[str], corpora: Path, out_
     """Train (or resume, or just export) each named style; stops at the first failure."""
     for name in names or list(recipes):
         if name not in recipes:
-            raise SystemExit(f"no recipe for '{name}'; known: {', '.join(recipes)}")
+            raise TrainingError(f"no recipe for '{name}'; known: {', '.join(recipes)}")
         r = recipes[name]
         run_dir = runs / name
         overrides = {k: r.get(k) for k in ("minutes", "epochs", "lr", "dropout", "batch")}

@@ -9,6 +9,7 @@ import torch
 
 from ..core.model import CharLSTM, ModelConfig
 from ..signals import interrupt_on_kill
+from . import TrainingError
 from .card import export
 from .checkpoint import RunRecord, read_record
 from .checkpoint import load_tensors
@@ -25,10 +26,10 @@ def new_record(name: str, corpus, model_config: ModelConfig, config: TrainConfig
 def start_from(model: CharLSTM, record: RunRecord, init: Path) -> None:
     """Load a base run's best weights into a fresh model, and note in the record where it began."""
     if not init.exists():
-        raise SystemExit(f"cannot start from {init}: no such file (train the base run first)")
+        raise TrainingError(f"cannot start from {init}: no such file (train the base run first)")
     base = read_record(init)
     if base.model_config.arch != record.model_config.arch:
-        raise SystemExit(f"{init} is a {base.model_config.arch}; run '{record.name}' is a {record.model_config.arch}")
+        raise TrainingError(f"{init} is a {base.model_config.arch}; run '{record.name}' is a {record.model_config.arch}")
     model.load_state_dict(load_tensors(init, "model."))
     record.init = {"run": base.name, "chars": base.chars_trained, "minutes": round(base.elapsed_s / 60, 1)}
 
@@ -42,19 +43,19 @@ def prepare(corpus_path: Path | list[Path], name: str, arch: str | None, run_dir
     last = run_dir / "last.safetensors"
     if resume:
         if not last.exists():
-            raise SystemExit(f"nothing to resume: no checkpoint at {last}")
+            raise TrainingError(f"nothing to resume: no checkpoint at {last}")
         record = read_record(last)
         if record.corpus_sha256 != corpus.sha256:
-            raise SystemExit(f"{corpus_path} is not the corpus run '{name}' was trained on (sha256 differs)")
+            raise TrainingError(f"{corpus_path} is not the corpus run '{name}' was trained on (sha256 differs)")
         if arch and arch != record.model_config.arch:
-            raise SystemExit(f"run '{name}' is a {record.model_config.arch}; cannot resume it as {arch}")
+            raise TrainingError(f"run '{name}' is a {record.model_config.arch}; cannot resume it as {arch}")
         config = TrainConfig(**record.train)
         if overrides.get("minutes") is not None or overrides.get("epochs") is not None:
             config.minutes, config.epochs = overrides.get("minutes"), overrides.get("epochs")
             record.train = asdict(config)  # a new budget replaces the old one for the whole run
     else:
         if last.exists():
-            raise SystemExit(f"run '{name}' already has a checkpoint at {last}: add --resume, or remove it")
+            raise TrainingError(f"run '{name}' already has a checkpoint at {last}: add --resume, or remove it")
         model_arch = ModelConfig.from_arch(arch or "2x512")
         config = defaults_for(model_arch.hidden, len(corpus.train), **overrides)
         model_config = ModelConfig(model_arch.n_layers, model_arch.hidden, dropout=config.dropout)

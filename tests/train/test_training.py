@@ -10,6 +10,7 @@ from instrument.cli import main
 from instrument.core.model import CharLSTM
 from instrument.core.vocab import encode
 from instrument.train.batches import StreamBatcher
+from instrument.train import TrainingError
 from instrument.train.checkpoint import load_tensors, read_record
 from instrument.train.corpus import load_corpus
 from instrument.train.run import prepare
@@ -47,10 +48,12 @@ def test_resume_continues_the_same_run(repeating_text, tmp_path):
     assert second.chars_trained == pytest.approx(2 * first.chars_trained, rel=0.01)
 
 
-def test_a_new_run_refuses_to_overwrite_a_checkpoint(repeating_text, tmp_path):
+def test_a_new_run_refuses_to_overwrite_a_checkpoint(repeating_text, tmp_path, capsys):
     assert _train(repeating_text, tmp_path, "--epochs", "0.2") == 0
-    with pytest.raises(SystemExit, match="--resume"):
-        _train(repeating_text, tmp_path, "--epochs", "0.2")
+    capsys.readouterr()
+    assert _train(repeating_text, tmp_path, "--epochs", "0.2") == 2
+    said = capsys.readouterr().err.strip().splitlines()
+    assert said[-1].startswith("instrument train: run ") and "add --resume" in said[-1]
 
 
 def test_interrupt_saves_a_checkpoint(repeating_text, tmp_path):
@@ -129,7 +132,7 @@ def test_a_run_can_start_from_a_base_runs_weights(repeating_text, tmp_path):
     for name, value in load_tensors(base, "model.").items():
         assert torch.equal(trainer.model.state_dict()[name], value)
     assert trainer.record.init["run"] == "rep" and trainer.record.init["chars"] == read_record(base).chars_trained
-    with pytest.raises(SystemExit, match="1x64"):
+    with pytest.raises(TrainingError, match="1x64"):
         prepare(repeating_text, "wide", "1x32", tmp_path / "runs" / "wide", resume=False, init=base, epochs=1.0)
 
 
