@@ -147,7 +147,7 @@ class OscRouter:
         return [] if result.ok else self.refuse(result.message)
 
     def _morph(self, address: str, args: list, sender: Sender) -> list[Reply]:
-        from .morph import weights
+        from ..core.morph import weights
 
         if len(args) < 2 or not all(isinstance(a, (int, float)) and not isinstance(a, bool) and 0 <= a <= 1
                                     for a in args[:2]):

@@ -20,7 +20,7 @@ from ..screen import FONT
 from ..screen.textlayout import Glyph, TextLayout
 from ..screen.textpaint import LinePainter
 from ..screen.theme import Theme
-from ..control import morph
+from ..core import morph
 from .client import EngineClient
 
 log = logging.getLogger("instrument.panel")

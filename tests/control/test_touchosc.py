@@ -7,7 +7,7 @@ from instrument.parts import map_control_messages
 from instrument.tree import build_tree
 from instrument.screen.theme import load_theme
 
-from .conftest import PROJECT
+from ..conftest import PROJECT
 
 NINE = ["austen", "baudelaire", "bible", "latex", "linux", "nietzsche", "python", "shakespeare", "speeches"]
 

@@ -1,6 +1,6 @@
 import pytest
 
-from instrument.control.morph import positions, weights
+from instrument.core.morph import positions, weights
 
 
 def test_at_a_style_that_style_leads():
