@@ -224,11 +224,26 @@ def _add_play(sub) -> None:
                       "MIDI-learn writes into it")
     midi.add_argument("--learn", metavar="ADDRESS", help="bind the next control you move to ADDRESS, e.g. /mix/bible")
     midi.add_argument("--midi-clock", action="store_true", help="follow MIDI clock: /rate = chars per beat x tempo")
+    midi.add_argument("--midi-out", metavar="NAME", help="send feedback (and notes, clock) to an existing output whose "
+                      "name contains NAME (default: a virtual output called 'instrument', opened with MIDI input)")
+    midi.add_argument("--no-midi-out", action="store_true", help="open no MIDI output")
+    midi.add_argument("--notes", action="store_true", help="play each character as a note on its style's channel "
+                      "(the table: docs/ableton.md)")
+    midi.add_argument("--midi-clock-out", action="store_true", help="send MIDI clock at /clock/bpm, and Start/Stop: "
+                      "the instrument leads the tempo")
     midi.add_argument("--presets", type=Path, metavar="DIR", help="preset folder (default presets/)")
+    band = p.add_argument_group("in time with others (Ableton Link, Wekinator)")
+    band.add_argument("--link", action="store_true", help="join the Ableton Link session: /rate = chars per beat x "
+                      "its tempo, its start/stop plays and pauses")
+    band.add_argument("--wekinator", nargs="?", const="127.0.0.1:12000", metavar="HOST:PORT",
+                      help="hear Wekinator's /wek/outputs (default 127.0.0.1:12000, its own default): output i moves "
+                      "style i (docs/wekinator.md)")
     out = p.add_argument_group("outputs (the console always shows the text)")
     out.add_argument("--speak", action="store_true", help="speak the text (pyttsx3: espeak-ng, or the system voices)")
     out.add_argument("--speak-to", type=Path, metavar="FILE.wav", help="render the spoken phrases into a WAV file instead")
     out.add_argument("--voice", help="voice: part of its id or name, e.g. en-us or fr")
+    out.add_argument("--on-beat", action="store_true", help="the voice starts each phrase on the beat (of Link or "
+                     "the MIDI clock followed)")
     out.add_argument("--policy", choices=("live", "recite"), help="when the voice falls behind: live skips "
                      "to the newest phrase (default), recite speaks everything")
     out.add_argument("--project", action="store_true", help="open the projection window (large text on black)")
@@ -254,10 +269,11 @@ def _play_settings(args):
                               parse_mix(args.mix) if args.mix else None, args.backend, args.precision,
                               values=values),
         osc=OscSettings(args.osc_listen, args.osc_allow, args.osc_out, args.frame_rate, not args.no_oscquery),
-        midi=MidiSettings(not args.no_midi, args.midi_in, args.midi_api, args.mapping, args.learn, args.midi_clock),
+        midi=MidiSettings(not args.no_midi, args.midi_in, args.midi_api, args.mapping, args.learn, args.midi_clock,
+                          not args.no_midi_out, args.midi_out, args.notes, args.midi_clock_out),
         outputs=OutputSettings(args.record, args.speak, args.speak_to, args.voice, args.policy, args.project,
-                               args.fullscreen, args.theme, args.screenshot, args.panel),
-        presets=args.presets, chars=args.chars)
+                               args.fullscreen, args.theme, args.screenshot, args.panel, args.on_beat),
+        presets=args.presets, chars=args.chars, link=args.link, wekinator=args.wekinator)
 
 
 def _play(args) -> int:
@@ -288,6 +304,8 @@ def _add_panel(sub) -> None:
                        "over OSC, so the engine can run on another computer.")
     p.add_argument("--engine", default="127.0.0.1:9000", metavar="HOST:PORT", help="the engine's OSC address")
     p.add_argument("--theme", metavar="FILE", help="colours of the styles (default instrument/screen/theme.yaml)")
+    p.add_argument("--wek-inputs", nargs="?", const="127.0.0.1:6448", metavar="HOST:PORT",
+                   help="send the morph pad's point to Wekinator as /wek/inputs x y (default 127.0.0.1:6448, its own)")
     p.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
     p.add_argument("--screenshot", metavar="FILE.png", help=argparse.SUPPRESS)
     p.add_argument("--report-fps", action="store_true", help=argparse.SUPPRESS)
@@ -313,6 +331,7 @@ def _panel(args) -> int:
         return 3
     try:
         host, port = parse_hostport(args.engine)
+        wek_inputs = parse_hostport(args.wek_inputs) if args.wek_inputs else None
         theme = load_theme(args.theme)
     except (ValueError, ThemeError) as e:
         print(f"instrument panel: {e}", file=sys.stderr)
@@ -322,7 +341,7 @@ def _panel(args) -> int:
         print(f"instrument panel: no engine answers at {host}:{port} (is `instrument play` running, and "
               f"does its --osc-allow admit this computer?)", file=sys.stderr)
         return 1
-    panel = Panel(client, theme)
+    panel = Panel(client, theme, wek_inputs)
     if args.screenshot:
         import threading
         threading.Timer(max((args.seconds or 3) - 0.5, 0.5), panel.screenshot, args=(args.screenshot,)).start()

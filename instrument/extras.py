@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 
-EXTRA_OF = {"dearpygui": "gui", "pyttsx3": "speech", "mido": "midi", "rtmidi": "midi", "zeroconf": "network"}
-NAMES = {"dearpygui": "Dear PyGui", "rtmidi": "python-rtmidi"}
+EXTRA_OF = {"dearpygui": "gui", "pyttsx3": "speech", "mido": "midi", "rtmidi": "midi", "zeroconf": "network",
+            "link": "link"}
+NAMES = {"dearpygui": "Dear PyGui", "rtmidi": "python-rtmidi", "link": "LinkPython-extern (Ableton Link)"}
 
 
 def missing(*modules: str) -> str | None:

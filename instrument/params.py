@@ -12,6 +12,7 @@ parameter is for is a tag on it, read by whoever needs to know:
     sound    what a preset keeps (presets.py)
     surface  drawn on the panel beside the mix; phone: on the TouchOSC layout
     event    fires rather than holds (seed, reset, prime): never taken late, never saved
+    status   reported by the instrument (Link's peers): read over OSC, never set from a surface
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class ParamError(ValueError):
     """A value that was refused; the parameter keeps its old value."""
 
 
-TAGS = ("style", "mixing", "sound", "surface", "phone", "event")
+TAGS = ("style", "mixing", "sound", "surface", "phone", "event", "status")
 MIX = "/mix/"  # a style's weight is MIX + its name
 
 

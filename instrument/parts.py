@@ -191,6 +191,67 @@ def attach_midi(engine: Engine, settings: MidiSettings, presets, announce=lambda
     return control, port
 
 
+def open_midi_out(engine: Engine, settings: MidiSettings, control):
+    """The MIDI output and what goes through it: feedback to the mapped controls always, notes and
+    clock when asked. Returns (port, [sinks]); (None, []) where no output can be opened (it says
+    so, and the instrument plays on)."""
+    from .control.midi import MidiUnavailable, open_output
+    from .outputs.midi_out import ClockOut, LockedPort, MidiOut
+
+    try:
+        port = LockedPort(open_output(settings.out_port, settings.api))
+    except MidiUnavailable as e:
+        log.warning("MIDI out: %s; playing on without it", e)
+        return None, []
+    log.info("MIDI out: sending on %s", port.name)
+    if settings.notes:
+        _set(engine, "/midi/notes", True)
+    sinks = [MidiOut(port, engine.params, control, engine.names).start(engine)]
+    if settings.clock_out:
+        sinks.append(ClockOut(port, engine.params).start(engine))
+    return port, sinks
+
+
+def start_link(engine: Engine):
+    """Join the Link session and follow it (its tempo sets /rate, its transport /run); None, with
+    a warning, where Link cannot start."""
+    from .control.link import LinkSession, LinkUnavailable
+
+    try:
+        session = LinkSession(engine.params).start()
+    except (LinkUnavailable, OSError, RuntimeError) as e:
+        log.warning("Link: %s; playing on without it", e)
+        return None
+    _set(engine, "/clock/follow", True)
+    log.info("Link: joined the session at %.1f bpm", engine.params.get("/clock/bpm"))
+    return session
+
+
+def start_wekinator(engine: Engine, listen: str, mapping=None):
+    """A second OSC port that answers only Wekinator's /wek/outputs (wekinator.py); None, with a
+    warning, if the port cannot be opened."""
+    from .control.osc import OscRouter, OscServer
+    from .control.wekinator import Wekinator
+    from .oscwire import is_loopback, parse_hostport
+
+    try:
+        host, port = parse_hostport(listen)
+    except ValueError as e:
+        raise SetupError(f"--wekinator: {e}") from None
+    if not is_loopback(host):
+        raise SetupError(f"--wekinator: {host} reaches the network; Wekinator runs on this computer "
+                         f"(listen on 127.0.0.1)")
+    router = OscRouter(engine.params, engine.names, values=False)
+    router.add(Wekinator(engine.params, engine.names, mapping.wekinator if mapping else None).commands())
+    try:
+        server = OscServer(router, host, port).start()
+    except OSError as e:
+        log.warning("Wekinator: cannot listen on %s:%d (%s); playing on without it", host, port, e)
+        return None
+    log.info("Wekinator: listening for /wek/outputs on %s:%d", *server.address)
+    return server
+
+
 def map_control_messages(router, midi, presets, files=None, mappings=None) -> None:
     """The commands of learn, mappings and presets (their modules' tables) on the router. What
     touches a file runs on `files` (a Worker), never on the OSC receive thread; its answer is
@@ -222,14 +283,18 @@ def start_recorder(engine: Engine, path: Path, files: list[Path]):
     return Recorder(Path(path), engine, files).start(engine)
 
 
-def start_speech(engine: Engine, settings: OutputSettings):
-    """Speech to the speakers or into a WAV; it says so and is silent where no voice can start."""
+def start_speech(engine: Engine, settings: OutputSettings, beats=None):
+    """Speech to the speakers or into a WAV; it says so and is silent where no voice can start.
+    beats: seconds to the next beat (Link, MIDI clock), for phrases on the beat."""
     from .outputs.speech import Speech
 
-    for address, value in (("/speech/voice", settings.voice), ("/speech/policy", settings.policy)):
+    for address, value in (("/speech/voice", settings.voice), ("/speech/policy", settings.policy),
+                           ("/speech/on_beat", settings.on_beat or None)):
         if value is not None:
             _set(engine, address, value)
-    return Speech(engine.params, Path(settings.speak_to) if settings.speak_to else None).start(engine)
+    speech = Speech(engine.params, Path(settings.speak_to) if settings.speak_to else None)
+    speech.beats = beats
+    return speech.start(engine)
 
 
 def attach_projection(engine: Engine, settings: OutputSettings):
@@ -253,8 +318,9 @@ def attach_projection(engine: Engine, settings: OutputSettings):
     return projection
 
 
-def start_panel(osc_in, theme: str | None):
-    """`instrument panel` in its own process, pointed at this engine's OSC port."""
+def start_panel(osc_in, theme: str | None, wekinator: bool = False):
+    """`instrument panel` in its own process, pointed at this engine's OSC port (and with
+    Wekinator, its pad's point sent to Wekinator's inputs)."""
     import subprocess
     import sys
 
@@ -263,4 +329,4 @@ def start_panel(osc_in, theme: str | None):
         return None
     host, port = osc_in.address
     command = [sys.executable, "-m", "instrument", "panel", "--engine", f"{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"]
-    return subprocess.Popen(command + (["--theme", theme] if theme else []))
+    return subprocess.Popen(command + (["--theme", theme] if theme else []) + (["--wek-inputs"] if wekinator else []))

@@ -24,7 +24,7 @@ class Session:
         self._stack = ExitStack()
         self.engine = self.osc_in = self.osc_out = self.presets = self.files = None
         self.midi = self.midi_port = self.recorder = self.speech = self.projection = None
-        self.console = self.panel = None
+        self.console = self.panel = self.link = self.midi_out = self.wekinator = None
 
     @classmethod
     def open(cls, settings: PlaySettings) -> "Session":
@@ -70,10 +70,33 @@ class Session:
         self.midi, self.midi_port = parts.attach_midi(engine, s.midi, self.presets, self.osc_out.broadcast, self.files)
         if self.midi_port is not None:
             stack.callback(self.midi_port.close)
+            if s.midi.out:
+                self._open_midi_out()
+        if s.link:
+            self.link = parts.start_link(engine)
+            if self.link is not None:
+                stack.callback(self.link.stop)
+        if s.wekinator:
+            self.wekinator = parts.start_wekinator(engine, s.wekinator, self.midi.mapping)
+            if self.wekinator is not None:
+                stack.callback(self.wekinator.stop)
         if self.osc_in is not None:
             parts.map_control_messages(self.osc_in.router, self.midi, self.presets, self.files,
                                        self.midi.mapping.path.parent)
         self._open_outputs(styles)
+
+    def _open_midi_out(self) -> None:
+        self.midi_out, sinks = parts.open_midi_out(self.engine, self.settings.midi, self.midi)
+        if self.midi_out is not None:
+            self._stack.callback(self.midi_out.close)  # after its sinks' last messages (registered next)
+        for sink in sinks:
+            self._stack.callback(sink.join, 2.0)
+
+    def _beats(self):
+        """What a voice on the beat follows: the Link session, else the MIDI clock followed."""
+        if self.link is not None:
+            return self.link.until_beat
+        return self.midi.clock.until_beat if self.midi is not None else None
 
     def _open_outputs(self, styles: parts.Styles) -> None:
         from .outputs.console import Console
@@ -83,15 +106,15 @@ class Session:
             self.recorder = parts.start_recorder(engine, out.record, styles.files)
             stack.callback(self.recorder.join)  # its last lines, the end mark among them
         if out.speak or out.speak_to:
-            self.speech = parts.start_speech(engine, out)
+            self.speech = parts.start_speech(engine, out, self._beats())
             stack.callback(self.speech.join)
         if out.project:
             self.projection = parts.attach_projection(engine, out)
-        self.console = Console(names=engine.names).attach(engine)
+        self.console = Console(names=engine.names, params=engine.params).attach(engine)
         stack.callback(self.console.join, 2.0)
         self._log_through_console()
         if out.panel:
-            self.panel = parts.start_panel(self.osc_in, out.theme)
+            self.panel = parts.start_panel(self.osc_in, out.theme, bool(self.settings.wekinator))
             if self.panel is not None:
                 stack.callback(self.panel.terminate)
 

@@ -50,6 +50,10 @@ class MidiSettings:
     mapping: str | None = None     # default mappings/default.yaml
     learn: str | None = None       # arm a learn for this address at start
     clock: bool = False            # follow MIDI clock
+    out: bool = True               # a MIDI output (feedback to the controls), whenever MIDI is on
+    out_port: str | None = None    # connect to an existing output whose name contains this
+    notes: bool = False            # play the text as notes
+    clock_out: bool = False        # send MIDI clock at /clock/bpm
 
 
 @dataclass
@@ -64,6 +68,7 @@ class OutputSettings:
     theme: str | None = None
     screenshot: str | None = None  # the projection's last frame as PNG (tests, docs)
     panel: bool = False            # the panel, in its own process
+    on_beat: bool = False          # the voice starts each phrase on the beat (with Link or MIDI clock)
 
 
 @dataclass
@@ -74,3 +79,5 @@ class PlaySettings:
     outputs: OutputSettings = field(default_factory=OutputSettings)
     presets: Path | None = None    # default: the shipped presets/
     chars: int | None = None       # stop after this many characters
+    link: bool = False             # join the Ableton Link session and follow its tempo and transport
+    wekinator: str | None = None   # HOST:PORT to hear Wekinator's /wek/outputs on

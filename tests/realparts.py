@@ -191,6 +191,34 @@ def jack_client(name: str = "test-controller"):
         out.delete()
 
 
+@contextlib.contextmanager
+def jack_listener(name: str = "test-listener"):
+    """An rtmidi input client on JACK that hears everything (clock too), freed when the block ends."""
+    import rtmidi
+
+    inp = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name=name)
+    inp.ignore_types(sysex=True, timing=False, active_sense=True)
+    try:
+        yield inp
+    finally:
+        inp.close_port()
+        inp.delete()
+
+
+def heard(inp, seconds: float, until=None) -> list[list[int]]:
+    """Every message an rtmidi input receives for `seconds` (or until until(messages) holds)."""
+    out, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        got = inp.get_message()
+        if got is None:
+            time.sleep(0.002)
+            continue
+        out.append(got[0])
+        if until is not None and until(out):
+            break
+    return out
+
+
 def _jack_connections(listing: str) -> dict[str, str]:
     """client -> the ports its ports connect to, from `jack_lsp -c` (a port, then its peers indented)."""
     out, port = {}, None

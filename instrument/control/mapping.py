@@ -56,6 +56,20 @@ class Binding:
             return ("cc14", self.channel, self.cc14)
         return ("cc", self.channel, self.cc)
 
+    def feedback(self, param: Param, value) -> list[list[int]]:
+        """The MIDI bytes that show this control the parameter's value: its CC (both halves of a
+        14-bit pair), or a pad's light on or off."""
+        x = position(self, param, value)
+        if x is None:
+            return []
+        x, channel = min(max(x, 0.0), 1.0), self.channel - 1
+        if self.note is not None:
+            return [[0x90 | channel, self.note, 127 if x >= 0.5 else 0]]
+        if self.cc14 is not None:
+            both = round(x * 16383)
+            return [[0xB0 | channel, self.cc14, both >> 7], [0xB0 | channel, self.cc14 + 32, both & 127]]
+        return [[0xB0 | channel, self.cc, round(x * 127)]]
+
     def to_yaml(self) -> dict:
         """As a performer would write it: the control first, defaults left out."""
         kind, _, number = self.key
@@ -92,6 +106,7 @@ class Mapping:
     path: Path | None
     bindings: list[Binding] = field(default_factory=list)
     inactive: list[Binding] = field(default_factory=list)  # weights of styles not loaded tonight
+    wekinator: list[str] | None = None  # the order Wekinator's outputs move (wekinator.py), if given
 
     def find(self, key: tuple) -> Binding | None:
         return next((b for b in self.bindings if b.key == key), None)
@@ -149,7 +164,7 @@ def load_mapping(path: Path, params: ParamTree) -> Mapping:
     entries = data.get("bindings", []) if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise MappingError(f"{path}: expected 'bindings:' followed by a list")
-    mapping, seen = Mapping(Path(path)), {}
+    mapping, seen = Mapping(Path(path), wekinator=_wekinator_order(path, data)), {}
     for index, entry in enumerate(entries):
         try:
             binding = parse_binding(entry)
@@ -158,6 +173,9 @@ def load_mapping(path: Path, params: ParamTree) -> Mapping:
         if binding.key in seen:
             raise _entry_error(path, index, entry, f"the same control as binding {seen[binding.key] + 1}")
         seen[binding.key] = index
+        if binding.target in params and "status" in params.params[binding.target].tags:
+            raise _entry_error(path, index, entry, f"{binding.target} is reported by the instrument: a control "
+                                                   f"cannot set it")
         if binding.target in params:
             mapping.bindings.append(binding)
         elif style_of(binding.target):
@@ -165,6 +183,15 @@ def load_mapping(path: Path, params: ParamTree) -> Mapping:
         else:
             raise _entry_error(path, index, entry, f"no parameter at {clip(binding.target)}")
     return mapping
+
+
+def _wekinator_order(path, data) -> list[str] | None:
+    order = data.get("wekinator") if isinstance(data, dict) else None
+    if order is None:
+        return None
+    if not isinstance(order, list) or not all(isinstance(e, str) and e for e in order) or len(order) > 256:
+        raise MappingError(f"{path}: wekinator: is a list of style names or addresses, got {brief(order)}")
+    return order
 
 
 def save_mapping(mapping: Mapping) -> None:
@@ -178,8 +205,10 @@ def save_mapping(mapping: Mapping) -> None:
                 header.append(line)
             else:
                 break
-    body = yaml.safe_dump({"bindings": [b.to_yaml() for b in mapping.bindings + mapping.inactive]},
-                          sort_keys=False, default_flow_style=None, width=120)
+    data = {"bindings": [b.to_yaml() for b in mapping.bindings + mapping.inactive]}
+    if mapping.wekinator is not None:
+        data["wekinator"] = list(mapping.wekinator)
+    body = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120)
     write_text(path, "\n".join(header) + ("\n" if header else "") + body)
 
 

@@ -181,6 +181,8 @@ class MidiControl:
             return f"no parameter at {address}"
         if self.params.params[address].kind == "text":
             return f"{address} is text: a fader cannot play it"
+        if "status" in self.params.params[address].tags:
+            return f"{address} is reported by the instrument: a fader cannot set it"
         with self._lock:
             self.learner.arm(address, timeout)
         timer = threading.Timer(timeout + 0.05, self._expire, args=(address,))
@@ -224,7 +226,8 @@ class MidiControl:
         process cycle and must not wait on a disk)."""
         if self.mapping.path is None:
             return
-        now = Mapping(self.mapping.path, list(self.mapping.bindings), list(self.mapping.inactive))
+        now = Mapping(self.mapping.path, list(self.mapping.bindings), list(self.mapping.inactive),
+                      self.mapping.wekinator)
         self.files.submit(f"writing {now.path}", lambda: save_mapping(now))
 
     def learn_timed_out(self) -> bool:
@@ -369,5 +372,31 @@ def open_input(callback, name: str | None = None, api: str | None = None, client
         except Exception as e:
             if name is None and _cannot_make_virtual(e):
                 raise MidiUnavailable(NO_VIRTUAL_PORTS.format(why=e)) from None
+            errors.append(f"{choice or 'default'}: {e}")
+    raise MidiUnavailable("no MIDI system could be opened (" + "; ".join(errors) + ")")
+
+
+def open_output(name: str | None = None, api: str | None = None, client: str = "instrument"):
+    """A virtual output called `client`, or the first existing output whose name contains `name`
+    (case-insensitive): where feedback, notes and clock go. The same search as open_input."""
+    apis = [api] if api else [None, "jack"]
+    errors = []
+    for choice in apis:
+        try:
+            with quiet_c_stderr():
+                be = backend(choice)
+                if name is None:
+                    return be.open_output(client, virtual=True, client_name=client)
+                names = be.get_output_names()
+            matches = [p for p in names if name.lower() in p.lower()]
+            if not matches:
+                raise MidiUnavailable(f"no MIDI output matching {name!r} (there are: {names})")
+            with quiet_c_stderr():
+                return be.open_output(matches[0])
+        except MidiUnavailable:
+            raise
+        except Exception as e:
+            if name is None and _cannot_make_virtual(e):
+                raise MidiUnavailable(NO_VIRTUAL_PORTS.format(why=e).replace("--midi-in", "--midi-out")) from None
             errors.append(f"{choice or 'default'}: {e}")
     raise MidiUnavailable("no MIDI system could be opened (" + "; ".join(errors) + ")")

@@ -52,6 +52,7 @@ class OscRouter:
     model_names: list[str]
     commands: dict[str, Command] = field(default_factory=dict)
     stats: OscStats = field(default_factory=OscStats)
+    values: bool = True  # the tree's addresses too; False: only the commands added (Wekinator's port)
 
     def __post_init__(self):
         self._complaints = RateLimitedLog(log, "refused OSC messages")
@@ -59,7 +60,8 @@ class OscRouter:
         self.verified: Callable[[str], bool] = is_loopback  # may this host get large replies? (see subscriptions)
         self.heard: Callable[[str], None] = lambda ip: None       # a host was heard from
         self.request_size = 0  # bytes of the datagram being handled: later replies keep its budget
-        self.add(self.own_commands())
+        if self.values:
+            self.add(self.own_commands())
 
     def own_commands(self) -> list[Command]:
         return [
@@ -112,6 +114,8 @@ class OscRouter:
         command = self.commands.get(address)
         if command is not None:
             return command.handler(address, args, sender)
+        if not self.values:
+            return self.refuse(f"{clip(address)!r} is not answered on this port (only {', '.join(self.commands)})")
         if address not in self.params and is_pattern(address):
             return self._pattern(address, args, sender)
         if address not in self.params:
@@ -119,6 +123,8 @@ class OscRouter:
         param = self.params.params[address]
         if not args and param.kind != "trigger":
             return [(address, (self.params.get(address),))]
+        if "status" in param.tags:
+            return self.refuse(f"{address} is reported by the instrument, not set (send it without a value to read it)")
         result = self.params.set(address, args[0] if args else None, source=f"osc:{sender[0]}:{sender[1]}")
         return [] if result.ok else self.refuse(result.message)
 

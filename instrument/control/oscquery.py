@@ -1,4 +1,5 @@
-"""OSCQuery: the parameter tree as JSON over HTTP, and zeroconf advertisement of it.
+"""OSCQuery: the parameter tree as JSON over HTTP, value updates over a WebSocket on the same
+port (LISTEN, oscquery_ws.py), and zeroconf advertisement of it.
 
 VDMX, Max/RNBO, Chataigne and TouchOSC's editor discover the engine this way (`_oscjson._tcp` for
 the JSON, `_osc._udp` for the OSC port) and build their controls from it. The JSON comes from the
@@ -18,18 +19,19 @@ from urllib.parse import urlsplit
 
 from ..oscwire import interface_addresses
 from ..params import Param, ParamTree
+from .oscquery_ws import Listener, handshake, wants_upgrade
 from ..ratelog import RateLimitedLog
 
 log = logging.getLogger("instrument.oscquery")
 
 _TYPES = {"float": "f", "int": "i", "bool": "T", "enum": "s", "text": "s", "trigger": "N"}
 EXTENSIONS = {"ACCESS": True, "VALUE": True, "RANGE": True, "DESCRIPTION": True, "TYPE": True,
-              "LISTEN": False, "PATH_CHANGED": False}
+              "LISTEN": True, "PATH_CHANGED": False}
 
 
 def _node(param: Param, value) -> dict:
     node = {"FULL_PATH": param.address, "TYPE": _TYPES[param.kind], "DESCRIPTION": param.doc,
-            "ACCESS": 2 if param.kind == "trigger" else 3}
+            "ACCESS": 2 if param.kind == "trigger" else 1 if "status" in param.tags else 3}
     if param.kind != "trigger":
         node["VALUE"] = [value]
     if param.kind in ("float", "int"):
@@ -113,6 +115,26 @@ class OscQueryServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="oscquery", daemon=True)
         self._zeroconf = None
+        self._listeners: set[Listener] = set()
+        self._listeners_lock = threading.Lock()
+        params.add_listener(self._changed)
+
+    def _changed(self, address: str, value, source: str) -> None:
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener.changed(address, value)
+
+    def serve_listener(self, sock) -> None:
+        """A WebSocket client, on its connection's thread, until it goes."""
+        listener = Listener(sock, self.params)
+        with self._listeners_lock:
+            self._listeners.add(listener)
+        try:
+            listener.serve()
+        finally:
+            with self._listeners_lock:
+                self._listeners.discard(listener)
 
     def allowed(self, ip: str) -> bool:
         """The OSC server's rule: this machine, or a network named with --osc-allow."""
@@ -149,6 +171,11 @@ class OscQueryServer:
             timeout = READ_TIMEOUT  # a client that connects and says nothing is let go
 
             def do_GET(self):  # noqa: N802 (the http.server name)
+                if wants_upgrade(self):
+                    if handshake(self):
+                        server.serve_listener(self.connection)
+                    self.close_connection = True
+                    return
                 status, body = server.answer(self.path, self.connection.getsockname()[0])
                 data = json.dumps(body).encode()
                 self.send_response(status)
@@ -195,6 +222,9 @@ class OscQueryServer:
         return interface_addresses() if self.address[0] in ANY else [self.address[0]]
 
     def stop(self) -> None:
+        with self._listeners_lock:
+            for listener in self._listeners:
+                listener.close()
         if self._zeroconf is not None:
             self._zeroconf.unregister_all_services()
             self._zeroconf.close()

@@ -68,6 +68,13 @@ class EngineClient:
         except OSError:
             pass  # the engine is away: the panel keeps drawing and retries with the next move
 
+    def send_to(self, target: tuple[str, int], address: str, *args) -> None:
+        """A message to another program (Wekinator), from the same socket."""
+        try:
+            self.sock.sendto(message(address, *args), target)
+        except OSError:
+            pass
+
     def hello(self) -> None:
         """Subscribe and ask for everything the panel draws."""
         port = self.sock.getsockname()[1]

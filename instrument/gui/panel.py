@@ -55,8 +55,9 @@ class TextFollower:
 
 
 class Panel:
-    def __init__(self, client: EngineClient, theme: Theme):
-        self.client, self.theme = client, theme
+    def __init__(self, client: EngineClient, theme: Theme, wek_inputs: tuple[str, int] | None = None):
+        """wek_inputs: where Wekinator hears /wek/inputs; the pad's point goes there too."""
+        self.client, self.theme, self.wek_inputs = client, theme, wek_inputs
         self.styles = [e["address"][5:] for e in client.tree if e["address"].startswith("/mix/")]
         self.colours = dict(zip(self.styles, theme.colours(self.styles)))
         self.entries = {e["address"]: e for e in client.tree}
@@ -96,6 +97,8 @@ class Panel:
         for name, w in zip(self.styles, pi):
             self.client.values[f"/mix/{name}"] = w
         self.client.send("/mix", *pi)
+        if self.wek_inputs is not None:  # Wekinator learns from the pad's point: 0..1 each, as its sliders
+            self.client.send_to(self.wek_inputs, "/wek/inputs", (x + 1) / 2, (y + 1) / 2)
 
     def _preset(self, sender, value, action):
         import dearpygui.dearpygui as dpg
@@ -134,6 +137,7 @@ class Panel:
                             dpg.add_drawlist(tag="text", width=DIST_W - PAD - 16, height=PAD)
                     dpg.add_text("", tag="notes", color=(200, 200, 120), wrap=DIST_W)
                     dpg.add_text("", tag="lost", color=(240, 90, 90), wrap=DIST_W)
+                    dpg.add_text("", tag="link", color=(120, 200, 160))
         dpg.bind_item_theme("panel", bare)
         with dpg.handler_registry():
             dpg.add_mouse_drag_handler(callback=self._drag)
@@ -325,6 +329,15 @@ class Panel:
             dpg.configure_item("preset-list", items=self.client.presets)
         dpg.set_value("notes", "  |  ".join(self.client.notes))
         dpg.set_value("lost", self.lost_message())
+        dpg.set_value("link", self.link_message())
+
+    def link_message(self) -> str:
+        """The Link session as the engine reports it (empty when it is not in one)."""
+        values = self.client.values
+        if not values.get("/link/on"):
+            return ""
+        peers = int(values.get("/link/peers", 0))
+        return f"Link: {peers} peer{'' if peers == 1 else 's'}, {float(values.get('/link/tempo', 0)):.1f} bpm"
 
     def lost_message(self) -> str:
         """What the panel says while the engine does not answer (empty while it does)."""

@@ -23,10 +23,11 @@ class Console(Sink):
     name = "console"
     maxlen = 4
 
-    def __init__(self, stream=None, names: list[str] | None = None, status: bool | None = None):
+    def __init__(self, stream=None, names: list[str] | None = None, status: bool | None = None, params=None):
         super().__init__()
         self.stream = stream or sys.stdout
         self.names = names or []
+        self.params = params  # for what the status line says beside the mix (Link)
         self.status = self.stream.isatty() if status is None else status
         self._last_status = 0.0
         self._count = 0
@@ -87,8 +88,14 @@ class Console(Sink):
         size = shutil.get_terminal_size()
         mix = "  ".join(f"{n} {w:.2f}" for n, w in zip(self.names, frame.pi) if w > 0)
         rate = self._count / max(now - self._t0, 1e-9)
-        line = f" {mix}  |  {rate:.0f} chars/s"[: size.columns - 1]
+        line = f" {mix}  |  {rate:.0f} chars/s{self._link()}"[: size.columns - 1]
         self.stream.write(f"\x1b7\x1b[{size.lines};1H\x1b[2K\x1b[7m{line}\x1b[0m\x1b8")
+
+    def _link(self) -> str:
+        if self.params is None or not self.params.get("/link/on"):
+            return ""
+        peers = self.params.get("/link/peers")
+        return f"  |  link {peers} peer{'' if peers == 1 else 's'} {self.params.get('/link/tempo'):.1f} bpm"
 
     def closed(self) -> None:
         if self.status:

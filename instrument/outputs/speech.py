@@ -35,6 +35,8 @@ PARAMS = [  # this module's table (tree.py builds the union)
     Param("/speech/policy", "enum", POLICIES, "live",
           "when the voice falls behind: live skips to the newest phrase, recite speaks all"),
     Param("/speech/words", "int", (3, 60), 12, "longest phrase in words, when no sentence ends first"),
+    Param("/speech/on_beat", "bool", (), False, "start each phrase on the next beat (of the Link session or the "
+          "MIDI clock followed)"),
 ]
 
 
@@ -110,6 +112,7 @@ class Speech(Sink):
         self.skipped = 0
         self.voice = None        # a VoiceProcess once it has started (tests give a fake)
         self.silent = False      # the voice could not start or failed: the piece plays on without it
+        self.beats = None        # seconds to the next beat, or None (Link's until_beat), for /speech/on_beat
 
     @property
     def policy(self) -> str:
@@ -157,6 +160,7 @@ class Speech(Sink):
         said = speakable(phrase.text)
         if not said or self.silent:
             return
+        self._wait_for_beat()
         started = time.monotonic()
         try:
             seconds = self.voice.speak(said, self.params.get("/speech/rate"), self.params.get("/speech/volume"),
@@ -167,6 +171,15 @@ class Speech(Sink):
         self.spoken.append((phrase, time.monotonic(), said))
         if seconds and self.policy == "live":
             self._sound_for(started + seconds)
+
+    def _wait_for_beat(self) -> None:
+        """With /speech/on_beat and a beat to follow, a phrase waits for the next beat (at most
+        one, however slow the tempo); the end of the piece does not wait."""
+        if self.beats is None or not self.params.get("/speech/on_beat"):
+            return
+        wait = self.beats()
+        if wait:
+            self.subscription.wait_closed(min(wait, 3.0))
 
     def _sound_for(self, until: float) -> None:
         """A voice rendering to a file under the live policy stays busy for as long as its phrase

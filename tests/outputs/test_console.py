@@ -50,3 +50,25 @@ def test_the_log_handler_goes_through_the_console(monkeypatch):
     logger.propagate = False
     logger.warning("OSC refused: no parameter at %r", "/mx/bible")
     assert err.getvalue() == "instrument: OSC refused: no parameter at '/mx/bible'\n"
+
+
+def test_the_status_line_shows_the_link_session_when_there_is_one():
+    import io
+
+    import numpy as np
+
+    from instrument.engine import Frame
+    from instrument.outputs.console import Console
+    from instrument.tree import build_tree
+
+    tree = build_tree(["ayes"])
+    stream = io.StringIO()
+    console = Console(stream, ["ayes"], status=True, params=tree)
+    frame = Frame(0, "a", np.ones(1), np.zeros(1, dtype=int))
+    console.write([frame], "a")
+    assert "link" not in stream.getvalue()
+    for address, value in (("/link/on", True), ("/link/peers", 2), ("/link/tempo", 97.5)):
+        tree.set(address, value, source="link")
+    console._last_status = 0.0
+    console.write([frame], "a")
+    assert "link 2 peers 97.5 bpm" in stream.getvalue()

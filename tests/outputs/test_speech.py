@@ -240,3 +240,39 @@ def test_an_aiff_phrase_is_read_as_aiff(tmp_path):
     assert aiff == wav and len(a) == len(b) == 2 * 11025
     diff = np.frombuffer(a, np.int16).astype(int) - np.frombuffer(b, np.int16)
     assert np.abs(diff).max() <= 2  # the same tone, within sox's dither
+
+
+class TimedVoice(FakeVoice):
+    """Notes when each phrase began."""
+
+    def __init__(self):
+        super().__init__(0.0)
+        self.starts: list[float] = []
+
+    def speak(self, text, rate, volume, voice):
+        self.starts.append(time.monotonic())
+        super().speak(text, rate, volume, voice)
+
+
+def test_on_the_beat_each_phrase_waits_for_the_next_beat():
+    beat, t0 = 0.25, time.monotonic()
+    feed = Feed("recite", TimedVoice())
+    feed.speech.beats = lambda: beat - (time.monotonic() - t0) % beat
+    feed.speech.params.set("/speech/on_beat", True)
+    for phrase in ("one.\n", "two.\n", "three.\n"):
+        feed.write(phrase)
+        time.sleep(0.1)
+    assert wait_for(lambda: len(feed.voice.starts) == 3)
+    feed.end()
+    offsets = [((s - t0) % beat) for s in feed.voice.starts]
+    assert all(min(o, beat - o) < 0.03 for o in offsets), offsets  # each within 30 ms of a beat
+
+
+def test_without_a_beat_to_follow_on_the_beat_does_not_wait():
+    feed = Feed("recite", TimedVoice())
+    feed.speech.params.set("/speech/on_beat", True)
+    started = time.monotonic()
+    feed.write("one.\n")
+    assert wait_for(lambda: feed.voice.starts)
+    feed.end()
+    assert feed.voice.starts[0] - started < 0.5
