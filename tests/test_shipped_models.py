@@ -17,9 +17,10 @@ CODE = {"linux", "latex", "python"}
 TOLERANCE = 0.003  # bpc; the same file and text, only summation order may differ between machines
 
 
-def test_the_nine_styles_are_shipped():
+def test_the_styles_are_shipped():
     names = {m.name for m in SHIPPED}
-    expected = {"shakespeare", "bible", "austen", "nietzsche", "baudelaire", "linux", "latex", "speeches", "python"}
+    expected = {"shakespeare", "bible", "austen", "nietzsche", "baudelaire", "linux", "latex", "speeches", "python",
+                "chilcot", "lovesongs", "poe", "holmes", "beeton", "moby"}
     assert expected <= names, f"missing: {sorted(expected - names)}"
 
 
