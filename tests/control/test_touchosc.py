@@ -55,10 +55,13 @@ def test_the_mode_radio_listens_for_the_number_the_engine_echoes_and_the_layout_
     assert "/subscribe/token" in script and "sendOSC('/subscribe', arguments[1].value, arguments[2].value)" in script
 
 
-def test_the_shipped_layout_covers_the_nine_styles():
+def test_the_shipped_layout_covers_every_shipped_style():
+    from instrument.library import installed_names
+
+    shipped = installed_names()
     root = touchosc.read(PROJECT / "mappings" / "instrument.tosc")
     sent = set(touchosc.addresses(root))
-    assert {f"/mix/{n}" for n in NINE} <= sent and sent <= answered(NINE)
+    assert {f"/mix/{n}" for n in shipped} <= sent and sent <= answered(shipped)
 
 
 def test_seventeen_styles_each_get_a_fader_on_one_screen_none_overlapping():
