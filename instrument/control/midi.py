@@ -350,53 +350,39 @@ def _cannot_make_virtual(e: Exception) -> bool:
     return isinstance(e, NotImplementedError) or "virtual port" in str(e).lower() or sys.platform == "win32"
 
 
-def open_input(callback, name: str | None = None, api: str | None = None, client: str = "instrument"):
-    """A virtual input called `client`, or the first existing port whose name contains `name`
-    (case-insensitive). Tries the chosen API, else the system's default then JACK."""
-    apis = [api] if api else [None, "jack"]
+def _open(direction: str, name: str | None, api: str | None, client: str, **kwargs):
+    """A virtual port called `client`, or the first existing port of the direction ("input",
+    "output") whose name contains `name` (case-insensitive). Tries the chosen API, else the
+    system's default then JACK."""
     errors = []
-    for choice in apis:
+    for choice in [api] if api else [None, "jack"]:
         try:
             with quiet_c_stderr():
                 be = backend(choice)
+                opener = getattr(be, f"open_{direction}")
                 if name is None:
-                    return be.open_input(client, virtual=True, callback=callback, client_name=client)
-                names = be.get_input_names()
+                    return opener(client, virtual=True, client_name=client, **kwargs)
+                names = getattr(be, f"get_{direction}_names")()
             matches = [p for p in names if name.lower() in p.lower()]
             if not matches:
-                raise MidiUnavailable(f"no MIDI input matching {name!r} (there are: {names})")
+                raise MidiUnavailable(f"no MIDI {direction} matching {name!r} (there are: {names})")
             with quiet_c_stderr():  # no client_name here: mido would make a virtual port instead
-                return be.open_input(matches[0], callback=callback)
+                return opener(matches[0], **kwargs)
         except MidiUnavailable:
             raise
         except Exception as e:
             if name is None and _cannot_make_virtual(e):
-                raise MidiUnavailable(NO_VIRTUAL_PORTS.format(why=e)) from None
+                flag = "--midi-in" if direction == "input" else "--midi-out"
+                raise MidiUnavailable(NO_VIRTUAL_PORTS.format(why=e).replace("--midi-in", flag)) from None
             errors.append(f"{choice or 'default'}: {e}")
     raise MidiUnavailable("no MIDI system could be opened (" + "; ".join(errors) + ")")
+
+
+def open_input(callback, name: str | None = None, api: str | None = None, client: str = "instrument"):
+    """Where the controllers' messages come in: `callback` gets each."""
+    return _open("input", name, api, client, callback=callback)
 
 
 def open_output(name: str | None = None, api: str | None = None, client: str = "instrument"):
-    """A virtual output called `client`, or the first existing output whose name contains `name`
-    (case-insensitive): where feedback, notes and clock go. The same search as open_input."""
-    apis = [api] if api else [None, "jack"]
-    errors = []
-    for choice in apis:
-        try:
-            with quiet_c_stderr():
-                be = backend(choice)
-                if name is None:
-                    return be.open_output(client, virtual=True, client_name=client)
-                names = be.get_output_names()
-            matches = [p for p in names if name.lower() in p.lower()]
-            if not matches:
-                raise MidiUnavailable(f"no MIDI output matching {name!r} (there are: {names})")
-            with quiet_c_stderr():
-                return be.open_output(matches[0])
-        except MidiUnavailable:
-            raise
-        except Exception as e:
-            if name is None and _cannot_make_virtual(e):
-                raise MidiUnavailable(NO_VIRTUAL_PORTS.format(why=e).replace("--midi-in", "--midi-out")) from None
-            errors.append(f"{choice or 'default'}: {e}")
-    raise MidiUnavailable("no MIDI system could be opened (" + "; ".join(errors) + ")")
+    """Where feedback, notes and clock go out."""
+    return _open("output", name, api, client)

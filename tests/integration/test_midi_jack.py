@@ -9,17 +9,9 @@ import pytest
 import yaml
 
 from ..fakes import write_letter_models
-from ..realparts import connect, instrument, jack_client, private_jack
+from ..realparts import connect, instrument, jack_client
 
 MAPPING = "# test rig\nbindings:\n- {channel: 1, cc: 1, target: /mix/ayes}\n- {channel: 1, cc: 2, target: /mix/bees}\n"
-
-
-@pytest.fixture
-def jack(monkeypatch):
-    with private_jack() as name:
-        monkeypatch.setenv("JACK_NO_AUDIO_RESERVATION", "1")
-        monkeypatch.setenv("JACK_DEFAULT_SERVER", name)
-        yield name
 
 
 @pytest.fixture

@@ -7,17 +7,9 @@ import subprocess
 import pytest
 
 from ..fakes import write_letter_models
-from ..realparts import connect, free_udp_port, heard, instrument, jack_listener, private_jack, require
+from ..realparts import connect, free_udp_port, heard, instrument, jack_listener, require
 
 MAPPING = "bindings:\n- {channel: 1, cc: 1, target: /mix/ayes}\n- {channel: 2, cc14: 3, target: /mix/bees}\n"
-
-
-@pytest.fixture
-def jack(monkeypatch):
-    with private_jack() as name:
-        monkeypatch.setenv("JACK_NO_AUDIO_RESERVATION", "1")
-        monkeypatch.setenv("JACK_DEFAULT_SERVER", name)
-        yield name
 
 
 @pytest.fixture
