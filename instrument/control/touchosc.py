@@ -14,7 +14,7 @@ import zlib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ..params import ParamTree
+from ..params import ParamTree, mix_address
 from ..screen.theme import Theme
 
 W, H = 1280, 800
@@ -135,7 +135,7 @@ def build(params: ParamTree, names: list[str], theme: Theme, presets: list[str])
     height = (FADER_AREA - rows * 30) // rows
     for i, (name, colour) in enumerate(zip(names, colours)):
         x, y = 20 + (i % per_row) * width, 20 + (i // per_row) * (height + 30)
-        _fader(children, f"/mix/{name}", name, (x, y, width - 14, height), colour)
+        _fader(children, mix_address(name), name, (x, y, width - 14, height), colour)
         _label(children, name[:9], (x - 4, y + height + 2, width - 6, 26), colour)
     right = W - 440
     phone = [a for a in params.tagged("phone") if params.params[a].kind in ("float", "int")]

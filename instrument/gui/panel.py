@@ -21,6 +21,7 @@ from ..screen.textlayout import Glyph, TextLayout
 from ..screen.textpaint import LinePainter
 from ..screen.theme import Theme
 from ..core import morph
+from ..params import mix_address, style_of
 from .client import EngineClient
 
 log = logging.getLogger("instrument.panel")
@@ -58,7 +59,7 @@ class Panel:
     def __init__(self, client: EngineClient, theme: Theme, wek_inputs: tuple[str, int] | None = None):
         """wek_inputs: where Wekinator hears /wek/inputs; the pad's point goes there too."""
         self.client, self.theme, self.wek_inputs = client, theme, wek_inputs
-        self.styles = [e["address"][5:] for e in client.tree if e["address"].startswith("/mix/")]
+        self.styles = [style_of(e["address"]) for e in client.tree if style_of(e["address"])]
         self.colours = dict(zip(self.styles, theme.colours(self.styles)))
         self.entries = {e["address"]: e for e in client.tree}
         self.frames_drawn = 0
@@ -95,7 +96,7 @@ class Panel:
         self._pad_point = (x, y)
         pi = morph.weights(x, y, len(self.styles))
         for name, w in zip(self.styles, pi):
-            self.client.values[f"/mix/{name}"] = w
+            self.client.values[mix_address(name)] = w
         self.client.send("/mix", *pi)
         if self.wek_inputs is not None:  # Wekinator learns from the pad's point: 0..1 each, as its sliders
             self.client.send_to(self.wek_inputs, "/wek/inputs", (x + 1) / 2, (y + 1) / 2)
@@ -156,7 +157,7 @@ class Panel:
     def _build_fader_row(self, dpg, names: list[str], height: int) -> None:
         with dpg.group(horizontal=True, horizontal_spacing=6):
             for name in names:
-                address = f"/mix/{name}"
+                address = mix_address(name)
                 with dpg.group():
                     with dpg.theme() as grab:
                         with dpg.theme_component(dpg.mvAll):
@@ -262,7 +263,7 @@ class Panel:
         for row, (label, dist) in enumerate(zip(labels, frame.rows)):
             y0 = row * row_h + 4
             colour = (230, 230, 230) if row == 0 else self.colours.get(label, (200, 200, 200))
-            weight = "" if row == 0 else f" {self.client.values.get(f'/mix/{label}', 0):.2f}"
+            weight = "" if row == 0 else f" {self.client.values.get(mix_address(label), 0):.2f}"
             entropy = frame.entropy[row] if row < len(frame.entropy) else float("nan")
             dpg.draw_text((2, y0 + 2), f"{label}{weight}", color=(*colour, 255), size=min(15, row_h - 2), parent="dists")
             if row_h >= 32:
@@ -306,7 +307,7 @@ class Panel:
         """Unless the performer is dragging it, the pad's point sits at the weights' centre of mass."""
         if dpg.is_item_hovered("pad") and dpg.is_mouse_button_down(0):
             return
-        pi = [float(self.client.values.get(f"/mix/{n}", 0.0)) for n in self.styles]
+        pi = [float(self.client.values.get(mix_address(n), 0.0)) for n in self.styles]
         total = sum(pi)
         if total > 0:
             points = morph.positions(len(self.styles))
