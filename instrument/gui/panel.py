@@ -127,7 +127,9 @@ class Panel:
                     self._build_globals(dpg)
                     self._build_presets(dpg)
                 with dpg.child_window(width=-1, height=-1, border=False):
-                    dpg.add_text("distributions: the mix (top) and each active style", color=(160, 160, 170))
+                    with dpg.group(horizontal=True):
+                        dpg.add_text("distributions: the mix (top) and each active style", color=(160, 160, 170))
+                        dpg.add_text("", tag="link", color=(120, 200, 160))
                     dpg.add_drawlist(tag="dists", width=DIST_W, height=DIST_H)
                     with dpg.group(horizontal=True):
                         with dpg.group():
@@ -138,7 +140,6 @@ class Panel:
                             dpg.add_drawlist(tag="text", width=DIST_W - PAD - 16, height=PAD)
                     dpg.add_text("", tag="notes", color=(200, 200, 120), wrap=DIST_W)
                     dpg.add_text("", tag="lost", color=(240, 90, 90), wrap=DIST_W)
-                    dpg.add_text("", tag="link", color=(120, 200, 160))
         dpg.bind_item_theme("panel", bare)
         with dpg.handler_registry():
             dpg.add_mouse_drag_handler(callback=self._drag)
