@@ -190,6 +190,9 @@ def catch_up_ms(models, names) -> float:
     return 1e3 * (time.perf_counter() - t)
 
 
+FIRST_RELEASE = ["shakespeare", "bible", "austen", "nietzsche", "baudelaire", "speeches", "linux", "python", "latex"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
@@ -215,8 +218,9 @@ def main() -> None:
         naive = naive_rate(models, secs)
         print(f"| {label} | {len(models)} | {int8['rate']:.0f} | {fp16['rate']:.0f} | {naive:.0f} | "
               f"{int8['rate'] / naive:.1f}x | {int8['p50']:.2f} | {int8['p99']:.2f} |", flush=True)
-    if len(shipped) >= 2:
-        lookahead_table([loaded[n] for n in shipped], shipped, secs)
+    first_nine = [n for n in FIRST_RELEASE if n in loaded] or shipped[:9]
+    if len(first_nine) >= 2:  # the figure: nine styles, lookahead against plain
+        lookahead_table([loaded[n] for n in first_nine], first_nine, secs)
     if len(shipped) > 9:
         idle_styles_cost_nothing([loaded[n] for n in shipped], shipped, secs)
     synth = cases[0][1]
