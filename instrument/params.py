@@ -229,8 +229,9 @@ class ParamTree:
             self._version += 1
             self._cond.notify_all()
             self._report_clamp(param, value, coerced, clamped)
+        heard = None if param.kind == "trigger" else coerced  # a trigger fires: listeners hear no value
         for listener in list(self._listeners):
-            listener(address, coerced, source)
+            listener(address, heard, source)
         return SetResult(address, True, coerced, clamped)
 
     def set_many(self, values: dict[str, Any], source: str = "") -> SetResult:

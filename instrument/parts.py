@@ -98,9 +98,13 @@ def attach_osc(engine: Engine, settings: OscSettings):
     from .oscwire import is_loopback, parse_hostport
     from .outputs.osc_out import OscOut
 
+    import ipaddress
+
     try:
         host, port = parse_hostport(settings.listen, any_port=True)
         targets = [parse_hostport(t) for t in settings.outs or []]
+        for network in settings.allow or []:
+            ipaddress.ip_network(network, strict=False)
     except ValueError as e:
         raise SetupError(f"OSC: {e}") from None
     if not is_loopback(host) and not settings.allow:

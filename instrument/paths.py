@@ -4,10 +4,16 @@ Each of models/, presets/ and mappings/ is looked for, in order: the environment
 ($INSTRUMENT_MODELS, $INSTRUMENT_PRESETS, $INSTRUMENT_MAPPINGS); the source checkout the package
 runs from (an editable install, `make venv`); the copy `pip install .` puts beside the
 interpreter (<prefix>/share/instrument/, see setup.py). The first that exists is used.
+
+Presets and mappings are written to (a preset saved, a MIDI-learn), so an installed copy is not
+where they are kept: the first time they are needed they are copied to the user's data folder
+(user_data(), e.g. ~/.local/share/instrument/presets), and used from there, so a saved preset
+survives an upgrade and a root-owned installation is never written to.
 """
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import sysconfig
 from pathlib import Path
@@ -32,16 +38,37 @@ def _data_dir(kind: str) -> Path:
     return checkout or installed_data() / kind  # named in the message of whatever finds it missing
 
 
+def user_data() -> Path:
+    """Where this user's presets and mappings live when the instrument is installed."""
+    if sys.platform == "win32":
+        return Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming")) / "instrument"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "instrument"
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "instrument"
+
+
+def _writable_dir(kind: str) -> Path:
+    """The folder of a kind the instrument writes to: the checkout's or the one named, else the
+    user's copy of the installed one (made on first use)."""
+    found = _data_dir(kind)
+    if os.environ.get(f"INSTRUMENT_{kind.upper()}") or not found.is_relative_to(installed_data()):
+        return found
+    mine = user_data() / kind
+    if not mine.is_dir() and found.is_dir():
+        shutil.copytree(found, mine)
+    return mine
+
+
 def models_dir() -> Path:
     return _data_dir("models")
 
 
 def presets_dir() -> Path:
-    return _data_dir("presets")
+    return _writable_dir("presets")
 
 
 def mappings_dir() -> Path:
-    return _data_dir("mappings")
+    return _writable_dir("mappings")
 
 
 def runs_dir() -> Path:

@@ -86,9 +86,11 @@ class Recorder(Sink):
         return False
 
     def closed(self) -> None:
-        self.tend()
-        self._line({"end": self.engine.steps})  # how many characters were sampled
-        self._file.close()
+        try:
+            self.tend()
+            self._line({"end": self.engine.steps})  # how many characters were sampled
+        finally:
+            self._file.close()
 
 
 # --- reading and replaying ----------------------------------------------------------------------

@@ -44,6 +44,11 @@ class Session:
         self.close()
 
     def close(self) -> None:
+        """The engine stops first whatever else was opened (a start that failed half-way has
+        outputs waiting for text that will never come), then the rest in reverse order."""
+        if self.engine is not None:
+            self.engine.stop()
+            self.engine.close_subscriptions()
         self._stack.close()
 
     @property
@@ -111,8 +116,8 @@ class Session:
         if out.project:
             self.projection = parts.attach_projection(engine, out)
         self.console = Console(names=engine.names, params=engine.params).attach(engine)
+        self._log_through_console()  # registered before the console's join: restored after it
         stack.callback(self.console.join, 2.0)
-        self._log_through_console()
         if out.panel:
             self.panel = parts.start_panel(self.osc_in, out.theme, bool(self.settings.wekinator))
             if self.panel is not None:

@@ -66,14 +66,14 @@ class LinkSession:
         return self
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stop.set()  # from now on a move here no longer reaches the session
         if self._thread.is_alive():
             self._thread.join(1.0)
         self.link.enabled = False
 
     def _moved(self, address: str, value, source: str) -> None:
         """A tempo set here goes to the session; /link/on joins or leaves it."""
-        if source == "link":
+        if source == "link" or self._stop.is_set():
             return
         if address == "/clock/bpm" and self.link.enabled:
             state = self.link.captureAppSessionState()

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from ..oscwire import interface_addresses
 from ..params import Param, ParamTree
-from .oscquery_ws import Listener, handshake, wants_upgrade
+from .oscquery_ws import MAX_LISTENERS, Listener, handshake, wants_upgrade
 from ..ratelog import RateLimitedLog
 
 log = logging.getLogger("instrument.oscquery")
@@ -101,6 +101,13 @@ class _Server(ThreadingHTTPServer):
         log.debug("OSCQuery client %s went away mid-request", client_address[0])
 
 
+def _close_zeroconf(zc) -> None:
+    try:
+        zc.unregister_all_services()
+    finally:
+        zc.close()
+
+
 class OscQueryServer:
     """HTTP on one address (loopback by default) answering OSCQuery requests."""
 
@@ -115,6 +122,8 @@ class OscQueryServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="oscquery", daemon=True)
         self._zeroconf = None
+        self._zeroconf_lock = threading.Lock()
+        self._stopped = False
         self._listeners: set[Listener] = set()
         self._listeners_lock = threading.Lock()
         params.add_listener(self._changed)
@@ -172,7 +181,9 @@ class OscQueryServer:
 
             def do_GET(self):  # noqa: N802 (the http.server name)
                 if wants_upgrade(self):
-                    if handshake(self):
+                    if len(server._listeners) >= MAX_LISTENERS:
+                        self.send_error(503, f"OSCQuery LISTEN: {MAX_LISTENERS} clients listen already")
+                    elif handshake(self):
                         server.serve_listener(self.connection)
                     self.close_connection = True
                     return
@@ -205,17 +216,23 @@ class OscQueryServer:
 
             log.warning("%s: OSCQuery is served but not advertised", missing("zeroconf"))
             return
-        host = self.address[0]
+        host, zc, ok = self.address[0], None, False
         try:
             zc = Zeroconf(interfaces=[host] if host not in ANY else None)
             addresses = [socket.inet_aton(ip) for ip in self.advertised_addresses()]
             for kind, port in (("_oscjson._tcp.local.", self.address[1]), ("_osc._udp.local.", self.osc_port)):
                 zc.register_service(ServiceInfo(kind, f"{self.name}.{kind}", addresses=addresses, port=port,
                                                 server=f"{self.name}.local."))
-            self._zeroconf = zc
+            ok = True
         except Exception as e:  # no multicast here, a name clash...: discovery is a nicety
             log.warning("zeroconf advertisement failed (%s); OSCQuery is still served on %s:%d",
                         e, *self.address)
+        with self._zeroconf_lock:  # a stop() during the seconds of announcing must not leave it running
+            keep = ok and not self._stopped
+            if keep:
+                self._zeroconf = zc
+        if not keep and zc is not None:
+            _close_zeroconf(zc)
 
     def advertised_addresses(self) -> list[str]:
         """The addresses zeroconf announces: the one we listen on, or every interface's."""
@@ -225,8 +242,9 @@ class OscQueryServer:
         with self._listeners_lock:
             for listener in self._listeners:
                 listener.close()
-        if self._zeroconf is not None:
-            self._zeroconf.unregister_all_services()
-            self._zeroconf.close()
+        with self._zeroconf_lock:
+            self._stopped, zc, self._zeroconf = True, self._zeroconf, None
+        if zc is not None:
+            _close_zeroconf(zc)
         self.httpd.shutdown()
         self.httpd.server_close()

@@ -28,6 +28,7 @@ log = logging.getLogger("instrument.oscquery")
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_FRAME = 16 * 1024        # bytes a client frame may carry (a LISTEN is 50)
+MAX_LISTENERS = 16           # WebSocket clients at once: half the HTTP server's slots, the rest stay free
 PUSH_INTERVAL = 1 / 120      # s: a flood of moves is pushed at most this often, the latest values
 PING_EVERY, GIVE_UP = 20.0, 60.0  # s: a client silent this long after a ping is closed
 TEXT, BINARY, CLOSE, PING, PONG = 0x1, 0x2, 0x8, 0x9, 0xA
@@ -198,11 +199,25 @@ class Listener:
             self.sock.setblocking(False)
 
 
+def refusal(handler) -> str | None:
+    """Why an upgrade request is not taken, or None. A browser names the page that asks (Origin):
+    a web page open on this machine must not listen to the instrument (the text, every move) by
+    connecting from loopback, so any request with an Origin is refused; OSCQuery's clients (VDMX,
+    Chataigne, Max) are programs and send none."""
+    if not handler.headers.get("Sec-WebSocket-Key"):
+        return "no Sec-WebSocket-Key"
+    if handler.headers.get("Origin"):
+        return f"a web page ({handler.headers.get('Origin')[:60]}) may not listen"
+    return None
+
+
 def handshake(handler) -> bool:
-    """Answer an HTTP Upgrade request on a BaseHTTPRequestHandler; False if it is not one."""
-    key = handler.headers.get("Sec-WebSocket-Key")
-    if handler.headers.get("Upgrade", "").lower() != "websocket" or not key:
+    """Answer an HTTP Upgrade request on a BaseHTTPRequestHandler; False (and a 403) if refused."""
+    why = refusal(handler)
+    if why is not None:
+        handler.send_error(403, f"OSCQuery LISTEN refused: {why}")
         return False
+    key = handler.headers.get("Sec-WebSocket-Key")
     handler.protocol_version = "HTTP/1.1"  # a WebSocket handshake is HTTP/1.1's (RFC 6455 4.1)
     handler.send_response(101, "Switching Protocols")
     handler.send_header("Upgrade", "websocket")

@@ -29,10 +29,14 @@ class Sink:
 
     def __init__(self):
         self._thread: threading.Thread | None = None
+        self._engine: Engine | None = None
         self.subscription = None
 
     def attach(self, engine: Engine) -> "Sink":
-        self.subscription = engine.subscribe(self.maxlen, self.snapshots)
+        """Subscribe (once: attaching again keeps the subscription there is)."""
+        if self.subscription is None:
+            self._engine = engine
+            self.subscription = engine.subscribe(self.maxlen, self.snapshots)
         return self
 
     def start(self, engine: Engine) -> "Sink":
@@ -43,20 +47,27 @@ class Sink:
 
     def run(self) -> None:
         """Read until the engine closes the subscription and nothing is left to tend; an output's
-        failure is logged, not fatal."""
-        self.opened()
+        failure is logged, not fatal, and the failed output unsubscribes (the engine does not keep
+        text for a reader that is gone)."""
         try:
+            self.opened()
             while True:
+                closing = self.subscription.closed  # before the read: then the read has the last text
                 frames, text = self.subscription.read(timeout=self.patience())
                 if frames or text:
                     self.write(frames, text)
                 busy = self.tend()
-                if self.subscription.closed and not text and not busy:
+                if closing and not text and not busy:
                     break
         except Exception:
             log.exception("output %s failed; the engine plays on", self.name)
         finally:
-            self.closed()
+            if self._engine is not None:
+                self._engine.unsubscribe(self.subscription)
+            try:
+                self.closed()
+            except Exception:
+                log.exception("output %s failed as it closed", self.name)
 
     def join(self, timeout: float | None = None) -> None:
         if self._thread is not None:

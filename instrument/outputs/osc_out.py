@@ -172,7 +172,7 @@ class OscOut(Sink):
                 out.append(message(address, value))
                 if param.kind == "enum":
                     out.append(message(f"{address}/index", param.range.index(value)))
-        out += [message(address, *args) for address, args in self.status.items()]
+        out += [message(address, *args) for address, args in dict(self.status).items()]  # written by other threads
         return out
 
     def _send_state(self, target: tuple[str, int]) -> None:
@@ -221,6 +221,9 @@ class OscOut(Sink):
         if pending:
             self._last_echo = time.monotonic()
         return False
+
+    def closed(self) -> None:
+        self.sock.close()  # a late subscribe or announcement is then dropped (sendto's OSError), not sent
 
     # --- text and frames (the sink's own thread) ---------------------------------------------
     def write(self, frames: list[Frame], text: str) -> None:

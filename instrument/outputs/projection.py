@@ -8,6 +8,7 @@ second and only redraws lines that changed.
 from __future__ import annotations
 
 import logging
+import time
 
 from ..screen import FONT
 from ..screen.backdrop import backdrop_window, fit_to_viewport
@@ -20,6 +21,7 @@ from .window import WindowSink
 
 log = logging.getLogger("instrument.projection")
 
+SIZE_SETTLE = 0.25  # s a new text size must hold before the font is changed
 ADVANCE = 1233 / 2048  # DejaVu Sans Mono: every glyph advances 1233 of 2048 units per em
 
 
@@ -58,6 +60,8 @@ class Projection(WindowSink):
         self._font_size = 0
         self._advance: float | None = None  # measured glyph width in pixels, once the font is drawn
         self._font_frames = 0  # frames drawn with the current font
+        self._fonts: dict[int, int] = {}  # size -> Dear PyGui font
+        self._asked = (0, 0.0)  # the size asked for, and since when
 
     def write(self, frames: list[Frame], text: str) -> None:
         self.layout.feed(glyphs_for(frames, text, self.colours, self.theme, self.params.get("/project/tint")))
@@ -79,16 +83,23 @@ class Projection(WindowSink):
             dpg.toggle_viewport_fullscreen()
 
     def _font(self, dpg) -> int:
-        size = self.params.get("/project/size")
-        if size != self._font_size:
-            with dpg.font_registry():
-                self._font_id = dpg.add_font(str(FONT), size)
+        """The font at /project/size. A size is taken once it has held for SIZE_SETTLE seconds (a
+        fader swept from 12 to 200 would otherwise add a font, and rebuild the atlas, per step of
+        it), and each size's font is made once."""
+        size, now = self.params.get("/project/size"), time.monotonic()
+        if size != self._asked[0]:
+            self._asked = (size, now)
+        if size != self._font_size and (not self._font_size or now - self._asked[1] >= SIZE_SETTLE):
+            if size not in self._fonts:
+                with dpg.font_registry():
+                    self._fonts[size] = dpg.add_font(str(FONT), size)
+            self._font_id = self._fonts[size]
             self._font_size, self._advance, self._font_frames = size, None, 0
             self._page.forget()
             self.layout.rewrap(self._columns(dpg))
         self._font_frames += 1
         if self._advance is None and self._font_frames > 2:
-            self._measure(dpg, size)
+            self._measure(dpg, self._font_size)
         return self._font_id
 
     def _measure(self, dpg, size: int) -> None:
@@ -103,7 +114,7 @@ class Projection(WindowSink):
             self.layout.rewrap(self._columns(dpg))
 
     def _glyph_width(self) -> float:
-        return self._advance or ADVANCE * self.params.get("/project/size")
+        return self._advance or ADVANCE * self._font_size
 
     def _columns(self, dpg) -> int:
         width = dpg.get_viewport_client_width() or self.size[0]
@@ -111,7 +122,7 @@ class Projection(WindowSink):
 
     @property
     def _margin(self) -> int:
-        return max(16, self.params.get("/project/size") // 2)
+        return max(16, self._font_size // 2)
 
     def draw(self, dpg) -> None:
         font = self._font(dpg)
@@ -121,7 +132,7 @@ class Projection(WindowSink):
             dpg.configure_item("page", width=width, height=height)
             self.layout.rewrap(self._columns(dpg))
             self._page.forget()
-        size = self.params.get("/project/size")
+        size = self._font_size  # the size in force (a new one waits until it has settled)
         line_height = int(size * 1.25)
         slots = max(1, (height - 2 * self._margin) // line_height)
         self._page.paint(dpg, self.layout.lines, slots, (self._margin, self._margin), line_height,

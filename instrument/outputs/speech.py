@@ -71,6 +71,13 @@ class Phraser:
             self._buf.append(ch)
         return out
 
+    def flush(self, now: float | None = None) -> list[Phrase]:
+        """What is left when the text ends: the unfinished phrase, if any."""
+        phrase = "".join(self._buf).strip()
+        self._buf.clear()
+        self._words = 0
+        return [Phrase(phrase, time.monotonic() if now is None else now)] if phrase else []
+
 
 _SYMBOL_NAMES = {"&": "and", "%": "percent", "=": "equals", "+": "plus", "@": "at", "#": "hash"}
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -140,7 +147,10 @@ class Speech(Sink):
         return 0.0 if self.queue else super().patience()
 
     def tend(self) -> bool:
-        """Speak the next phrase by the policy; True while phrases are left."""
+        """Speak the next phrase by the policy; True while phrases are left. When the text has
+        ended, its unfinished last phrase is spoken too."""
+        if self.subscription.closed and not self.silent and self.params.get("/speech/on"):
+            self.queue.extend(self.phraser.flush())
         phrase = self._next()
         if phrase is not None:
             self._speak(phrase)

@@ -59,6 +59,7 @@ class WindowSink(Sink):
             self.setup(dpg)
             pacer, last_render = Pacer(), time.monotonic()
             while dpg.is_dearpygui_running() and not self._stop.is_set():
+                closing = self.subscription.closed  # before the read: then the read has the last text
                 frames, text = self.subscription.read(timeout=0)
                 if text:
                     self.write(frames, text)
@@ -68,7 +69,7 @@ class WindowSink(Sink):
                     self._render(dpg)
                     last_render = time.monotonic()
                 pacer.wait(FPS, self._stop)
-                if self.subscription.closed and not text:
+                if closing and not text:
                     break
             if self._last_shot:
                 self._final_shot(dpg)

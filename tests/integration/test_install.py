@@ -32,12 +32,18 @@ def test_a_plain_install_plays_and_lists_the_shipped_styles(tmp_path):
         "\n".join(site.getsitepackages()) + "\n")
     away = tmp_path / "elsewhere"
     away.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INSTRUMENT_") and k != "PYTHONPATH"}
+    home = tmp_path / "home"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("INSTRUMENT_") and k != "PYTHONPATH"},
+           "HOME": str(home), "XDG_DATA_HOME": str(home / "data")}
     where = _run([python, "-c", "import instrument, instrument.paths as p; print(instrument.__file__); "
                   "print(p.models_dir()); print(p.presets_dir()); print(p.mappings_dir())"], cwd=away, env=env)
     package, models, presets, mappings = where.stdout.split()
-    assert package.startswith(str(venv)) and all(d.startswith(str(venv / "share" / "instrument"))
-                                                 for d in (models, presets, mappings)), where.stdout
+    assert package.startswith(str(venv)) and models.startswith(str(venv / "share" / "instrument")), where.stdout
+    # presets and mappings are written to (a save, a learn): the user's own copy, not the installation
+    assert (presets, mappings) == (str(home / "data" / "instrument" / "presets"),
+                                   str(home / "data" / "instrument" / "mappings"))
+    assert sorted(p.name for p in (home / "data" / "instrument" / "presets").iterdir()) == \
+        sorted(p.name for p in (PROJECT / "presets").iterdir())
     listed = _run([python, "-m", "instrument", "models"], cwd=away, env=env)
     shipped = sorted(p.stem for p in (PROJECT / "models").glob("*.safetensors"))
     assert listed.returncode == 0 and [line.split()[0] for line in listed.stdout.splitlines()[1:]] == shipped

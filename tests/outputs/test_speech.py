@@ -148,7 +148,8 @@ def test_generated_phrases_become_real_speech_in_a_wav(tmp_path):
                              "--osc-listen", "127.0.0.1:0", "--no-oscquery", "--no-midi"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    said = [speakable(p.text) for p in Phraser().feed(result.stdout)]
+    phraser = Phraser()
+    said = [speakable(p.text) for p in phraser.feed(result.stdout) + phraser.flush()]  # the last, unfinished, too
     words = sum(len(s.split()) for s in said)
     assert words >= 20
     with wave.open(str(wav)) as w:
