@@ -161,7 +161,8 @@ resumes when a weight rises. Styles under --threshold are not computed (they cat
 they missed when raised).
 
 While it plays, every parameter is an OSC address (see `instrument describe`) and a MIDI CC
-(mappings/default.yaml: CC 1-9 the styles, 10 temperature, 11 play); presets morph it all.
+(mappings/default.yaml: CC 102-118 the styles in alphabetical order, 20 temperature, 21 play,
+22 lookahead, 23 presence); presets morph it all.
 
 examples:
   instrument play                                  Shakespeare and the Bible, 40 chars/s

@@ -27,7 +27,8 @@ from .sampling import shape_rows
 
 BOUNDARY = np.zeros(128, dtype=bool)
 BOUNDARY[[ord(" "), ord("\n"), ord("\t")]] = True
-MAX_RUN = 32  # longest run of one character a path may write, indentation aside (see _no_runaway)
+MAX_RUN = 32  # longest run of one character a path may write, indentation included (see _no_runaway)
+MAX_GAP = 12  # longest run of spaces or tabs inside a line
 _TINY = 1e-30
 
 
@@ -138,15 +139,19 @@ class Lookahead:
         self.omega = cap_confidence(softmax(logits.transpose(1, 0, 2)), shaping.cap)
 
     def _no_runaway(self, mixed: np.ndarray) -> np.ndarray:
-        """A path whose last run of one character is MAX_RUN long may not extend it (indentation
-        aside). Choosing likely paths feeds a loop: a model that has written a run of dashes
-        finds one more dash likelier still, and the likeliest path never breaks it."""
+        """A path whose last run of one character is MAX_RUN long (MAX_GAP for spaces inside a
+        line) may not extend it. Choosing likely paths feeds a loop: a model that has written a
+        run of dashes finds one more dash likelier still, and the likeliest path never breaks it.
+        Beeton with Python (seed 3) wrote 1,400 spaces of "indentation" when indentation was
+        exempt; at 32 its text is 45-58% spaces (plain sampling: 36%), and 0.7-1.7% of the Python
+        and Emacs Lisp corpora's lines are indented deeper."""
         for k in range(len(mixed)):
             run = self.run
             for x in self.chars[k]:
                 run = _extend_run(run, int(x))
             char, length, indent = run
-            if length >= MAX_RUN and not indent and mixed[k].sum() > mixed[k, char]:
+            limit = MAX_GAP if char in (32, 9) and not indent else MAX_RUN
+            if length >= limit and mixed[k].sum() > mixed[k, char]:
                 mixed[k, char] = 0.0
                 mixed[k] /= mixed[k].sum()
         return mixed

@@ -145,3 +145,30 @@ def test_a_style_that_feeds_on_its_own_runs_is_stopped_at_max_run():
         STYLES.pop()
     runs = [len(r) for r in re.findall("a+", text)]
     assert max(runs) == la.MAX_RUN and text.count("a") > 300
+
+
+def _spacey(after_newline: bool) -> np.ndarray:
+    """A style that, once it has written a space, writes spaces almost surely: straight after a
+    newline (indentation) or inside a line."""
+    table = np.full((128, 128), 1e-6)
+    table[:, ord("a")] = 0.5
+    table[:, ord("\n") if after_newline else SPACE] = 0.5
+    table[ord("\n"), :] = 1e-6
+    table[ord("\n"), SPACE if after_newline else ord("a")] = 1.0
+    table[SPACE, :] = 1e-6
+    table[SPACE, SPACE] = 0.999
+    return table / table.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("after_newline", [True, False])
+def test_indentation_and_gaps_inside_a_line_have_their_limits(after_newline):
+    # Beeton with Python once wrote 1,400 spaces of "indentation", which was exempt from MAX_RUN
+    from instrument.core import lookahead as la
+
+    STYLES.append(_spacey(after_newline))
+    try:
+        text = _write(600, depth=4, pi=(0.0, 0.0, 1.0))
+    finally:
+        STYLES.pop()
+    runs = [len(r) for r in re.findall(" +", text)]
+    assert max(runs) == (la.MAX_RUN if after_newline else la.MAX_GAP) and text.count(" ") > 300
