@@ -233,6 +233,8 @@ def _add_play(sub) -> None:
     midi.add_argument("--midi-clock-out", action="store_true", help="send MIDI clock at /clock/bpm, and Start/Stop: "
                       "the instrument leads the tempo")
     midi.add_argument("--presets", type=Path, metavar="DIR", help="preset folder (default presets/)")
+    midi.add_argument("--preset", metavar="NAME", help="start from this preset, e.g. 'kitchen scripts' (its values "
+                      "over the other options'; the names: presets/bank.yaml)")
     band = p.add_argument_group("in time with others (Ableton Link, Wekinator)")
     band.add_argument("--link", action="store_true", help="join the Ableton Link session: /rate = chars per beat x "
                       "its tempo, its start/stop plays and pauses")
@@ -274,7 +276,7 @@ def _play_settings(args):
                           not args.no_midi_out, args.midi_out, args.notes, args.midi_clock_out),
         outputs=OutputSettings(args.record, args.speak, args.speak_to, args.voice, args.policy, args.project,
                                args.fullscreen, args.theme, args.screenshot, args.panel, args.on_beat),
-        presets=args.presets, chars=args.chars, link=args.link, wekinator=args.wekinator)
+        presets=args.presets, preset=args.preset, chars=args.chars, link=args.link, wekinator=args.wekinator)
 
 
 def _play(args) -> int:
@@ -499,6 +501,8 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (_add_play, _add_panel, _add_replay, _add_models, _add_sample, _add_describe, _add_touchosc,
                 _add_midi, _add_train, _add_train_styles):
         add(sub)
+    for p in (parser, *sub.choices.values()):
+        p.allow_abbrev = False  # `--preset x` once set the preset *folder* to x (an abbreviation of --presets)
     return parser
 
 

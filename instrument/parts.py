@@ -152,7 +152,18 @@ def start_oscquery(engine: Engine, host: str, osc_port: int, allow: list[str] | 
 def attach_presets(engine: Engine, folder: Path | None = None):
     from .control.presets import Presets
 
+    if folder is not None and not Path(folder).is_dir():
+        raise SetupError(f"--presets {folder}: no such folder")
     return Presets(engine.params, Path(folder) if folder else presets_dir())
+
+
+def start_from_preset(presets, name: str) -> None:
+    from .control.presets import PresetError
+
+    try:
+        presets.load(name)
+    except PresetError as e:
+        raise SetupError(f"--preset {name!r}: {e}") from None
 
 
 def attach_midi(engine: Engine, settings: MidiSettings, presets, announce=lambda *a: None, files=None):

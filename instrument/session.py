@@ -72,6 +72,8 @@ class Session:
             stack.callback(self.osc_in.stop)
         self.presets = parts.attach_presets(engine, s.presets)
         self.presets.on_loaded = lambda name: self.osc_out.announce("/preset/current", name)
+        if s.preset:
+            parts.start_from_preset(self.presets, s.preset)
         self.midi, self.midi_port = parts.attach_midi(engine, s.midi, self.presets, self.osc_out.broadcast, self.files)
         if self.midi_port is not None:
             stack.callback(self.midi_port.close)

@@ -78,6 +78,7 @@ class PlaySettings:
     midi: MidiSettings = field(default_factory=MidiSettings)
     outputs: OutputSettings = field(default_factory=OutputSettings)
     presets: Path | None = None    # default: the shipped presets/
+    preset: str | None = None      # a preset to start from (its values over the engine's)
     chars: int | None = None       # stop after this many characters
     link: bool = False             # join the Ableton Link session and follow its tempo and transport
     wekinator: str | None = None   # HOST:PORT to hear Wekinator's /wek/outputs on

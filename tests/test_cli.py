@@ -90,3 +90,24 @@ def test_models_lists_a_hand_damaged_card_and_play_says_which_style_it_leaves_ou
                             text=True, timeout=60, env=env)
     assert played.returncode == 0, played.stderr
     assert "style bees left out: unreadable card" in played.stderr and "style cees left out: no model card" in played.stderr
+
+
+def test_play_starts_from_a_named_preset_and_refuses_an_unknown_one(tmp_path):
+    models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b"})
+    presets = tmp_path / "presets"
+    presets.mkdir()
+    (presets / "only-bees.yaml").write_text("name: only bees\nvalues:\n  /mix/ayes: 0.0\n  /mix/bees: 1.0\n")
+    env = {"INSTRUMENT_MODELS": str(models)}
+    common = ("play", "--mix", "ayes=1", "--chars", "300", "--rate", "0", "--no-oscquery", "--no-midi",
+              "--osc-listen", "127.0.0.1:0", "--presets", str(presets))
+    result = _instrument(*common, "--preset", "only bees", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("b") > 100 and "a" not in result.stdout
+    unknown = _instrument(*common, "--preset", "only wasps", env=env)
+    assert unknown.returncode == 2 and "only wasps" in unknown.stderr and "only-bees" in unknown.stderr
+
+
+def test_an_abbreviated_option_is_refused_not_guessed():
+    # `--preset NAME` was once taken as `--presets NAME`, a preset folder, and the piece played on
+    result = _instrument("play", "--pres", "kitchen scripts", "--chars", "5")
+    assert result.returncode == 2 and "--pres" in result.stderr
