@@ -234,7 +234,7 @@ def _add_play(sub) -> None:
                       "the instrument leads the tempo")
     midi.add_argument("--presets", type=Path, metavar="DIR", help="preset folder (default presets/)")
     midi.add_argument("--preset", metavar="NAME", help="start from this preset, e.g. 'kitchen scripts' (its values "
-                      "over the other options'; the names: presets/bank.yaml)")
+                      "over the options' own; any preset of the --presets folder)")
     band = p.add_argument_group("in time with others (Ableton Link, Wekinator)")
     band.add_argument("--link", action="store_true", help="join the Ableton Link session: /rate = chars per beat x "
                       "its tempo, its start/stop plays and pauses")

@@ -165,13 +165,12 @@ class Engine:
         """Seed, reset and prime: writes that are events, applied in that order."""
         if self._fired(snap, "/seed"):
             self.rng = np.random.default_rng(snap["/seed"])
-            self.lookahead.reset()
+            self.lookahead.replan()
         if self._fired(snap, "/reset"):
             self.ensemble.reset()
             self.lookahead.reset()
         if self._fired(snap, "/prime") and snap["/prime"]:
             self.prime(snap["/prime"], snap)
-            self.lookahead.reset()
 
     def prime(self, text: str, snap: Snapshot | None = None) -> None:
         """Every style reads text as if it had written it; the text is published as primed.
@@ -184,6 +183,8 @@ class Engine:
         pi = np.array(snap.mix(self.names))
         active = active_models(pi, snap["/threshold"])
         self.ensemble.feed(list(ids[-CATCH_UP:]), active)
+        for x in ids:
+            self.lookahead.observe(int(x))
         for ch in bytes(ids).decode("ascii"):
             self._publish(Frame(self.steps, ch, pi, active, primed=True))
 
@@ -211,6 +212,7 @@ class Engine:
             rho = mix(snap["/mode"], pi[active], omega)
             x = draw(shape_distribution(rho, snap["/temperature"], snap["/top_p"], snap["/min_p"]), self.rng)
             lead = int(active[np.argmax(pi[active] * omega[:, x])])
+            self.lookahead.observe(x)
         frame = Frame(self.steps, chr(x), pi, active, omega, rho, lead)
         self.steps += 1
         self._publish(frame)  # before the models read x: the outputs need not wait for their step

@@ -153,7 +153,7 @@ def attach_presets(engine: Engine, folder: Path | None = None):
     from .control.presets import Presets
 
     if folder is not None and not Path(folder).is_dir():
-        raise SetupError(f"--presets {folder}: no such folder")
+        raise SetupError(f"--presets {folder}: no such folder (create it first; /preset/save writes there)")
     return Presets(engine.params, Path(folder) if folder else presets_dir())
 
 

@@ -65,13 +65,23 @@ class Lookahead:
         self.ensemble = ensemble
         self.plan: Plan | None = None
         self.word = None  # (N,) log P_i of the committed part of the word being written
-        self.run = (-1, 0, False)  # the committed text's last run: (char, length, is indentation)
+        self.run = START  # the committed text's last run: (char, length, is indentation)
+
+    def replan(self) -> None:
+        """Plan again from the committed text (a new seed: the paths were drawn with the old one)."""
+        self.plan = None
 
     def reset(self) -> None:
-        """Forget the plan and the word in progress (after /reset, a prime, a new seed)."""
+        """The styles forgot the text (/reset): the plan and the word in progress with it."""
         self.plan = None
         self.word = None
-        self.run = (-1, 0, False)
+
+    def observe(self, x: int) -> None:
+        """A character written without lookahead (plain sampling, a prime): the plan no longer
+        starts from the committed text, and the text's last run goes on (a space after plain
+        sampling's indentation is still indentation when lookahead comes back)."""
+        self.reset()
+        self.run = _extend_run(self.run, x)
 
     # --- one committed character ---------------------------------------------------------------
     def next_char(self, plan: Plan, weights: np.ndarray, trunk: np.ndarray, shaping: Shaping,
@@ -195,8 +205,13 @@ class Lookahead:
         return int(np.argmax(logw + self.word + np.log(np.maximum(trunk[:, x], _TINY))))
 
 
+START = (10, 1, False)  # the text begins as if after a newline: its first spaces indent
+
+
 def _extend_run(run: tuple, x: int) -> tuple:
-    """(char, length, is indentation) of the last run once x is written after it."""
+    """(char, length, is indentation) of the last run once x is written after it. Only the first
+    run after a newline indents: spaces after a tab (or a tab after spaces) count as a gap inside
+    the line, which for the code corpora's alignment is under MAX_GAP."""
     char, length, indent = run
     if x == char:
         return char, length + 1, indent

@@ -170,5 +170,34 @@ def test_indentation_and_gaps_inside_a_line_have_their_limits(after_newline):
         text = _write(600, depth=4, pi=(0.0, 0.0, 1.0))
     finally:
         STYLES.pop()
-    runs = [len(r) for r in re.findall(" +", text)]
+    runs = [len(r) for r in re.findall(" +", text.lstrip(" "))]  # (the text's first spaces indent)
     assert max(runs) == (la.MAX_RUN if after_newline else la.MAX_GAP) and text.count(" ") > 300
+
+
+def test_a_run_written_without_lookahead_counts_when_lookahead_comes_back():
+    # plain sampling (or a prime) wrote 30 a's; lookahead, switched on again, may add only 2 more
+    from instrument.core import lookahead as la
+
+    sticky = np.full((128, 128), 1e-6)
+    sticky[:, ord("a")] = 0.5
+    sticky[:, ord("b")] = 0.5
+    sticky[ord("a"), :] = 1e-6
+    sticky[ord("a"), ord("a")] = 0.999
+    sticky /= sticky.sum(axis=1, keepdims=True)
+    STYLES.append(sticky)
+    try:
+        ens, rng = ToyEnsemble(), np.random.default_rng(0)
+        look = Lookahead(ens)
+        plan = Plan((2,), (1.0,), "linear", 4, 4)
+        look.next_char(plan, np.ones(1), ens.distributions([2]), Shaping(temperature=1.0), rng)  # a plan exists
+        for _ in range(la.MAX_RUN - 2):
+            ens.feed(ord("a"))
+            look.observe(ord("a"))
+        text = ""
+        for _ in range(10):
+            x, _ = look.next_char(plan, np.ones(1), ens.distributions([2]), Shaping(temperature=1.0), rng)
+            ens.feed(x)
+            text += chr(x)
+    finally:
+        STYLES.pop()
+    assert len(text) - len(text.lstrip("a")) <= 2, text  # 30 + 2 = MAX_RUN
