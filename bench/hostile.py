@@ -190,6 +190,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=4.0, help="length of each quiet and attack window")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--log", type=Path, metavar="FILE", help="write the engine's log here")
     args = ap.parse_args()
     if args.quick:
         args.rounds, args.seconds = 1, 2.0
@@ -257,6 +258,8 @@ def main() -> int:
             proc.kill()
             _, err = proc.communicate()
         lines = err.splitlines()
+        if args.log:
+            args.log.write_text(err)
         print(f"engine log: {len(lines)} lines over the whole run (every warning rate-limited)")
     return 0
 

@@ -16,7 +16,7 @@ SHIPPED = installed()
 CODE = {"linux", "latex", "python", "javascript", "elisp"}
 # Issue 18 asks every code style to beat xz -9e; none does yet. These are the margins they ship at
 # (bpc above xz), so that a retrained file that is worse than today's fails here.
-ABOVE_XZ = {"linux": 0.15, "latex": 0.15, "python": 0.15, "javascript": 0.25, "elisp": 0.25}
+ABOVE_XZ = {"linux": 0.15, "latex": 0.15, "python": 0.15, "javascript": 0.25, "elisp": 0.15}
 TOLERANCE = 0.003  # bpc; the same file and text, only summation order may differ between machines
 
 

@@ -66,6 +66,9 @@ class MidiControl:
             self.params.set("/clock/follow", True, source="setup")
         self._lock = threading.RLock()  # the tree calls _moved_elsewhere back inside our own writes
         self._problems = RateLimitedLog(log, "MIDI problems")
+        # a client arming learns over OSC many times a second must not flood the console
+        self._learns = RateLimitedLog(log, "learns armed", interval=1.0)
+        self._timeouts = RateLimitedLog(log, "learns timed out", interval=1.0)
         self.params.add_listener(self._moved_elsewhere)
 
     # --- messages ----------------------------------------------------------------------------
@@ -188,12 +191,12 @@ class MidiControl:
         timer = threading.Timer(timeout + 0.05, self._expire, args=(address,))
         timer.daemon = True
         timer.start()
-        log.warning("MIDI learn: move a control for %s (within %.0f s)", address, timeout)
+        self._learns.log(f"MIDI learn: move a control for {address} (within {timeout:.3g} s)")
         return None
 
     def _expire(self, address: str) -> None:
         if self.learn_timed_out():
-            log.warning("MIDI learn for %s timed out; the mapping is unchanged", address)
+            self._timeouts.log(f"MIDI learn for {address} timed out; the mapping is unchanged")
             self.on_timeout(address)
 
     def _bind(self, binding: Binding) -> None:

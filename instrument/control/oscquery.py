@@ -210,7 +210,7 @@ class OscQueryServer:
     def _advertise(self) -> None:
         """Announce _oscjson._tcp and _osc._udp (in the background: announcing takes seconds)."""
         try:
-            from zeroconf import ServiceInfo, Zeroconf
+            from zeroconf import InterfaceChoice, ServiceInfo, Zeroconf
         except ImportError:
             from ..extras import missing
 
@@ -218,7 +218,8 @@ class OscQueryServer:
             return
         host, zc, ok = self.address[0], None, False
         try:
-            zc = Zeroconf(interfaces=[host] if host not in ANY else None)
+            # every interface on 0.0.0.0 (zeroconf refuses None, which once silently meant no advertisement)
+            zc = Zeroconf(interfaces=[host] if host not in ANY else InterfaceChoice.All)
             addresses = [socket.inet_aton(ip) for ip in self.advertised_addresses()]
             for kind, port in (("_oscjson._tcp.local.", self.address[1]), ("_osc._udp.local.", self.osc_port)):
                 zc.register_service(ServiceInfo(kind, f"{self.name}.{kind}", addresses=addresses, port=port,

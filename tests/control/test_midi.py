@@ -155,12 +155,27 @@ def test_learn_refuses_a_wait_it_could_not_keep(setup, wait):
 def test_a_learn_that_times_out_changes_nothing(setup, tmp_path):
     control, params, path, _, learned = setup
     before = path.read_text()
-    control.learn("/mix/linux", timeout=0.0)
+    assert control.learn("/mix/linux", timeout=0.01) is None  # (0 is refused: a learn must wait a while)
     import time
-    time.sleep(0.01)
+    time.sleep(0.2)
+    assert not control.learner.armed
     cc(control, 60, 0)
     cc(control, 60, 100)
     assert not learned and path.read_text() == before
+
+
+def test_a_flood_of_learns_over_osc_is_a_few_lines_not_a_flood(setup, caplog):
+    # a hostile client armed 50 learns a second: 276 lines of console in 10 s
+    import time
+
+    control, *_ = setup
+    with caplog.at_level("WARNING", logger="instrument"):
+        for _ in range(100):
+            assert control.learn("/mix/bible", timeout=0.01) is None
+        time.sleep(0.3)
+    lines = [r.getMessage() for r in caplog.records]
+    assert 2 <= len(lines) <= 4, lines
+    assert "move a control for /mix/bible" in lines[0] and any("timed out" in line for line in lines)
 
 
 def test_unlearn_removes_the_bindings(setup):

@@ -87,6 +87,39 @@ def test_zeroconf_advertises_both_services_on_loopback():
         srv.stop()
 
 
+def test_on_every_interface_both_services_are_advertised_at_the_machines_addresses():
+    # zeroconf refused interfaces=None: on 0.0.0.0 (the TouchOSC setup) nothing was advertised
+    zeroconf = pytest.importorskip("zeroconf")
+    from instrument.oscwire import interface_addresses
+
+    outside = next((ip for ip in interface_addresses() if not ip.startswith("127.")), None)
+    if outside is None:
+        pytest.skip("this machine has no address but loopback")
+    srv = OscQueryServer(instrument_tree(NAMES), osc_port=9125, host="0.0.0.0", port=0,
+                         name="instrument-zc-any").start(advertise=True)
+    found: dict[str, list[str]] = {}
+    done = threading.Event()
+
+    class Listener:
+        def add_service(self, zc, kind, name):
+            info = zc.get_service_info(kind, name)
+            if info and name.startswith("instrument-zc-any."):
+                found[kind] = info.parsed_addresses()
+                if len(found) == 2:
+                    done.set()
+
+        update_service = remove_service = lambda *a: None
+
+    zc = zeroconf.Zeroconf(interfaces=[outside])
+    try:
+        zeroconf.ServiceBrowser(zc, ["_oscjson._tcp.local.", "_osc._udp.local."], Listener())
+        assert done.wait(15), f"found only {found}"
+        assert all(outside in addresses and "0.0.0.0" not in addresses for addresses in found.values())
+    finally:
+        zc.close()
+        srv.stop()
+
+
 def test_listening_on_every_interface_points_each_client_where_it_reached_the_engine():
     """HOST_INFO's OSC_IP and zeroconf's addresses: never 0.0.0.0, and not loopback for a phone."""
     from instrument.oscwire import interface_addresses
