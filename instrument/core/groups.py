@@ -198,23 +198,32 @@ class KernelGroup:
 
     # --- rows: R states per model, for the lookahead's candidate paths ------------------------
     def _rows_weights(self) -> tuple[np.ndarray, np.ndarray]:
-        """The same weights in the rows step's order (see _lstm_kernel.c): built on first use."""
+        """The same weights in the rows step's order (see _lstm_kernel.c): built on first use (the
+        first lookahead step), a model at a time on the group's threads: for seventeen styles this
+        was half a second before the first character."""
         if getattr(self, "_wrow", None) is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             G, L, H = self.h.shape
-            layers, at = [], 0
-            for l in range(L):
-                S = 1 if l == 0 else 2
-                block = self.wrec[at : at + G * H * S * H * 4].reshape(G, H, S, H // 16, 4, 16)
-                at += block.size
-                w = block.transpose(0, 1, 4, 2, 3, 5).reshape(G, H // 16, 16, 4, S * H)  # (G, H/16, 16, 4, K)
-                if self.precision == "int8" and _KERNEL.ens_rows_layout() == 1:  # VNNI: (G, H/16, 4, K/4, 16, 4), w + 128
-                    w = w.reshape(G, H // 16, 16, 4, S * H // 4, 4).transpose(0, 1, 3, 4, 2, 5)
-                    layers.append((w.astype(np.int16) + 128).astype(np.uint8).ravel())
-                    continue
-                layers.append(w.transpose(0, 1, 3, 4, 2).ravel())  # (G, H/16, 4, K, 16)
-            self._wrow = np.ascontiguousarray(np.concatenate(layers))
+            starts = np.cumsum([0] + [G * H * (1 if l == 0 else 2) * H * 4 for l in range(L)])
+            jobs = [(l, g) for l in range(L) for g in range(G)]  # layer by layer, each model's part in turn
+            with ThreadPoolExecutor(max_workers=self.threads) as pool:
+                parts = list(pool.map(lambda job: self._rows_block(job[0], job[1], starts[job[0]]), jobs))
+            self._wrow = np.concatenate(parts)
             self._wot = np.ascontiguousarray(self.wo.reshape(G, 8, 16, H).transpose(0, 1, 3, 2))
         return self._wrow, self._wot
+
+    def _rows_block(self, layer: int, g: int, start: int) -> np.ndarray:
+        """Model g's part of one layer in the rows order."""
+        H, S = self.config.hidden, 1 if layer == 0 else 2
+        n = H * S * H * 4
+        block = self.wrec[start + g * n : start + (g + 1) * n].reshape(1, H, S, H // 16, 4, 16)
+        w = block.transpose(0, 1, 4, 2, 3, 5).reshape(1, H // 16, 16, 4, S * H)  # (1, H/16, 16, 4, K)
+        if self.precision == "int8" and _KERNEL.ens_rows_layout() == 1:  # VNNI: (1, H/16, 4, K/4, 16, 4), w + 128
+            w = w.reshape(1, H // 16, 16, 4, S * H // 4, 4).transpose(0, 1, 3, 4, 2, 5)
+            # w + 128 as a byte is w's two's complement with its top bit flipped: one pass, not three
+            return np.bitwise_xor(w.view(np.uint8), np.uint8(0x80), order="C").ravel()
+        return w.transpose(0, 1, 3, 4, 2).ravel()  # (1, H/16, 4, K, 16)
 
     def fork(self, idx: np.ndarray, rows: int) -> None:
         """Every row of the listed models starts from the model's own state."""
