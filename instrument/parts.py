@@ -45,15 +45,11 @@ def load_styles(names: list[str] | None = None) -> Styles:
     names = names or installed_names(tell=log.warning)
     if not names:
         raise SetupError("no models installed: train one with `instrument train`, or check models/")
-    from concurrent.futures import ThreadPoolExecutor
-
-    from .core.groups import usable_cores
+    from .core.groups import map_on_cores
 
     try:
         files = [resolve(n) for n in names]
-        # on every core: reading and widening seventeen files' fp16 was a third of a start
-        with ThreadPoolExecutor(max_workers=min(usable_cores(), 8)) as pool:
-            models = list(pool.map(read_weights, files))
+        models = map_on_cores(read_weights, files)  # reading and widening 17 files' fp16 was a third of a start
     except ModelFileError as e:
         raise SetupError(str(e)) from None
     return Styles([f.stem for f in files], files, models)

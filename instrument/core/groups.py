@@ -88,6 +88,15 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def map_on_cores(fn, items: list, threads: int | None = None) -> list:
+    """[fn(item) for item in items], in order, on up to `threads` threads (default: every usable
+    core, at most 8). For numpy work that lets go of the GIL: reading, copying, quantizing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=threads or min(usable_cores(), 8)) as pool:
+        return list(pool.map(fn, items))
+
+
 def _ptr(a: np.ndarray | None) -> int | None:
     return None if a is None else a.ctypes.data
 
@@ -138,11 +147,8 @@ class KernelGroup:
         """Every layer's (G, H, 4, K) block back to back, and the int8 scales (G, H, 4, segments).
         Made a model at a time on the group's threads (numpy lets go of the GIL while it copies
         and divides): this was most of a start with seventeen styles."""
-        from concurrent.futures import ThreadPoolExecutor
-
         jobs = [(layer, m) for layer in range(self.config.n_layers) for m in models]  # the kernel's order
-        with ThreadPoolExecutor(max_workers=self.threads) as pool:
-            parts = list(pool.map(lambda job: self._model_block(job[1], job[0]), jobs))
+        parts = map_on_cores(lambda job: self._model_block(job[1], job[0]), jobs, self.threads)
         wrec = np.concatenate([block for block, _ in parts])
         return wrec, (None if self.precision == "fp16" else np.concatenate([scale for _, scale in parts]))
 
@@ -202,13 +208,10 @@ class KernelGroup:
         first lookahead step), a model at a time on the group's threads: for seventeen styles this
         was half a second before the first character."""
         if getattr(self, "_wrow", None) is None:
-            from concurrent.futures import ThreadPoolExecutor
-
             G, L, H = self.h.shape
             starts = np.cumsum([0] + [G * H * (1 if l == 0 else 2) * H * 4 for l in range(L)])
             jobs = [(l, g) for l in range(L) for g in range(G)]  # layer by layer, each model's part in turn
-            with ThreadPoolExecutor(max_workers=self.threads) as pool:
-                parts = list(pool.map(lambda job: self._rows_block(job[0], job[1], starts[job[0]]), jobs))
+            parts = map_on_cores(lambda job: self._rows_block(job[0], job[1], starts[job[0]]), jobs, self.threads)
             self._wrow = np.concatenate(parts)
             self._wot = np.ascontiguousarray(self.wo.reshape(G, 8, 16, H).transpose(0, 1, 3, 2))
         return self._wrow, self._wot
