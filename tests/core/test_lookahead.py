@@ -55,7 +55,8 @@ class ToyEnsemble:
         self.rows = self.rows[np.asarray(source)]
 
 
-def _write(n: int, depth: int, pi=(0.5, 0.5), seed: int = 0, moves: dict | None = None) -> str:
+def _write(n: int, depth: int, pi=(0.5, 0.5), seed: int = 0, moves: dict | None = None,
+           temperature: float = 1.0, mode: str = "linear") -> str:
     ens, look, rng = ToyEnsemble(), None, np.random.default_rng(seed)
     look = Lookahead(ens)
     out = []
@@ -65,10 +66,10 @@ def _write(n: int, depth: int, pi=(0.5, 0.5), seed: int = 0, moves: dict | None 
         omega = ens.distributions(active)
         w = np.array(pi)[active] / sum(pi)
         if depth == 0:
-            x = draw(shape_distribution(linear(w, omega), 1.0), rng)
+            x = draw(shape_distribution(linear(w, omega), temperature), rng)
         else:
-            plan = Plan(tuple(active.tolist()), tuple(np.array(pi)[active]), "linear", 4, depth)
-            x, _ = look.next_char(plan, w, omega, Shaping(temperature=1.0), rng)
+            plan = Plan(tuple(active.tolist()), tuple(np.array(pi)[active]), mode, 4, depth)
+            x, _ = look.next_char(plan, w, omega, Shaping(temperature=temperature), rng)
         ens.feed(x)
         out.append(chr(x))
     return "".join(out)
@@ -88,6 +89,18 @@ def test_lookahead_writes_every_word_in_one_style_and_both_styles_are_heard():
     assert _mixed_words(text) == 0
     assert sum(set(w) <= set("ab") for w in words) > 0.2 * len(words)
     assert sum(set(w) <= set("xy") for w in words) > 0.2 * len(words)
+
+
+@pytest.mark.parametrize("mode", ["linear", "product"])
+@pytest.mark.parametrize("temperature", [1.0, 0.5])
+def test_one_style_alone_writes_with_lookahead_as_it_does_without(temperature, mode):
+    """A soloist is not sharpened: the toy style ends a word with probability 0.2 at T 1 (tempered
+    to 1/9 at T 0.5), so a sixth of its text is spaces (a tenth at T 0.5), with lookahead or not.
+    Choosing the likelier path regardless of the mix made words longer (spaces 13% at T 1, 7% at T 0.5)."""
+    expected = {1.0: 1 / 6, 0.5: 1 / 10}[temperature]
+    for depth in (0, 8):
+        text = _write(6000, depth=depth, pi=(1.0, 0.0), temperature=temperature, mode=mode)
+        assert text.count(" ") / len(text) == pytest.approx(expected, abs=0.015), depth
 
 
 def test_same_seed_same_text_and_another_seed_another():
