@@ -299,7 +299,7 @@ CONTROLS = [
     Param("/cap", "float", (0.2, 1.0), 1.0,
           "no style may give one character more than this probability (1 = uncapped)", MIXING),
     Param("/lookahead", "int", (0, 16), 8,
-          "characters of foresight: paths are written this far ahead and the likeliest kept (0 = the paper's plain sampler)",
+          "characters of foresight: paths are written this far ahead, and a mix keeps to those that read as one style's words (0 = the paper's plain sampler)",
           SOUND | PHONE),
     Param("/beams", "int", (1, 16), 4, "candidate paths the lookahead keeps", SOUND),
     Param("/presence", "float", (0.0, 1.0), 1.0,
