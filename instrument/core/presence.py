@@ -6,7 +6,10 @@ This controller listens to the text as a listener would: every WINDOW characters
 window to the style whose model found it likeliest, keeps a running share of windows per style,
 and nudges each style's weight by how far its share is below or above what its fader asks
 (pi_i / sum pi). It is an integral controller on log weights, with a bounded gain, so it settles
-where the shares match the faders as far as a bounded gain can make them.
+where the shares match the faders as far as a bounded gain can make them. The log gains are kept
+centred (their mean 0): only their ratios matter, and uncentred they all ran up to the bound
+together while the broadest style kept taking the text, so the least heard was raised no more
+than the rest (Baudelaire among eight equal styles: 4% of the windows; centred, 10%).
 """
 from __future__ import annotations
 
@@ -59,4 +62,8 @@ class Presence:
         self.share[active] = share
         if strength > 0 and len(active) > 1:
             step = RATE * strength * (target - share) / np.maximum(target, 1e-3)
-            self.log_gain[active] = np.clip(self.log_gain[active] + step, -MAX_LOG_GAIN, MAX_LOG_GAIN)
+            gain = self.log_gain[active] + step
+            # only the gains' ratios matter (the weights are normalised): centred, they cannot all
+            # drift to the bound together while one broad style takes the text, which flattens
+            # the differences between the others
+            self.log_gain[active] = np.clip(gain - gain.mean(), -MAX_LOG_GAIN, MAX_LOG_GAIN)

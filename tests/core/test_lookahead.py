@@ -133,6 +133,19 @@ def test_presence_raises_a_style_the_listener_does_not_hear_until_it_is():
     np.testing.assert_allclose(off.weights(pi, active, strength=0.0), [0.5, 0.5])
 
 
+def test_presence_raises_the_least_heard_style_most_when_one_style_is_heard_in_everything():
+    """Style 0 (a broad model) wins 4 windows in 5 whatever is played, style 1 the fifth, style 2
+    none. Style 2 must end with the largest weight: when the gains were not centred they all ran
+    to the bound together, and styles 1 and 2 ended equal (0.50 each)."""
+    presence = Presence(3)
+    active, pi = np.arange(3), np.ones(3)
+    for t in range(200 * WINDOW):
+        leader = 1 if (t // WINDOW) % 5 == 0 else 0
+        presence.hear(active, np.where(np.arange(3) == leader, -1.0, -2.0), pi, strength=1.0)
+    w = presence.weights(pi, active, strength=1.0)
+    assert w[2] > 4 * w[1] > 4 * w[0]
+
+
 def test_presence_leaves_a_balanced_mix_alone_and_follows_unequal_faders():
     presence = Presence(2)
     active, pi = np.array([0, 1]), np.array([3.0, 1.0])
