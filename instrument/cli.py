@@ -189,7 +189,7 @@ def _add_play(sub) -> None:
                    "must agree (log-linear product of experts)")
     p.add_argument("--threshold", type=float, help="weights below this are not computed (default 0.05)")
     p.add_argument("--lookahead", type=int, metavar="D", help="characters of foresight: paths are written D "
-                   "ahead and a likely one kept, so words stay words with many styles up (default 8; 0 = the "
+                   "ahead, and a mix keeps to those that read as one style's words (default 8; 0 = the "
                    "paper's plain sampler)")
     p.add_argument("--beams", type=int, metavar="K", help="candidate paths the lookahead keeps (default 4)")
     p.add_argument("--presence", type=float, help="with lookahead, 0-1: how strongly a style the text does not "
