@@ -103,6 +103,8 @@ def test_replay_to_a_wav_recites_every_phrase_though_the_piece_was_spoken_live(t
     replayed = subprocess.run([sys.executable, "-m", "instrument", "replay", str(piece), "--speak-to", str(again),
                                "--quiet"], capture_output=True, text=True, timeout=120)
     assert replayed.returncode == 0, replayed.stderr
+    # once (2026-12-02, a clean clone's CI) the live run left no WAV at all; why was not found
+    assert live.exists() and again.exists(), f"play's log:\n{played.stderr}\nreplay's log:\n{replayed.stderr}"
     words = sum(len(speakable(p.text).split()) for p in Phraser().feed(played.stdout))
     seconds = lambda path: (lambda w: w.getnframes() / w.getframerate())(wave.open(str(path)))
     assert seconds(again) > 0.2 * words > seconds(live)  # live skipped most phrases; the replay has them all
