@@ -42,9 +42,10 @@ BOUNDARY[[ord(" "), ord("\n"), ord("\t")]] = True
 MAX_RUN = 32  # longest run of one character a path may write, indentation included (see _no_runaway)
 MAX_GAP = 12  # longest run of spaces or tabs inside a line
 # How hard a spread-out mix leans towards likely paths (see the module's doc). bench/quality.py,
-# eight styles, T 0.8, before presence's gains were centred: 0 gave 88% real words and 0.66
-# distinct, 0.3 gave 93-95% and 0.59-0.63, 0.6 gave 95-96% and 0.56 with Baudelaire down to 3-4%
-# of the text. With them centred, 0.3 gives 91-92% and 0.62-0.63 (docs/performance.md).
+# eight and nine styles, T 0.8, 10,000 characters, before presence's gains were centred: 0 gave
+# 88-90% real words and 0.66 distinct; 0.3 not scaled by the spread 94-95% and 0.59-0.60, scaled
+# (as here) 93-94% and 0.63; 0.6 not scaled 95-97% and 0.56, with Baudelaire down to 3-4% of the
+# text. With the gains centred, 0.3 scaled gives 91-92% and 0.60-0.63 (docs/performance.md).
 FORESIGHT = 0.3
 _TINY = 1e-30
 
