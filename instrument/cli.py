@@ -162,7 +162,7 @@ they missed when raised).
 
 While it plays, every parameter is an OSC address (see `instrument describe`) and a MIDI CC
 (mappings/default.yaml: CC 102-118 the styles in alphabetical order, 20 temperature, 21 play,
-22 lookahead, 23 presence); presets morph it all.
+22 lookahead, 23 presence, 24 phrase); presets morph it all.
 
 examples:
   instrument play                                  Shakespeare and the Bible, 40 chars/s
@@ -194,6 +194,8 @@ def _add_play(sub) -> None:
     p.add_argument("--beams", type=int, metavar="K", help="candidate paths the lookahead keeps (default 4)")
     p.add_argument("--presence", type=float, help="with lookahead, 0-1: how strongly a style the text does not "
                    "show is raised until it is heard as its fader asks (default 1; 0 = off)")
+    p.add_argument("--phrase", type=float, help="with lookahead, 0-0.95: the chance that the style that wrote a "
+                   "word writes the next too, so styles take turns by phrases (default 0.8; 0 = word by word)")
     p.add_argument("--min-p", type=float, help="leave out characters less likely than this fraction of the "
                    "likeliest (default 0 = none)")
     p.add_argument("--cap", type=float, help="no style gives one character more than this probability, so a "
@@ -265,8 +267,8 @@ def _play_settings(args):
 
     values = {"/temperature": args.temperature, "/top_p": args.top_p, "/mode": args.mode,
               "/threshold": args.threshold, "/lookahead": args.lookahead, "/beams": args.beams,
-              "/presence": args.presence, "/min_p": args.min_p, "/cap": args.cap, "/rate": args.rate,
-              "/seed": args.seed, "/prime": args.prime}
+              "/presence": args.presence, "/phrase": args.phrase, "/min_p": args.min_p, "/cap": args.cap,
+              "/rate": args.rate, "/seed": args.seed, "/prime": args.prime}
     return PlaySettings(
         engine=EngineSettings(args.models.split(",") if args.models else None,
                               parse_mix(args.mix) if args.mix else None, args.backend, args.precision,

@@ -226,7 +226,7 @@ class Engine:
         weights = self.presence.weights(pi, active, snap["/presence"])
         plan = Plan(tuple(active.tolist()), tuple(pi[active].tolist()), snap["/mode"], snap["/beams"],
                     snap["/lookahead"])
-        shaping = Shaping(snap["/temperature"], snap["/top_p"], snap["/min_p"], snap["/cap"])
+        shaping = Shaping(snap["/temperature"], snap["/top_p"], snap["/min_p"], snap["/cap"], snap["/phrase"])
         x, lead = self.lookahead.next_char(plan, weights, omega, shaping, self.rng)
         self.presence.hear(active, np.log(np.maximum(omega[:, x], 1e-30)), pi, snap["/presence"])
         return x, int(active[lead]), mix(snap["/mode"], weights, omega), omega

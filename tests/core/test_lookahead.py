@@ -56,7 +56,7 @@ class ToyEnsemble:
 
 
 def _write(n: int, depth: int, pi=(0.5, 0.5), seed: int = 0, moves: dict | None = None,
-           temperature: float = 1.0, mode: str = "linear") -> str:
+           temperature: float = 1.0, mode: str = "linear", phrase: float = 0.8) -> str:
     ens, look, rng = ToyEnsemble(), None, np.random.default_rng(seed)
     look = Lookahead(ens)
     out = []
@@ -69,7 +69,7 @@ def _write(n: int, depth: int, pi=(0.5, 0.5), seed: int = 0, moves: dict | None 
             x = draw(shape_distribution(linear(w, omega), temperature), rng)
         else:
             plan = Plan(tuple(active.tolist()), tuple(np.array(pi)[active]), mode, 4, depth)
-            x, _ = look.next_char(plan, w, omega, Shaping(temperature=temperature), rng)
+            x, _ = look.next_char(plan, w, omega, Shaping(temperature=temperature, phrase=phrase), rng)
         ens.feed(x)
         out.append(chr(x))
     return "".join(out)
@@ -89,6 +89,40 @@ def test_lookahead_writes_every_word_in_one_style_and_both_styles_are_heard():
     assert _mixed_words(text) == 0
     assert sum(set(w) <= set("ab") for w in words) > 0.2 * len(words)
     assert sum(set(w) <= set("xy") for w in words) > 0.2 * len(words)
+
+
+def _phrases(text: str) -> list[tuple[str, int]]:
+    """(style, words) of each run of words written by one style: "ab" or "xy"."""
+    runs: list[tuple[str, int]] = []
+    for word in text.split():
+        style = "ab" if set(word) <= set("ab") else "xy"
+        runs[-1:] = [(style, runs[-1][1] + 1)] if runs and runs[-1][0] == style else runs[-1:] + [(style, 1)]
+    return runs
+
+
+def test_phrase_keeps_a_style_for_several_words_and_the_faders_still_share_the_words():
+    """At phrase 0 the next word's style is drawn from the weights: with two equal styles a run
+    of one style is 2 words long on average. At 0.8 the writer goes on with probability
+    0.8 + 0.2 * 0.5 = 0.9, 10 words on average; and over many phrases each style still writes
+    the share of words its fader asks."""
+    for phrase, low, high in ((0.0, 1.5, 2.6), (0.8, 6.0, 15.0)):
+        runs = _phrases(_write(8000, depth=4, phrase=phrase))
+        mean = np.mean([n for _, n in runs])
+        assert low < mean < high, (phrase, mean)
+    runs = _phrases(_write(16000, depth=4, pi=(0.75, 0.25), phrase=0.8))
+    share = sum(n for style, n in runs if style == "ab") / sum(n for _, n in runs)
+    assert share == pytest.approx(0.75, abs=0.08)
+
+
+def test_a_move_ends_the_phrase_at_once():
+    """The style writing a phrase does not keep the text after its fader goes down: a move
+    starts the next word from the new weights (and the word being written from them too). Here
+    style 0 leads, then the faders swap; left to the phrase, style 0 would go on for about 20
+    more words."""
+    for seed in range(5):
+        text = _write(300, depth=8, pi=(1.0, 0.05), moves={200: (0.05, 1.0)}, phrase=0.95, seed=seed)
+        before, after = _phrases(text[:200])[-1], _phrases(text[200:260])
+        assert before[0] == "ab" and sum(n for style, n in after if style == "xy") >= 0.8 * sum(n for _, n in after)
 
 
 @pytest.mark.parametrize("mode", ["linear", "product"])
