@@ -307,7 +307,7 @@ CONTROLS = [
           SOUND | PHONE),
     Param("/phrase", "float", (0.0, 0.95), 0.8,
           "with lookahead, linear mode: the chance that the style that wrote a word writes the next too "
-          "(0 = styles take turns word by word; 0.8 = phrases of about five words)", SOUND | PHONE),
+          "(0 = styles take turns word by word; 0.8 = phrases of about six words among eight equal styles)", SOUND | PHONE),
     Param("/mode", "enum", tuple(RULES), "linear",
           "mixing rule: linear (the paper's weighted average) or product (log-linear product of experts)", MIXING),
     Param("/threshold", "float", (0.0, 1.0), 0.05,

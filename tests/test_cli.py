@@ -58,6 +58,7 @@ def test_play_mixes_what_it_is_told(tmp_path):
     # be one style's for most of 300 characters: word by word, both are heard in so few
     both = _instrument("play", "--mix", "ayes=1,bees=1", "--chars", "300", "--rate", "0", "--phrase", "0",
                        "--no-oscquery", "--osc-listen", "127.0.0.1:0", env=env)
+    assert both.returncode == 0, both.stderr
     assert both.stdout.count("a") > 50 and both.stdout.count("b") > 50
 
 

@@ -23,8 +23,8 @@ asks, but in phrases (about six words each among eight equal styles at phrase 0.
 word by word. A listener, and the presence controller, can then tell who is speaking: words
 taken in turn by eight styles make windows that no specialist explains, the broadest English
 model wins them, and at phrase 0 its share stayed at a quarter of the text whatever its fader
-said. A move ends the phrase: the word in progress is weighed by the new weights (its style
-finishes it only if no other can) and the next word's writer is drawn from them.
+said. A move of the faders ends the phrase: the word in progress is weighed by the new weights
+(its style finishes it only if no other can) and the next word's writer is drawn from them.
 
 Sampled exactly, the word-level mixture is already most of the cure (88-90% real words at eight
 and nine styles, against 66-67% for the per-character mixture). The lookahead's choice between
@@ -97,11 +97,12 @@ class Lookahead:
         self.word = None  # (N,) log P_i of the committed part of the word being written (P_i tempered in linear mode)
         self.prior = None  # (N,) log P(style i writes the word being written), before its letters; None: the weights
         self.sticky = False  # whether the style writing the open word may go on to the next (not after a move)
+        self.stale = False  # the paths were drawn with an old seed: plan again, the phrase goes on
         self.run = START  # the committed text's last run: (char, length, is indentation)
 
     def replan(self) -> None:
         """Plan again from the committed text (a new seed: the paths were drawn with the old one)."""
-        self.plan = None
+        self.stale = True
 
     def reset(self) -> None:
         """The styles forgot the text (/reset): the plan and the word in progress with it."""
@@ -124,7 +125,7 @@ class Lookahead:
         text, (N, 128), the ones the committed character is scored by."""
         if plan.mode != "product":  # each style as it would write alone at this temperature
             trunk = temper(trunk, shaping.temperature)
-        if (plan != self.plan or shaping.temperature != self.temperature or self.word is None
+        if (plan != self.plan or shaping.temperature != self.temperature or self.stale or self.word is None
                 or len(self.word) != len(plan.active)):  # the pending paths were tempered at the old T
             self.temperature = shaping.temperature
             self._replan(plan, trunk)
@@ -141,7 +142,8 @@ class Lookahead:
         lead = self._lead(trunk, x)
         self.word = self.word + np.log(np.maximum(trunk[:, x], _TINY))
         if BOUNDARY[x]:
-            self.prior = _next_prior(self.prior + self.word, logw, shaping.phrase if self.sticky else 0.0)
+            phrase = shaping.phrase if self.sticky and plan.mode != "product" else 0.0
+            self.prior = _next_prior(self.prior + self.word, logw, phrase)
             self.sticky = True
             self.word = np.zeros_like(self.word)
         self.run = _extend_run(self.run, x)
@@ -152,10 +154,13 @@ class Lookahead:
         """Every path starts again from the committed text."""
         if self.word is None or self.plan is None or plan.active != self.plan.active:
             self.word = np.zeros(len(plan.active))
-        # a move is heard at once: the open word's style and the next word's are drawn from the new
-        # weights (the open word may be finished by the style that began it, if no other can)
-        self.prior, self.sticky = None, False
-        self.plan = plan
+        if self.plan is None or (plan.active, plan.pi, plan.mode) != (self.plan.active, self.plan.pi, self.plan.mode):
+            # a move is heard at once: the open word's style and the next word's are drawn from the
+            # new weights (the open word may be finished by the style that began it, if no other
+            # can). A new temperature, seed, depth or number of beams leaves the phrase alone: a
+            # temperature sweep re-plans at every step, and would otherwise play word by word.
+            self.prior, self.sticky = None, False
+        self.plan, self.stale = plan, False
         K, N = plan.beams, len(plan.active)
         self.ensemble.fork(np.array(plan.active), K)
         self.chars = np.zeros((K, 0), dtype=np.int64)
@@ -164,7 +169,8 @@ class Lookahead:
         self.omega = np.repeat(trunk[None], K, axis=0)  # (K, N, 128): each path's next distributions
 
     def _walk(self, logw: np.ndarray, phrase: float):
-        """Each path's pending characters read word by word: (K,) log P of its finished words,
+        """Each path's pending characters read word by word: (K,) log P of its finished words (the
+        committed part of the open word included, the same for every path),
         (K, N) the log prior of the style writing its open word, and (K, N) log P_i of that word
         (the forward pass of the word-level mixture, whose hidden state is the writing style)."""
         K = len(self.chars)

@@ -56,20 +56,23 @@ class ToyEnsemble:
 
 
 def _write(n: int, depth: int, pi=(0.5, 0.5), seed: int = 0, moves: dict | None = None,
-           temperature: float = 1.0, mode: str = "linear", phrase: float = 0.8) -> str:
+           temperature: float = 1.0, mode: str = "linear", phrase: float = 0.8, sweep: float = 0.0) -> str:
+    """n characters of the toy styles; sweep: the temperature moves by this much every step
+    (up, down, up...), as a knob swept by hand."""
     ens, look, rng = ToyEnsemble(), None, np.random.default_rng(seed)
     look = Lookahead(ens)
     out = []
     for t in range(n):
         pi = (moves or {}).get(t, pi)
+        at = temperature + sweep * (t % 2)
         active = np.flatnonzero(np.array(pi) > 0)
         omega = ens.distributions(active)
         w = np.array(pi)[active] / sum(pi)
         if depth == 0:
-            x = draw(shape_distribution(linear(w, omega), temperature), rng)
+            x = draw(shape_distribution(linear(w, omega), at), rng)
         else:
             plan = Plan(tuple(active.tolist()), tuple(np.array(pi)[active]), mode, 4, depth)
-            x, _ = look.next_char(plan, w, omega, Shaping(temperature=temperature, phrase=phrase), rng)
+            x, _ = look.next_char(plan, w, omega, Shaping(temperature=at, phrase=phrase), rng)
         ens.feed(x)
         out.append(chr(x))
     return "".join(out)
@@ -100,16 +103,19 @@ def _phrases(text: str) -> list[tuple[str, int]]:
     return runs
 
 
-def test_phrase_keeps_a_style_for_several_words_and_the_faders_still_share_the_words():
+@pytest.mark.parametrize("depth", [1, 4])
+def test_phrase_keeps_a_style_for_several_words_and_the_faders_still_share_the_words(depth):
     """At phrase 0 the next word's style is drawn from the weights: with two equal styles a run
     of one style is 2 words long on average. At 0.8 the writer goes on with probability
-    0.8 + 0.2 * 0.5 = 0.9, 10 words on average; and over many phrases each style still writes
-    the share of words its fader asks."""
+    0.8 + 0.2 * 0.5 = 0.9, 10 words on average (12 measured: the choice between paths favours
+    the likelier); and over many phrases each style still writes the share of words its fader
+    asks. At depth 1 every word is begun after the space before it is committed, so the
+    committed text's phrase is what carries it; at depth 4 the paths' pending words are too."""
     for phrase, low, high in ((0.0, 1.5, 2.6), (0.8, 6.0, 15.0)):
-        runs = _phrases(_write(8000, depth=4, phrase=phrase))
+        runs = _phrases(_write(8000, depth=depth, phrase=phrase))
         mean = np.mean([n for _, n in runs])
         assert low < mean < high, (phrase, mean)
-    runs = _phrases(_write(16000, depth=4, pi=(0.75, 0.25), phrase=0.8))
+    runs = _phrases(_write(16000, depth=depth, pi=(0.75, 0.25), phrase=0.8))
     share = sum(n for style, n in runs if style == "ab") / sum(n for _, n in runs)
     assert share == pytest.approx(0.75, abs=0.08)
 
@@ -123,6 +129,13 @@ def test_a_move_ends_the_phrase_at_once():
         text = _write(300, depth=8, pi=(1.0, 0.05), moves={200: (0.05, 1.0)}, phrase=0.95, seed=seed)
         before, after = _phrases(text[:200])[-1], _phrases(text[200:260])
         assert before[0] == "ab" and sum(n for style, n in after if style == "xy") >= 0.8 * sum(n for _, n in after)
+
+
+def test_a_temperature_sweep_does_not_end_the_phrase():
+    """A new temperature re-plans the paths (they were tempered at the old one) but the phrase
+    goes on: a knob turned at every step must not make the styles take turns word by word."""
+    runs = _phrases(_write(8000, depth=4, phrase=0.8, sweep=0.1))
+    assert np.mean([n for _, n in runs]) > 6.0
 
 
 @pytest.mark.parametrize("mode", ["linear", "product"])
