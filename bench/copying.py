@@ -18,8 +18,12 @@ held-out bpc is measured with it fixed.
     .venv/bin/python bench/copying.py                       # the five code and markup styles
     .venv/bin/python bench/copying.py shakespeare austen    # any installed styles
 
-What it leaves open: whether a style that copies from its own text at play time loops (what it
-copied matches again, so it copies on); that is for the quality bench once the engine has it.
+    .venv/bin/python bench/copying.py python --play 4000 # and what it writes, with and without
+
+--play N writes N characters with each style alone (T 0.8, the plain sampler, seeds 0-2), the
+LSTM alone and with the copy model reading what it has written, and measures what a listener
+would notice if copying fed on itself: distinct words per word, and the longest stretch of text
+written twice, verbatim.
 """
 from __future__ import annotations
 
@@ -119,21 +123,86 @@ def study(name: str, corpora: Path, fit_chars: int) -> dict:
     return out
 
 
+@torch.no_grad()
+def play(model: CharLSTM, lam: np.ndarray | None, chars: int, seed: int, temperature: float = 0.8) -> str:
+    """chars characters from the LSTM alone (lam None) or mixed with the copy model over its own text."""
+    rng = np.random.default_rng(seed)
+    model.eval()
+    text = bytearray(b"\n")
+    seen: dict[bytes, int] = {}
+    state, x = None, torch.tensor([[10]])
+    for _ in range(chars):
+        logits, state = model(x, state)
+        p = torch.softmax(logits[0, 0].float() / temperature, -1).numpy().astype(np.float64)
+        i = len(text)
+        if lam is not None and i >= MIN:
+            k = seen.get(bytes(text[i - MIN:i]))
+            if k is not None:
+                n = MIN
+                while n < LONGEST and k - n - 1 >= 0 and text[k - n - 1] == text[i - n - 1]:
+                    n += 1
+                g = lam[bands(np.array([n]))[0]]
+                p = (1 - g) * p
+                p[text[k]] += g
+        if i >= MIN:
+            seen[bytes(text[i - MIN:i])] = i
+        c = int(min(np.searchsorted(np.cumsum(p), rng.random() * p.sum(), side="right"), 127))
+        text.append(c)
+        x = torch.tensor([[c]])
+    return text[1:].decode("ascii", "replace")
+
+
+def longest_repeat(text: str) -> int:
+    """Length of the longest stretch that occurs twice (not overlapping itself), by bisection."""
+    def repeats(n: int) -> bool:
+        first: dict[str, int] = {}
+        for i in range(len(text) - n + 1):
+            j = first.setdefault(text[i:i + n], i)
+            if i - j >= n:
+                return True
+        return False
+    lo, hi = 0, len(text) // 2
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if repeats(mid) else (lo, mid - 1)
+    return lo
+
+
+def distinct(text: str) -> float:
+    words = text.split()
+    return len(set(words)) / max(1, len(words))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("styles", nargs="*", default=CODE)
     ap.add_argument("--corpora", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpora")
     ap.add_argument("--fit", type=int, default=200_000, help="training characters lambda is fitted on")
+    ap.add_argument("--play", type=int, default=0, help="also write this many characters with each style (see above)")
     args = ap.parse_args()
     torch.set_num_threads(2)
     print("| style | LSTM bpc | LSTM + copy | xz -9e | LSTM vs xz | with copy vs xz | matched | copy right | "
           "lambda at 6-7 / 16-19 / 64+ |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    results = []
     for name in args.styles:
         r = study(name, args.corpora, args.fit)
         print(f"| {name} | {r['lstm']:.4f} | {r['copy']:.4f} | {r['xz']:.4f} | {r['lstm'] - r['xz']:+.3f} | "
               f"{r['copy'] - r['xz']:+.3f} | {r['matched']:.0%} | {r['right']:.0%} | "
               f"{r['lam'][1]:.2f} / {r['lam'][4]:.2f} / {r['lam'][16]:.2f} |", flush=True)
+        results.append(r)
+    if args.play:
+        print(f"\n{args.play:,} characters each, T 0.8, seeds 0-2 (distinct words per word; longest stretch "
+              "written twice)\n\n| style | LSTM distinct | with copy | LSTM longest repeat | with copy |\n"
+              "|---|---:|---:|---:|---:|")
+        for r in results:
+            model = CharLSTM.from_weights(load(r["name"]))
+            alone = [play(model, None, args.play, seed) for seed in range(3)]
+            copying = [play(model, r["lam"], args.play, seed) for seed in range(3)]
+            d = lambda texts: "/".join(f"{distinct(t):.2f}" for t in texts)
+            n = lambda texts: "/".join(str(longest_repeat(t)) for t in texts)
+            print(f"| {r['name']} | {d(alone)} | {d(copying)} | {n(alone)} | {n(copying)} |", flush=True)
+            print("\n    " + copying[0][-400:].replace("\n", "\n    ") + "\n", file=sys.stderr)
 
 
 if __name__ == "__main__":
