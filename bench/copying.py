@@ -19,6 +19,7 @@ held-out bpc is measured with it fixed.
     .venv/bin/python bench/copying.py shakespeare austen    # any installed styles
 
     .venv/bin/python bench/copying.py python --play 4000 # and what it writes, with and without
+    .venv/bin/python bench/copying.py --fade 0.9         # the copy's weight fading as one copy runs on
 
 --play N writes N characters with each style alone (T 0.8, the plain sampler, seeds 0-2), the
 LSTM alone and with the copy model reading what it has written, and measures what a listener
@@ -86,24 +87,36 @@ def bands(length: np.ndarray) -> np.ndarray:
     return np.minimum(length // 4, BANDS - 1)
 
 
-def fit(p: np.ndarray, hit: np.ndarray, band: np.ndarray, matched: np.ndarray) -> np.ndarray:
-    """lambda per band, the grid value that maximises the mixture's log-likelihood there."""
+def streaks(hit: np.ndarray) -> np.ndarray:
+    """For each position, how many characters in a row just before it the copy model got right:
+    how long the copy being followed has run."""
+    out, run = np.zeros(len(hit)), 0
+    for i, h in enumerate(hit):
+        out[i] = run
+        run = run + 1 if h else 0
+    return out
+
+
+def fit(p: np.ndarray, hit: np.ndarray, band: np.ndarray, matched: np.ndarray, fade: np.ndarray) -> np.ndarray:
+    """lambda per band, the grid value that maximises the mixture's log-likelihood there (with
+    the weight faded by how long the copy has run, `fade`)."""
     lam = np.zeros(BANDS)
     for k in range(BANDS):
         sel = matched & (band == k)
         if sel.sum() < 50:
             continue
-        ll = [np.log((1 - g) * p[sel] + g * hit[sel]).sum() for g in GRID]
+        ll = [np.log((1 - g * fade[sel]) * p[sel] + g * fade[sel] * hit[sel]).sum() for g in GRID]
         lam[k] = GRID[int(np.argmax(ll))]
     return lam
 
 
-def mixed_bpc(p: np.ndarray, hit: np.ndarray, band: np.ndarray, matched: np.ndarray, lam: np.ndarray) -> float:
-    g = np.where(matched, lam[band], 0.0)
+def mixed_bpc(p: np.ndarray, hit: np.ndarray, band: np.ndarray, matched: np.ndarray, lam: np.ndarray,
+              fade: np.ndarray) -> float:
+    g = np.where(matched, lam[band] * fade, 0.0)
     return float(-np.log2((1 - g) * p + g * hit).mean())
 
 
-def study(name: str, corpora: Path, fit_chars: int) -> dict:
+def study(name: str, corpora: Path, fit_chars: int, fade: float) -> dict:
     card = yaml.safe_load(resolve(name).with_suffix(".yaml").read_text())
     corpus = load_corpus(corpora / card["corpus"]["file"])
     ids, split = np.asarray(corpus.ids), corpus.split
@@ -114,24 +127,26 @@ def study(name: str, corpora: Path, fit_chars: int) -> dict:
         p = lstm_probs(model, ids, a, b)
         pred, length = copies(ids[a:b])
         matched, hit = pred >= 0, (pred == ids[a:b]).astype(np.float64)
-        band = bands(length)
+        band, faded = bands(length), fade ** streaks(matched & (hit > 0))
         if part == "fit":
-            lam = fit(p, hit, band, matched)
+            lam = fit(p, hit, band, matched, faded)
             continue
-        out.update(lstm=float(-np.log2(p).mean()), copy=mixed_bpc(p, hit, band, matched, lam),
+        out.update(lstm=float(-np.log2(p).mean()), copy=mixed_bpc(p, hit, band, matched, lam, faded),
                    matched=float(matched.mean()), right=float(hit[matched].mean()), lam=lam)
     return out
 
 
 @torch.no_grad()
-def play(model: CharLSTM, lam: np.ndarray | None, chars: int, seed: int, temperature: float = 0.8) -> str:
+def play(model: CharLSTM, lam: np.ndarray | None, chars: int, seed: int, fade: float = 1.0,
+         temperature: float = 0.8) -> str:
     """chars characters from the LSTM alone (lam None) or mixed with the copy model over its own text."""
     rng = np.random.default_rng(seed)
     model.eval()
     text = bytearray(b"\n")
     seen: dict[bytes, int] = {}
-    state, x = None, torch.tensor([[10]])
+    state, x, run = None, torch.tensor([[10]]), 0
     for _ in range(chars):
+        copied = -1
         logits, state = model(x, state)
         p = torch.softmax(logits[0, 0].float() / temperature, -1).numpy().astype(np.float64)
         i = len(text)
@@ -141,13 +156,15 @@ def play(model: CharLSTM, lam: np.ndarray | None, chars: int, seed: int, tempera
                 n = MIN
                 while n < LONGEST and k - n - 1 >= 0 and text[k - n - 1] == text[i - n - 1]:
                     n += 1
-                g = lam[bands(np.array([n]))[0]]
+                g = lam[bands(np.array([n]))[0]] * fade ** run
                 p = (1 - g) * p
                 p[text[k]] += g
+                copied = text[k]
         if i >= MIN:
             seen[bytes(text[i - MIN:i])] = i
         c = int(min(np.searchsorted(np.cumsum(p), rng.random() * p.sum(), side="right"), 127))
         text.append(c)
+        run = run + 1 if c == copied else 0
         x = torch.tensor([[c]])
     return text[1:].decode("ascii", "replace")
 
@@ -178,6 +195,8 @@ def main() -> None:
     ap.add_argument("styles", nargs="*", default=CODE)
     ap.add_argument("--corpora", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpora")
     ap.add_argument("--fit", type=int, default=200_000, help="training characters lambda is fitted on")
+    ap.add_argument("--fade", type=float, default=1.0, help="the copy's weight times this for every character "
+                    "in a row it has predicted right (1: no fade)")
     ap.add_argument("--play", type=int, default=0, help="also write this many characters with each style (see above)")
     args = ap.parse_args()
     torch.set_num_threads(2)
@@ -186,7 +205,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     results = []
     for name in args.styles:
-        r = study(name, args.corpora, args.fit)
+        r = study(name, args.corpora, args.fit, args.fade)
         print(f"| {name} | {r['lstm']:.4f} | {r['copy']:.4f} | {r['xz']:.4f} | {r['lstm'] - r['xz']:+.3f} | "
               f"{r['copy'] - r['xz']:+.3f} | {r['matched']:.0%} | {r['right']:.0%} | "
               f"{r['lam'][1]:.2f} / {r['lam'][4]:.2f} / {r['lam'][16]:.2f} |", flush=True)
@@ -198,7 +217,7 @@ def main() -> None:
         for r in results:
             model = CharLSTM.from_weights(load(r["name"]))
             alone = [play(model, None, args.play, seed) for seed in range(3)]
-            copying = [play(model, r["lam"], args.play, seed) for seed in range(3)]
+            copying = [play(model, r["lam"], args.play, seed, args.fade) for seed in range(3)]
             d = lambda texts: "/".join(f"{distinct(t):.2f}" for t in texts)
             n = lambda texts: "/".join(str(longest_repeat(t)) for t in texts)
             print(f"| {r['name']} | {d(alone)} | {d(copying)} | {n(alone)} | {n(copying)} |", flush=True)
