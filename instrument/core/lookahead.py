@@ -169,10 +169,10 @@ class Lookahead:
         self.omega = np.repeat(trunk[None], K, axis=0)  # (K, N, 128): each path's next distributions
 
     def _walk(self, logw: np.ndarray, phrase: float):
-        """Each path's pending characters read word by word: (K,) log P of its finished words (the
-        committed part of the open word included, the same for every path),
-        (K, N) the log prior of the style writing its open word, and (K, N) log P_i of that word
-        (the forward pass of the word-level mixture, whose hidden state is the writing style)."""
+        """Each path's pending characters read word by word (the forward pass of the word-level
+        mixture, whose hidden state is the writing style): (K,) log P of the path's finished words,
+        (K, N) the log prior of the style writing its open word, and (K, N) log P_i of that word.
+        The committed part of the first word counts in both, the same for every path."""
         K = len(self.chars)
         total = np.zeros(K)
         prior = np.repeat(self.prior[None], K, axis=0)
@@ -276,7 +276,7 @@ class Lookahead:
         return int(np.argmax(self.prior + self.word + np.log(np.maximum(trunk[:, x], _TINY))))
 
 
-def _next_prior(joint: np.ndarray, logw: np.ndarray, phrase) -> np.ndarray:
+def _next_prior(joint: np.ndarray, logw: np.ndarray, phrase: float | np.ndarray) -> np.ndarray:
     """The log prior of the next word's style, from the joint log P(style, word) of the word just
     finished: the style that wrote it goes on with probability `phrase`, else the next word's style
     is drawn from the weights (so a style at weight 0 never comes back by itself)."""
