@@ -105,7 +105,7 @@ def attacks(engine: tuple[str, int], names: list[str], outside: str):
     sock.setblocking(False)
     numbers = [1e-11, 0.0, 1e30, -1e308, float("nan"), float("inf"), 2**31 - 1, 0.05]
     addresses = ["/rate", "/temperature", "/lookahead", "/beams", "/mix/bible", "/mix/*", "/learn", "/morph",
-                 "/threshold", "/presence", "/cap", "/min_p", "/mix"]
+                 "/threshold", "/presence", "/phrase", "/cap", "/min_p", "/mix"]
 
     def send(dgram: bytes) -> None:
         try:
