@@ -65,21 +65,27 @@ def lstm_probs(model: CharLSTM, ids: np.ndarray, start: int, end: int) -> np.nda
     return np.exp(logp[mask.t().numpy()])  # streams are consecutive segments: row-major is text order
 
 
+def copy_at(text: bytes | bytearray, i: int, seen: dict[bytes, int]) -> tuple[int, int]:
+    """What the copy model predicts for text[i] from text[:i] (-1: no match) and the match's
+    length; then text[i - MIN:i] is remembered as last seen here."""
+    key = bytes(text[i - MIN:i])
+    k, pred, n = seen.get(key), -1, 0
+    if k is not None:
+        n = MIN
+        while n < LONGEST and k - n - 1 >= 0 and text[k - n - 1] == text[i - n - 1]:
+            n += 1
+        pred = text[k]
+    seen[key] = i
+    return pred, n
+
+
 def copies(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each position of text: the character the copy model predicts (-1: no match) and the
     match's length, from the text before that position only."""
-    b = bytes(text.astype(np.uint8))
-    seen: dict[bytes, int] = {}
+    b, seen = bytes(text.astype(np.uint8)), {}
     pred, length = np.full(len(b), -1), np.zeros(len(b), dtype=np.int64)
     for i in range(MIN, len(b)):
-        key = b[i - MIN:i]
-        k = seen.get(key)
-        if k is not None:
-            n = MIN
-            while n < LONGEST and k - n - 1 >= 0 and b[k - n - 1] == b[i - n - 1]:
-                n += 1
-            pred[i], length[i] = b[k], n
-        seen[key] = i
+        pred[i], length[i] = copy_at(b, i, seen)
     return pred, length
 
 
@@ -149,19 +155,12 @@ def play(model: CharLSTM, lam: np.ndarray | None, chars: int, seed: int, fade: f
         copied = -1
         logits, state = model(x, state)
         p = torch.softmax(logits[0, 0].float() / temperature, -1).numpy().astype(np.float64)
-        i = len(text)
-        if lam is not None and i >= MIN:
-            k = seen.get(bytes(text[i - MIN:i]))
-            if k is not None:
-                n = MIN
-                while n < LONGEST and k - n - 1 >= 0 and text[k - n - 1] == text[i - n - 1]:
-                    n += 1
+        if len(text) >= MIN:
+            copied, n = copy_at(text, len(text), seen)
+            if lam is not None and copied >= 0:
                 g = lam[bands(np.array([n]))[0]] * fade ** run
                 p = (1 - g) * p
-                p[text[k]] += g
-                copied = text[k]
-        if i >= MIN:
-            seen[bytes(text[i - MIN:i])] = i
+                p[copied] += g
         c = int(min(np.searchsorted(np.cumsum(p), rng.random() * p.sum(), side="right"), 127))
         text.append(c)
         run = run + 1 if c == copied else 0
