@@ -45,7 +45,13 @@ def main(port: int, shot: str, oscsend: str) -> dict:
             frames(0.1)
         seen["fader_ayes"] = dpg.get_value("fader:/mix/ayes")
         seen["rows"] = list(client.frame.rows.shape) if client.frame is not None else None
-        seen["text"] = "".join(ch for ch, _ in client.text)
+        # the bees are heard from the next word the mix writes; but a word may be long, and with
+        # /phrase the ayes, if they write that word, may keep the text for a few more
+        text = lambda: "".join(ch for ch, _ in client.text)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "b" not in text():
+            frames(0.1)
+        seen["text"] = text()
         panel.screenshot(shot)
         frames(0.3)
         seen["fps"] = panel.frames_drawn
