@@ -30,6 +30,13 @@ def main(port: int, shot: str, oscsend: str) -> dict:
     panel = Panel(client, load_theme())
     dpg = panel.open()
     frames = lambda seconds: [panel.step(dpg) or time.sleep(1 / 60) for _ in range(int(seconds * 60))]
+
+    def until(condition, seconds: float) -> None:
+        """Draw frames (the panel takes in what arrived) until condition() holds or time is up."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not condition():
+            frames(0.1)
+
     seen = {}
     try:
         frames(0.5)
@@ -40,17 +47,13 @@ def main(port: int, shot: str, oscsend: str) -> dict:
         seen["engine_bees"] = query(port, "/mix/bees")
         # another client (liblo's oscsend) moves a weight: the fader should follow through the echo
         subprocess.run([oscsend, "localhost", str(port), "/mix/ayes", "f", "0.25"], check=True, timeout=10)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and abs(dpg.get_value("fader:/mix/ayes") - 0.25) > 1e-6:
-            frames(0.1)
+        until(lambda: abs(dpg.get_value("fader:/mix/ayes") - 0.25) <= 1e-6, 5)
         seen["fader_ayes"] = dpg.get_value("fader:/mix/ayes")
         seen["rows"] = list(client.frame.rows.shape) if client.frame is not None else None
         # the bees are heard from the next word the mix writes; but a word may be long, and with
         # /phrase the ayes, if they write that word, may keep the text for a few more
         text = lambda: "".join(ch for ch, _ in client.text)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and "b" not in text():
-            frames(0.1)
+        until(lambda: "b" in text(), 10)
         seen["text"] = text()
         panel.screenshot(shot)
         frames(0.3)
