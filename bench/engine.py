@@ -20,21 +20,25 @@ import time
 import numpy as np
 import torch
 
+from instrument.core.copying import Copier
 from instrument.core.ensemble import Ensemble, softmax
 from instrument.core.groups import kernel_available
 from instrument.core.mixing import linear
 from instrument.core.model import CharLSTM, ModelConfig
 from instrument.core.sampling import draw, shape_distribution
 from instrument.engine import Engine
-from instrument.library import installed_names, load
+from instrument.library import installed_names, load, resolve
+from instrument.parts import read_copy_table
 
 
 def engine_rate(models, names, seconds: float, precision: str, backend: str = "auto", lookahead: int = 0,
-                beams: int | None = None, ensemble: Ensemble | None = None) -> dict:
+                beams: int | None = None, ensemble: Ensemble | None = None, copying: bool = False) -> dict:
     """chars/s and step latency of Engine.step with every model at equal weight (none skipped),
-    and how many model-steps a character cost (a lookahead path stepping one model is one)."""
+    and how many model-steps a character cost (a lookahead path stepping one model is one).
+    copying: with the styles' copy weights from their cards, as `instrument play` has them."""
     ensemble = ensemble or Ensemble(models, names, backend=backend, precision=precision)
-    engine = Engine(ensemble)
+    copier = Copier([read_copy_table(resolve(n)) for n in names]) if copying else None
+    engine = Engine(ensemble, copier=copier)
     for n in names:
         engine.params.set(f"/mix/{n}", 1.0)
     engine.params.set("/threshold", 0.0)
@@ -69,12 +73,12 @@ def engine_rate(models, names, seconds: float, precision: str, backend: str = "a
 
 def idle_styles_cost_nothing(models, names, seconds: float, rounds: int = 3) -> None:
     """Nine styles up: nine loaded against every installed style loaded (the rest at weight 0),
-    default settings (lookahead on), alternated in rounds; medians."""
+    default settings (lookahead on, the cards' copy weights), alternated in rounds; medians."""
     nine = list(range(9))
 
     def rate(idx):
         ensemble = Ensemble([models[i] for i in idx], [names[i] for i in idx])
-        engine = Engine(ensemble)
+        engine = Engine(ensemble, copier=Copier([read_copy_table(resolve(n)) for n in ensemble.names]))
         for i in range(9):
             engine.params.set(f"/mix/{names[i]}", 1.0)
         for _ in range(20):
@@ -101,16 +105,18 @@ def lookahead_table(models, names, seconds: float, rounds: int = 3) -> None:
 
     depth = instrument_tree([]).params["/lookahead"].default
     ensemble = Ensemble(models, names)
-    cases = [("plain (lookahead 0)", 0, None), (f"lookahead {depth}, 4 beams", depth, 4),
-             (f"lookahead {depth}, 8 beams", depth, 8)]
-    results = {label: [] for label, _, _ in cases}
+    cases = [("plain (lookahead 0), no copying", 0, None, False), ("plain, copying", 0, None, True),
+             (f"lookahead {depth}, 4 beams, no copying", depth, 4, False), (f"lookahead {depth}, 4 beams, copying", depth, 4, True),
+             (f"lookahead {depth}, 8 beams, copying", depth, 8, True)]
+    results = {label: [] for label, *_ in cases}
     for _ in range(rounds):
-        for label, d, k in cases:
-            results[label].append(engine_rate(models, names, seconds, "int8", lookahead=d, beams=k, ensemble=ensemble))
+        for label, d, k, copying in cases:
+            results[label].append(engine_rate(models, names, seconds, "int8", lookahead=d, beams=k, ensemble=ensemble,
+                                              copying=copying))
     plain = statistics.median(r["rate"] for r in results[cases[0][0]])
     print(f"\n| {len(names)} styles, equal weights | chars/s | of plain | model-steps / char | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|---:|")
-    for label, _, _ in cases:
+    for label, *_ in cases:
         rs = results[label]
         rate = statistics.median(r["rate"] for r in rs)
         print(f"| {label} | {rate:.0f} | {rate / plain:.2f} | {statistics.median(r['steps_per_char'] for r in rs):.1f} | "

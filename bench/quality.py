@@ -11,6 +11,7 @@ Figures, per cell (one engine, default settings except those named, every style 
 - distinct: distinct words / words, in blocks of 500 words (the ratio falls as a text grows, so a
   fixed block makes cells comparable); one style alone, for comparison, is the 1-style row
 - run: the longest run of one character, leaving out indentation (spaces or tabs after a newline)
+- repeat: the longest stretch of text written twice, verbatim (the copy model must not recite)
 - space: the share of whitespace in the text
 - presence: each 40-character window goes to the style whose model finds it likeliest (the
   models read the whole text); shares per style, the smallest share, and evenness (the entropy of
@@ -34,9 +35,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from instrument.core.copying import Copier  # noqa: E402
 from instrument.core.ensemble import Ensemble  # noqa: E402
 from instrument.engine import Engine  # noqa: E402
-from instrument.library import installed, load  # noqa: E402
+from instrument.library import installed, load, resolve  # noqa: E402
+from instrument.parts import read_copy_table  # noqa: E402
 from instrument.paths import PROJECT_ROOT  # noqa: E402
 
 # Equal-fader sets: N styles are the first N of this order (9: all nine of the first release).
@@ -74,8 +77,9 @@ def play(engine: Engine, n: int, moves: dict[int, dict] | None = None) -> tuple[
 
 
 def make_engine(ensemble: Ensemble, styles: list[str], settings: dict) -> Engine:
+    """An engine as `instrument play` makes one: the styles' copy weights from their cards."""
     ensemble.reset()
-    engine = Engine(ensemble)
+    engine = Engine(ensemble, copier=Copier([read_copy_table(resolve(n)) for n in ensemble.names]))
     for name in styles:
         engine.params.set(f"/mix/{name}", 1.0)
     for address, value in settings.items():
@@ -107,6 +111,23 @@ def longest_run(text: str) -> str:
     return f"{best}({char!r})"
 
 
+def longest_repeat(text: str) -> int:
+    """Length of the longest stretch written twice (not overlapping itself), by bisection: a style
+    that copies from its own text must not recite it."""
+    def repeats(n: int) -> bool:
+        first: dict[str, int] = {}
+        for i in range(len(text) - n + 1):
+            j = first.setdefault(text[i:i + n], i)
+            if i - j >= n:
+                return True
+        return False
+    lo, hi = 0, len(text) // 2
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if repeats(mid) else (lo, mid - 1)
+    return lo
+
+
 def presence(logps: list, styles: list[int]) -> dict:
     """Shares of 40-character windows won by each style, the smallest, and evenness."""
     lp = np.array(logps)[:, styles]
@@ -124,7 +145,7 @@ def cell(ensemble, names, styles, settings, n, vocab) -> dict:
     start = time.perf_counter()
     text, logps = play(engine, n)
     elapsed = time.perf_counter() - start
-    figures = {**word_figures(text, vocab), "run": longest_run(text),
+    figures = {**word_figures(text, vocab), "run": longest_run(text), "repeat": longest_repeat(text),
                "space": sum(c.isspace() for c in text) / len(text), "rate": n / elapsed, "text": text}
     figures.update(presence(logps, [names.index(s) for s in styles]))
     return figures
@@ -209,7 +230,7 @@ def main() -> int:
                     rows.append(r)
                     shares = " ".join(f"{s}={v:.0%}" for s, v in zip(styles, r["shares"]))
                     print(f"{count} styles {mode} T={temperature} lookahead={depth}: words {r['words']:.1%} "
-                          f"distinct {r['distinct']:.2f} run {r['run']} space {r['space']:.1%} "
+                          f"distinct {r['distinct']:.2f} run {r['run']} repeat {r['repeat']} space {r['space']:.1%} "
                           f"evenness {r['evenness']:.2f} [{shares}] {r['rate']:.0f} chars/s", flush=True)
                     if args.samples:
                         print("    " + r["text"][-300:].replace("\n", "\n    "))

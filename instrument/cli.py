@@ -96,7 +96,24 @@ def _add_models(sub) -> None:
                        "size, and held-out bits per character (lower is better) next to xz's on the same text.")
     p.add_argument("--dir", type=Path, default=None, help="models folder (default: the project's models/)")
     p.add_argument("--report", type=Path, metavar="FILE", help="also write the Markdown table (docs/models.md)")
+    p.add_argument("--fit-copy", nargs="*", metavar="NAME", help="first fit the copy weights of these styles (none "
+                   "named: every one) on their training text and write them, and the held-out bpc with them, "
+                   "into their cards")
+    p.add_argument("--corpora", type=Path, default=None, help="with --fit-copy: folder of corpora (default ../shared/corpora)")
     p.set_defaults(func=_models)
+
+
+def _fit_copy(infos: list, names: list[str], corpora: Path) -> None:
+    from .train.card import add_copy
+    from .train.corpus import load_corpus
+
+    for m in infos:
+        if m.problem or (names and m.name not in names):
+            continue
+        card = add_copy(m.path.with_suffix(".yaml"), load_corpus(corpora / m.card["corpus"]["file"]))
+        m.card = card
+        print(f"{m.name}: copy weights fitted; held-out bpc {card['heldout']['bpc']} alone, "
+              f"{card['heldout']['copy_bpc']} with the copy (xz {card['heldout']['xz_bpc']})", flush=True)
 
 
 def _models(args) -> int:
@@ -107,13 +124,22 @@ def _models(args) -> int:
     if not infos:
         print(f"no models in {args.dir or models_dir()}")
         return 1
-    print(f"{'name':<14}{'arch':<8}{'MB':>6}{'bpc':>8}{'xz bpc':>8}  description")
+    if args.fit_copy is not None:
+        unknown = sorted(set(args.fit_copy) - {m.name for m in infos})
+        if unknown:
+            print(f"instrument models: no installed style {', '.join(unknown)}", file=sys.stderr)
+            return 2
+        from .paths import PROJECT_ROOT
+
+        _fit_copy(infos, args.fit_copy, args.corpora or PROJECT_ROOT.parent / "shared" / "corpora")
+    print(f"{'name':<14}{'arch':<8}{'MB':>6}{'bpc':>8}{'+copy':>8}{'xz bpc':>8}  description")
     for m in infos:
         if m.problem:
-            print(f"{m.name:<14}{'?':<8}{m.size_mb:>6.1f}{'':>16}  ({clip(m.problem, 120)})")
+            print(f"{m.name:<14}{'?':<8}{m.size_mb:>6.1f}{'':>24}  ({clip(m.problem, 120)})")
             continue
         fmt = lambda v: f"{v:>8.3f}" if isinstance(v, (int, float)) else f"{'-':>8}"
-        print(f"{m.name:<14}{m.arch[:7]:<8}{m.size_mb:>6.1f}{fmt(m.heldout_bpc)}{fmt(m.xz_bpc)}  {clip(m.card.get('description', ''), 70)}")
+        print(f"{m.name:<14}{m.arch[:7]:<8}{m.size_mb:>6.1f}{fmt(m.heldout_bpc)}{fmt(m.copy_bpc)}{fmt(m.xz_bpc)}  "
+              f"{clip(m.card.get('description', ''), 70)}")
     if args.report:
         from .train.report import render
 
@@ -162,7 +188,7 @@ they missed when raised).
 
 While it plays, every parameter is an OSC address (see `instrument describe`) and a MIDI CC
 (mappings/default.yaml: CC 102-118 the styles in alphabetical order, 20 temperature, 21 play,
-22 lookahead, 23 presence, 24 phrase); presets morph it all.
+22 lookahead, 23 presence, 24 phrase, 25 copy); presets morph it all.
 
 examples:
   instrument play                                  Shakespeare and the Bible, 40 chars/s
@@ -196,6 +222,8 @@ def _add_play(sub) -> None:
                    "show is raised until it is heard as its fader asks (default 1; 0 = off)")
     p.add_argument("--phrase", type=float, help="with lookahead, 0-0.95: the chance that the style that wrote a "
                    "word writes the next too, so styles take turns by phrases (default 0.8; 0 = word by word)")
+    p.add_argument("--copy", type=float, help="0-1: how much each style repeats what the text has already said, "
+                   "as its card's copy weights ask (default 1; code styles copy most; 0 = the LSTMs alone)")
     p.add_argument("--min-p", type=float, help="leave out characters less likely than this fraction of the "
                    "likeliest (default 0 = none)")
     p.add_argument("--cap", type=float, help="no style gives one character more than this probability, so a "
@@ -267,7 +295,7 @@ def _play_settings(args):
 
     values = {"/temperature": args.temperature, "/top_p": args.top_p, "/mode": args.mode,
               "/threshold": args.threshold, "/lookahead": args.lookahead, "/beams": args.beams,
-              "/presence": args.presence, "/phrase": args.phrase, "/min_p": args.min_p, "/cap": args.cap,
+              "/presence": args.presence, "/phrase": args.phrase, "/copy": args.copy, "/min_p": args.min_p, "/cap": args.cap,
               "/rate": args.rate, "/seed": args.seed, "/prime": args.prime}
     return PlaySettings(
         engine=EngineSettings(args.models.split(",") if args.models else None,

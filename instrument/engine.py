@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .core.copying import Copier
 from .core.ensemble import CATCH_UP, Ensemble
 from .core.lookahead import Lookahead, Plan, Shaping
 from .core.mixing import active_models, cap_confidence, mix
@@ -111,8 +112,10 @@ class Subscription:
 class Engine:
     """The loop. `step()` does one step (tests call it directly); `start()` runs it on a thread."""
 
-    def __init__(self, ensemble: Ensemble, params: ParamTree | None = None):
+    def __init__(self, ensemble: Ensemble, params: ParamTree | None = None, copier: Copier | None = None):
+        """copier: the styles' copy weights (from their cards; none given: no style copies)."""
         self.ensemble = ensemble
+        self.copier = copier or Copier(n_styles=ensemble.n)
         self.names = ensemble.names
         if params is None:
             from .tree import build_tree  # here, not at the top: tree.py imports the outputs, which import this
@@ -131,7 +134,7 @@ class Engine:
         self.steps = 0
         self.rng = np.random.default_rng(self.params.get("/seed"))
         self._mixing = set(self.params.tagged("mixing"))  # what a step may take late (the mix, T, ...)
-        self.lookahead = Lookahead(ensemble)
+        self.lookahead = Lookahead(ensemble, self.copier)
         self.presence = Presence(ensemble.n)
         self._apply_events(self.params.snapshot())
 
@@ -168,6 +171,7 @@ class Engine:
             self.lookahead.replan()
         if self._fired(snap, "/reset"):
             self.ensemble.reset()
+            self.copier.reset()
             self.lookahead.reset()
         if self._fired(snap, "/prime") and snap["/prime"]:
             self.prime(snap["/prime"], snap)
@@ -185,6 +189,7 @@ class Engine:
         self.ensemble.feed(list(ids[-CATCH_UP:]), active)
         for x in ids:
             self.lookahead.observe(int(x))
+            self.copier.observe(int(x))
         for ch in bytes(ids).decode("ascii"):
             self._publish(Frame(self.steps, ch, pi, active, primed=True))
 
@@ -201,7 +206,7 @@ class Engine:
             return None
         pi = np.array(snap.mix(self.names))
         active = active_models(pi, snap["/threshold"])
-        omega = self.ensemble.distributions(active)
+        omega = self._distributions(active, snap)
         if snap["/lookahead"] > 0:  # a late move would change the plan's random draws: next step
             self._observe(snap)
             x, lead, rho, omega = self._foresee(snap, pi, active, omega)
@@ -217,7 +222,12 @@ class Engine:
         self.steps += 1
         self._publish(frame)  # before the models read x: the outputs need not wait for their step
         self.ensemble.feed([x], active)
+        self.copier.observe(x)
         return frame
+
+    def _distributions(self, active: np.ndarray, snap: Snapshot) -> np.ndarray:
+        """Omega: each active style's distribution, its LSTM's mixed with the copy model (core/copying.py)."""
+        return self.copier.mix(self.ensemble.distributions(active), active, snap["/copy"])
 
     def _foresee(self, snap: Snapshot, pi: np.ndarray, active: np.ndarray, omega: np.ndarray):
         """The next character by lookahead (core/lookahead.py), with presence-corrected weights:
@@ -226,7 +236,8 @@ class Engine:
         weights = self.presence.weights(pi, active, snap["/presence"])
         plan = Plan(tuple(active.tolist()), tuple(pi[active].tolist()), snap["/mode"], snap["/beams"],
                     snap["/lookahead"])
-        shaping = Shaping(snap["/temperature"], snap["/top_p"], snap["/min_p"], snap["/cap"], snap["/phrase"])
+        shaping = Shaping(snap["/temperature"], snap["/top_p"], snap["/min_p"], snap["/cap"], snap["/phrase"],
+                          snap["/copy"])
         x, lead = self.lookahead.next_char(plan, weights, omega, shaping, self.rng)
         self.presence.hear(active, np.log(np.maximum(omega[:, x], 1e-30)), pi, snap["/presence"])
         return x, int(active[lead]), mix(snap["/mode"], weights, omega), omega
@@ -248,7 +259,7 @@ class Engine:
         if not set(active.tolist()) <= set(late_active.tolist()):
             return None
         if len(late_active) != len(active):
-            omega = self.ensemble.distributions(late_active)
+            omega = self._distributions(late_active, late)
         return late, pi, late_active, omega
 
     def _observe(self, snap: Snapshot) -> None:

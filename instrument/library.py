@@ -37,6 +37,19 @@ class ModelInfo:
         return self._heldout("xz_bpc")
 
     @property
+    def copy_bpc(self) -> float | None:
+        """The held-out bpc of the style as it plays: its LSTM mixed with the copy model."""
+        return self._heldout("copy_bpc")
+
+    @property
+    def copy_table(self):
+        """The card's copy weights (core/copying.py), or None when it has none. ValueError for a
+        `copy:` section that is not well formed."""
+        from .core.copying import CopyTable
+
+        return CopyTable.from_card(self.card["copy"]) if "copy" in self.card else None
+
+    @property
     def size_mb(self) -> float:
         return self.path.stat().st_size / 1e6
 

@@ -10,10 +10,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .core.copying import Copier, CopyTable
 from .core.ensemble import Ensemble
 from .core.weights import ModelFileError, ModelWeights, read_weights
 from .engine import Engine
-from .library import installed_names, resolve
+from .library import installed_names, read_card, resolve
 from .params import mix_address
 from .paths import mappings_dir, presets_dir
 from .settings import EngineSettings, MidiSettings, OscSettings, OutputSettings, SetupError
@@ -38,6 +39,20 @@ class Styles:
     names: list[str]
     files: list[Path]
     models: list[ModelWeights]
+    copies: list[CopyTable] | None = None  # each style's copy weights, from its card
+
+
+def read_copy_table(weights: Path) -> CopyTable:
+    """The copy weights in the card beside a model file; none (the style does not copy) when the
+    card has none, and a warning when its copy: section is not well formed."""
+    card, _ = read_card(weights.with_suffix(".yaml"))
+    if "copy" not in card:
+        return CopyTable()
+    try:
+        return CopyTable.from_card(card["copy"])
+    except ValueError as e:
+        log.warning("style %s plays without copying: its card's %s", weights.stem, e)
+        return CopyTable()
 
 
 def load_styles(names: list[str] | None = None) -> Styles:
@@ -52,7 +67,7 @@ def load_styles(names: list[str] | None = None) -> Styles:
         models = map_on_cores(read_weights, files)  # reading and widening 17 files' fp16 was a third of a start
     except ModelFileError as e:
         raise SetupError(str(e)) from None
-    return Styles([f.stem for f in files], files, models)
+    return Styles([f.stem for f in files], files, models, [read_copy_table(f) for f in files])
 
 
 def build_engine(settings: EngineSettings, styles: Styles | None = None) -> Engine:
@@ -61,7 +76,7 @@ def build_engine(settings: EngineSettings, styles: Styles | None = None) -> Engi
     styles = styles or load_styles(settings.models)
     names = styles.names
     engine = Engine(Ensemble(styles.models, names, settings.backend, settings.threads, settings.precision),
-                    build_tree(names))
+                    build_tree(names), Copier(styles.copies, n_styles=len(names)))
     _say_how_it_computes(engine.ensemble, settings.backend)
     mix = settings.mix if settings.mix is not None else default_mix(names)
     unknown = sorted(set(mix) - set(names))

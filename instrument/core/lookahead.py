@@ -44,6 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .copying import Copier, carry_run
 from .mixing import cap_confidence
 from .sampling import shape_rows
 
@@ -85,15 +86,17 @@ class Shaping:
     min_p: float = 0.0
     cap: float = 1.0  # each style's distribution capped at this probability (mixing.cap_confidence)
     phrase: float = 0.8  # linear mode: the chance that the style that wrote a word writes the next
+    copy: float = 1.0  # the copy model's level (core/copying.py): each path copies from its own text
 
 
 class Lookahead:
     """The paths, their pending characters and what each style made of them."""
 
-    def __init__(self, ensemble):
+    def __init__(self, ensemble, copier: Copier | None = None):
         self.ensemble = ensemble
+        self.copier = copier or Copier()  # none given: no style copies
         self.plan: Plan | None = None
-        self.temperature: float | None = None  # what the pending paths were tempered at
+        self.shaped: tuple | None = None  # the temperature and copy level the pending paths were drawn at
         self.word = None  # (N,) log P_i of the committed part of the word being written (P_i tempered in linear mode)
         self.prior = None  # (N,) log P(style i writes the word being written), before its letters; None: the weights
         self.sticky = False  # whether the style writing the open word may go on to the next (not after a move)
@@ -125,9 +128,10 @@ class Lookahead:
         text, (N, 128), the ones the committed character is scored by."""
         if plan.mode != "product":  # each style as it would write alone at this temperature
             trunk = temper(trunk, shaping.temperature)
-        if (plan != self.plan or shaping.temperature != self.temperature or self.stale or self.word is None
-                or len(self.word) != len(plan.active)):  # the pending paths were tempered at the old T
-            self.temperature = shaping.temperature
+        shaped = (shaping.temperature, shaping.copy)  # the pending paths were drawn at the old ones
+        if (plan != self.plan or shaped != self.shaped or self.stale or self.word is None
+                or len(self.word) != len(plan.active)):
+            self.shaped = shaped
             self._replan(plan, trunk)
         logw = np.log(np.maximum(weights, _TINY))
         if self.prior is None:
@@ -167,6 +171,8 @@ class Lookahead:
         self.lp = np.zeros((K, 0, N))          # log P_i of each pending character, per path
         self.mix_lp = np.zeros((K, 0))         # log of the product mixture's probability (product mode)
         self.omega = np.repeat(trunk[None], K, axis=0)  # (K, N, 128): each path's next distributions
+        c = self.copier  # what the copy model predicts at the end of each path, and its run there
+        self.copy_pred, self.copy_len, self.copy_run = (np.full(K, v) for v in (c.pred, c.length, c.run))
 
     def _walk(self, logw: np.ndarray, phrase: float):
         """Each path's pending characters read word by word (the forward pass of the word-level
@@ -214,9 +220,20 @@ class Lookahead:
         self.mix_lp = np.concatenate([self.mix_lp, np.log(np.maximum(mixed[rows, x], _TINY))[:, None]], axis=1)
         self.chars = np.concatenate([self.chars, x[:, None]], axis=1)
         logits = self.ensemble.step_rows(np.array(self.plan.active), x)  # (N, K, 128)
-        self.omega = cap_confidence(softmax(logits.transpose(1, 0, 2)), shaping.cap)
+        self.omega = cap_confidence(self._copied(softmax(logits.transpose(1, 0, 2)), x, shaping.copy), shaping.cap)
         if mode != "product":
             self.omega = temper(self.omega, shaping.temperature)
+
+    def _copied(self, omega: np.ndarray, x: np.ndarray, level: float) -> np.ndarray:
+        """Each path's distributions (K, N, 128) with the copy model mixed in, as the committed
+        text's are (the engine mixes those): x, each path's newest character, carries its copy's run
+        on, and the copy predicts what follows the path's text."""
+        if not self.copier.copies or level <= 0:
+            return omega
+        self.copy_run = carry_run(self.copy_run, x == self.copy_pred)
+        for k in range(len(x)):
+            self.copy_pred[k], self.copy_len[k] = self.copier.predict(self.chars[k].astype(np.uint8).tobytes())
+        return self.copier.mix(omega, np.array(self.plan.active), level, self.copy_pred, self.copy_len, self.copy_run)
 
     def _no_runaway(self, mixed: np.ndarray) -> np.ndarray:
         """A path whose last run of one character is MAX_RUN long (MAX_GAP for spaces inside a
@@ -269,6 +286,7 @@ class Lookahead:
         if len(dead):
             self.ensemble.take_rows(np.array(self.plan.active), source)
             self.chars, self.lp, self.mix_lp, self.omega = (a[source] for a in (self.chars, self.lp, self.mix_lp, self.omega))
+            self.copy_pred, self.copy_len, self.copy_run = (a[source] for a in (self.copy_pred, self.copy_len, self.copy_run))
         self.chars, self.lp, self.mix_lp = self.chars[:, 1:], self.lp[:, 1:], self.mix_lp[:, 1:]
 
     def _lead(self, trunk: np.ndarray, x: int) -> int:

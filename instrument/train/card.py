@@ -16,6 +16,7 @@ from ..core.generate import generate
 from ..core.model import CharLSTM
 from ..files import write_text
 from .checkpoint import RunRecord, load_tensors, read_record
+from . import copyfit
 from .corpus import Corpus
 from .evaluate import bits_per_char
 
@@ -47,6 +48,29 @@ def sample_lines(model: CharLSTM, n: int = 3, width: int = 100) -> list[str]:
     text = generate(model, 1200, prime="", temperature=0.8, seed=0)
     lines = [ln.strip()[:width] for ln in text.splitlines() if ln.strip()]
     return lines[:n]
+
+
+def put_copy(card: dict, model: CharLSTM, corpus: Corpus) -> dict:
+    """Fit the style's copy weights on its training text (core/copying.py) and put them in the
+    card, with the held-out figures of the style as it plays, the LSTM mixed with the copy model
+    (`copy_bpc`, beside the LSTM's own `bpc`)."""
+    ids, split = corpus.ids, corpus.split
+    check = card["heldout"]["check"]
+    table = copyfit.fit(model, ids, split)
+    card["heldout"]["copy_bpc"] = round(copyfit.bits_per_char_with_copy(model, ids, split, len(ids), table), 4)
+    check["copy_bpc"] = round(copyfit.bits_per_char_with_copy(model, ids, check["start"], check["end"], table), 4)
+    card["copy"] = {**table.to_card(), "fitted_on": [max(0, split - copyfit.FIT_CHARS), split]}
+    return card
+
+
+def add_copy(card_path: Path, corpus: Corpus) -> dict:
+    """Fit the copy weights of an installed style and write them into its card, the rest kept."""
+    from ..files import read_yaml
+
+    card = read_yaml(card_path)
+    put_copy(card, CharLSTM.load(card_path.with_suffix(".safetensors")), corpus)
+    write_text(card_path, yaml.safe_dump(card, sort_keys=False, allow_unicode=False, width=100))
+    return card
 
 
 def export(record: RunRecord, best_path: Path, corpus: Corpus, name: str, description: str,
@@ -84,5 +108,6 @@ def export(record: RunRecord, best_path: Path, corpus: Corpus, name: str, descri
         "date": datetime.date.today().isoformat(),
         "samples": sample_lines(shipped),
     }
+    put_copy(card, shipped, corpus)
     write_text(out_dir / f"{name}.yaml", yaml.safe_dump(card, sort_keys=False, allow_unicode=False, width=100))
     return card
