@@ -22,7 +22,7 @@ copy" the style as it plays, "vs xz" the style as it plays against xz. Every sty
 plays; every prose and verse LSTM beats it alone too. The code and markup LSTMs (linux, latex,
 python, javascript, elisp) alone do not: code repeats itself (an identifier, a call, a block of
 boilerplate comes back further on than an LSTM remembers), and xz copies. The copy model copies
-too, and takes them 0.14-0.18 bpc under xz; the prose styles gain 0.02-0.16 bpc from it.
+too, and takes them 0.11-0.16 bpc under xz; the prose styles gain 0.02-0.17 bpc from it.
 
 What each cost: "minutes" is the training that made the shipped file, on the machine named below.
 A style marked "+ N base" was fine-tuned from the code base model (`codebase` in
