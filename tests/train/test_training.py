@@ -12,6 +12,7 @@ from instrument.core.vocab import encode
 from instrument.train.batches import StreamBatcher
 from instrument.train import TrainingError
 from instrument.train.checkpoint import load_tensors, read_record
+from instrument.core.copying import CopyTable
 from instrument.train.corpus import load_corpus
 from instrument.train.run import prepare
 
@@ -30,6 +31,25 @@ def test_training_learns_a_repeating_text_and_exports_a_card(repeating_text, tmp
     assert card["arch"] == "1x64" and card["params"] == CharLSTM.load(tmp_path / "models" / "rep.safetensors").n_params()
     assert card["corpus"]["bytes"] == repeating_text.stat().st_size
     assert len(card["samples"]) >= 1 and "the cat sat" in " ".join(card["samples"])
+    CopyTable.from_card(card["copy"])  # the copy weights, fitted on the training text
+    assert card["heldout"]["copy_bpc"] <= card["heldout"]["bpc"] + 0.01
+    assert "copy_bpc" in card["heldout"]["check"]
+
+
+def test_fit_copy_writes_copy_weights_into_an_installed_card(repeating_text, tmp_path, capsys):
+    assert _train(repeating_text, tmp_path, "--epochs", "1", "--eval-every", "1000") == 0
+    card_path = tmp_path / "models" / "rep.yaml"
+    card = yaml.safe_load(card_path.read_text())
+    card.pop("copy")  # a card from before the copy model
+    card["heldout"].pop("copy_bpc")
+    card_path.write_text(yaml.safe_dump(card))
+    models = ["models", "--dir", str(tmp_path / "models"), "--corpora", str(repeating_text.parent)]
+    assert main([*models, "--fit-copy", "nosuch"]) == 2
+    assert "no installed style nosuch" in capsys.readouterr().err
+    assert main([*models, "--fit-copy"]) == 0
+    refit = yaml.safe_load(card_path.read_text())
+    assert CopyTable.from_card(refit["copy"]) and refit["heldout"]["copy_bpc"] < refit["heldout"]["bpc"]
+    assert refit["samples"] == card["samples"]  # the rest of the card is kept
 
 
 def test_resume_continues_the_same_run(repeating_text, tmp_path):
