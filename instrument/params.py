@@ -310,7 +310,7 @@ CONTROLS = [
           "(0 = styles take turns word by word; 0.8 = phrases of about six words among eight equal styles)", SOUND | PHONE),
     Param("/copy", "float", (0.0, 1.0), 1.0,
           "how much each style repeats what the text has already said, as its card's copy weights ask "
-          "(1; code styles copy most) or less (0 = the LSTMs alone)", SOUND),
+          "(1; code styles copy most) or less (0 = the LSTMs alone)", SOUND | PHONE),
     Param("/mode", "enum", tuple(RULES), "linear",
           "mixing rule: linear (the paper's weighted average) or product (log-linear product of experts)", MIXING),
     Param("/threshold", "float", (0.0, 1.0), 0.05,
