@@ -32,9 +32,9 @@ def _engine(lam: float = 0.9, lookahead: int = 0, fade: float = 1.0) -> Engine:
 
 def test_a_copying_style_puts_its_weight_on_what_followed_before():
     eng = _engine()
-    eng.params.set("/prime", REPEAT)
-    eng.step()  # the prime is read at the step's start
+    eng.prime(REPEAT)
     pred = eng.copier.pred
+    assert pred == ord("t") and eng.copier.length == 48  # the third "the cat sat on the mat. " matches the second back to its start
     raw = eng.ensemble.distributions(np.array([0]))[0, pred]
     frame = eng.step()
     assert frame.omega[0, pred] == pytest.approx(0.1 * raw + 0.9)
@@ -44,9 +44,9 @@ def test_a_copying_style_puts_its_weight_on_what_followed_before():
 def test_the_copy_fader_scales_it_and_at_zero_the_lstms_play_alone(level):
     eng = _engine()
     eng.params.set("/copy", level)
-    eng.params.set("/prime", REPEAT)
-    eng.step()
+    eng.prime(REPEAT)
     pred = eng.copier.pred
+    assert pred >= 0
     raw = eng.ensemble.distributions(np.array([0]))[0]
     frame = eng.step()
     g = 0.9 * level
