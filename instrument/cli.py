@@ -402,8 +402,9 @@ def _add_replay(sub) -> None:
 
 def _replay(args) -> int:
     from .library import installed
-    from .recording import ReplayError, check_models, first_difference, plan_computation, read_recording, replay
-    from .parts import build_engine
+    from .recording import (ReplayError, check_models, first_difference, plan_computation, read_recording,
+                            recorded_copies, replay)
+    from .parts import build_engine, load_styles
     from .settings import EngineSettings, SetupError
 
     try:
@@ -413,7 +414,10 @@ def _replay(args) -> int:
         how = plan_computation(rec)
         for difference in how.differences:
             print(f"instrument replay: {difference}", file=sys.stderr)
-        engine = build_engine(EngineSettings(models=names, mix={}, backend=how.backend, precision=how.precision))
+        styles = load_styles(names)
+        styles.copies = recorded_copies(rec)  # as the piece copied, whatever the cards say now
+        engine = build_engine(EngineSettings(models=names, mix={}, backend=how.backend, precision=how.precision),
+                              styles)
     except (ReplayError, SetupError) as e:
         print(f"instrument replay: {e}", file=sys.stderr)
         return 2

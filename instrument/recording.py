@@ -47,8 +47,8 @@ class Recorder(Sink):
         computed = engine.ensemble.computed  # the text is the same only if replayed computed the same way
         self._line({"instrument": FORMAT, "date": datetime.datetime.now().isoformat(timespec="seconds"),
                     "precision": computed["precision"], "backend": computed["backend"], "rows": computed["rows"],
-                    "models": [{"name": n, "file": str(f), "sha256": file_sha256(f)}
-                               for n, f in zip(engine.names, model_files)]})
+                    "models": [{"name": n, "file": str(f), "sha256": file_sha256(f), "copy": engine.copier.table(i).to_card()}
+                               for i, (n, f) in enumerate(zip(engine.names, model_files))]})
 
     def _line(self, obj: dict) -> None:
         self._file.write(json.dumps(obj, separators=(",", ":")) + "\n")
@@ -234,6 +234,20 @@ def check_models(rec: Recording, files: dict[str, Path]) -> None:
         if file_sha256(path) != m["sha256"]:
             raise ReplayError(f"{path} is not the file the recording used for '{m['name']}' (sha256 differs): "
                               f"the text would not be the same")
+
+
+def recorded_copies(rec: Recording) -> list:
+    """Each style's copy weights as the piece played them (core/copying.py), whatever its card says
+    now; none for a recording made before the styles copied (they did not)."""
+    from .core.copying import CopyTable
+
+    tables = []
+    for m in rec.header["models"]:
+        try:
+            tables.append(CopyTable.from_card(m["copy"]) if "copy" in m else CopyTable())
+        except ValueError as e:
+            raise ReplayError(f"the recording's copy weights for '{m['name']}' are damaged: {e}") from None
+    return tables
 
 
 def replay(engine: Engine, rec: Recording) -> str:

@@ -91,6 +91,10 @@ class Copier:
         """Whether any style copies at all (a table of zeros costs nothing per step)."""
         return bool(self.lam.any())
 
+    def table(self, i: int) -> CopyTable:
+        """Style i's copy weights (what a recording keeps, so a replay copies as the piece did)."""
+        return CopyTable(tuple(float(v) for v in self.lam[i]), float(self.fade[i]))
+
     def reset(self) -> None:
         self.text = bytearray()
         self.offset = 0                  # absolute position of text[0] (older text is forgotten)

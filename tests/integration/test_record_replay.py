@@ -63,6 +63,40 @@ def test_a_changed_model_file_is_named(tmp_path):
     assert result.returncode == 2 and "ayes.safetensors" in result.stderr and "sha256 differs" in result.stderr
 
 
+def _copying_cards(models, names, lam: float) -> None:
+    import yaml
+
+    from instrument.core.copying import BANDS
+
+    for name in names:
+        card = yaml.safe_load((models / f"{name}.yaml").read_text())
+        card["copy"] = {"lambda": [lam] * BANDS, "fade": 1.0}
+        (models / f"{name}.yaml").write_text(yaml.safe_dump(card))
+
+
+def test_a_replay_copies_as_the_piece_did_whatever_the_cards_say_now(tmp_path):
+    models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b"})
+    _copying_cards(models, ["ayes", "bees"], 0.9)
+    piece = tmp_path / "piece.jsonl"
+    assert run("play", "--chars", "400", "--rate", "0", "--mix", "ayes=0.5,bees=0.5", "--seed", "2",
+               "--record", str(piece), "--no-midi", "--no-oscquery", "--osc-listen", "127.0.0.1:0",
+               models=models).returncode == 0
+    lines = [json.loads(l) for l in piece.read_text().splitlines()]
+    assert lines[0]["models"][0]["copy"]["lambda"][1] == 0.9
+    recorded = "".join(l.get("text", "") for l in lines)
+    _copying_cards(models, ["ayes", "bees"], 0.0)  # the cards refitted since: they copy no more
+    result = run("replay", str(piece), "--quiet", models=models)
+    assert result.returncode == 0 and "the same text" in result.stderr, result.stderr
+    for m in lines[0]["models"]:
+        del m["copy"]  # as a recording made before the styles copied: it replays without copying
+    piece.write_text("\n".join(json.dumps(l) for l in lines) + "\n")
+    assert run("replay", str(piece), models=models).stdout.rstrip("\n") != recorded  # so the copy mattered
+    lines[0]["models"][1]["copy"] = {"lambda": "x", "fade": 1.0}
+    piece.write_text("\n".join(json.dumps(l) for l in lines) + "\n")
+    result = run("replay", str(piece), models=models)
+    assert result.returncode == 2 and "copy weights for 'bees' are damaged" in result.stderr
+
+
 def test_a_finished_piece_is_recorded_to_its_end_mark(tmp_path):
     """The recorder's last lines are written before the process exits, however fast it stops."""
     models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b"})
