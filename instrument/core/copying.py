@@ -84,12 +84,8 @@ class Copier:
         tables = tables or [CopyTable()] * n_styles
         self.lam = np.array([t.lam for t in tables], dtype=np.float64).reshape(len(tables), BANDS)
         self.fade = np.array([t.fade for t in tables], dtype=np.float64)
+        self.copies = bool(self.lam.any())  # whether any style copies (a table of zeros costs nothing a step)
         self.reset()
-
-    @property
-    def copies(self) -> bool:
-        """Whether any style copies at all (a table of zeros costs nothing per step)."""
-        return bool(self.lam.any())
 
     def table(self, i: int) -> CopyTable:
         """Style i's copy weights (what a recording keeps, so a replay copies as the piece did)."""
