@@ -214,7 +214,7 @@ class Engine:
             snap, pi, active, omega = self._late_moves(snap, active, omega) or (snap, pi, active, omega)
             self._observe(snap)
             omega = cap_confidence(omega, snap["/cap"])
-            rho = mix(snap["/mode"], pi[active], omega)
+            rho = self._mixture(snap, pi[active], omega, active)
             x = draw(shape_distribution(rho, snap["/temperature"], snap["/top_p"], snap["/min_p"]), self.rng)
             lead = int(active[np.argmax(pi[active] * omega[:, x])])
             self.lookahead.observe(x)
@@ -226,8 +226,17 @@ class Engine:
         return frame
 
     def _distributions(self, active: np.ndarray, snap: Snapshot) -> np.ndarray:
-        """Omega: each active style's distribution, its LSTM's mixed with the copy model (core/copying.py)."""
-        return self.copier.mix(self.ensemble.distributions(active), active, snap["/copy"])
+        """Omega: each active style's distribution, its LSTM's mixed with the copy model
+        (core/copying.py); in product mode the LSTMs' alone (the copy joins their product: _mixture)."""
+        omega = self.ensemble.distributions(active)
+        return omega if snap["/mode"] == "product" else self.copier.mix(omega, active, snap["/copy"])
+
+    def _mixture(self, snap: Snapshot, weights: np.ndarray, omega: np.ndarray, active: np.ndarray) -> np.ndarray:
+        """rho: the styles mixed by the mode's rule; in product mode the copy mixed into the product."""
+        rho = mix(snap["/mode"], weights, omega)
+        if snap["/mode"] != "product":
+            return rho
+        return self.copier.mix_after(rho, active, np.asarray(weights) / np.sum(weights), snap["/copy"])
 
     def _foresee(self, snap: Snapshot, pi: np.ndarray, active: np.ndarray, omega: np.ndarray):
         """The next character by lookahead (core/lookahead.py), with presence-corrected weights:
@@ -240,7 +249,7 @@ class Engine:
                           snap["/copy"])
         x, lead = self.lookahead.next_char(plan, weights, omega, shaping, self.rng)
         self.presence.hear(active, np.log(np.maximum(omega[:, x], 1e-30)), pi, snap["/presence"])
-        return x, int(active[lead]), mix(snap["/mode"], weights, omega), omega
+        return x, int(active[lead]), self._mixture(snap, weights, omega, active), omega
 
     def _late_moves(self, snap: Snapshot, active: np.ndarray, omega: np.ndarray):
         """A move of the mix that arrived while the models stepped is heard in this character, not
@@ -258,7 +267,7 @@ class Engine:
         late_active = active_models(pi, late["/threshold"])
         if not set(active.tolist()) <= set(late_active.tolist()):
             return None
-        if len(late_active) != len(active):
+        if len(late_active) != len(active) or late["/mode"] != snap["/mode"]:  # the copy joins another way
             omega = self._distributions(late_active, late)
         return late, pi, late_active, omega
 

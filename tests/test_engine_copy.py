@@ -55,6 +55,24 @@ def test_the_copy_fader_scales_it_and_at_zero_the_lstms_play_alone(level):
         assert frame.omega[0] == pytest.approx(raw)
 
 
+def test_in_product_mode_the_copy_joins_the_product_once():
+    """Mixed into each style, the copy is the one thing all agree on, and the product multiplies
+    agreement; so it is mixed into the product, by the styles' weighted gains."""
+    from instrument.core.mixing import product
+
+    eng = _engine()
+    eng.params.set("/mix/b", 1.0)  # a copies at 0.9, b not: the weighted gain is 0.45
+    eng.params.set("/mode", "product")
+    eng.prime(REPEAT)
+    pred = eng.copier.pred
+    raw = eng.ensemble.distributions(np.array([0, 1]))
+    frame = eng.step()
+    assert frame.omega == pytest.approx(raw)  # each style as its LSTM has it
+    expected = 0.55 * product(np.array([1.0, 1.0]), raw)
+    expected[pred] += 0.45
+    assert frame.rho == pytest.approx(expected)
+
+
 def test_a_style_whose_card_has_no_copy_weights_does_not_copy():
     eng = _engine()
     eng.params.set("/mix/a", 0.0)
@@ -86,8 +104,8 @@ def _path_copies(look) -> list[tuple]:
     return out
 
 
-@pytest.mark.parametrize("temperature", [0.6, 0.8])
-def test_every_lookahead_path_copies_from_its_own_text(temperature):
+@pytest.mark.parametrize("temperature, mode", [(0.6, "linear"), (0.8, "linear"), (0.6, "product")])
+def test_every_lookahead_path_copies_from_its_own_text(temperature, mode):
     """Through commits and the refilling of paths that lost, each path's copy prediction, match
     length and run are those of the text it would write. Not exactly always: a path's prediction
     was made before the character just committed was searchable, so a match that starts there
@@ -95,6 +113,7 @@ def test_every_lookahead_path_copies_from_its_own_text(temperature):
     eng = _engine(lam=0.8, lookahead=6)  # no fade: the random styles would soon stop copying
     eng.params.set("/mix/b", 0.5)
     eng.params.set("/temperature", temperature)
+    eng.params.set("/mode", mode)
     eng.params.set("/prime", PHRASES)
     look, agree, copying, total = eng.lookahead, 0, 0, 0
     for _ in range(120):

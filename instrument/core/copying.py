@@ -165,3 +165,25 @@ class Copier:
             rows = np.flatnonzero(np.asarray(pred) >= 0)
             out[rows, :, np.asarray(pred)[rows]] += g[rows]
         return out
+
+    def mix_after(self, p: np.ndarray, active: np.ndarray, weights: np.ndarray, level: float, pred=None,
+                  length=None, run=None) -> np.ndarray:
+        """A mixture p (128,), or (K, 128) for K paths, with the copy mixed in once, by the styles'
+        weighted gains (weights summing to 1). Product mode's: mixed into each style before the
+        product, the copy is the one thing every style agrees on, and the product multiplies the
+        agreement (eight styles: distinct words fell from 0.63 to 0.55)."""
+        if not self.copies or level <= 0:
+            return p
+        pred = self.pred if pred is None else np.asarray(pred)
+        length = self.length if length is None else np.asarray(length)
+        run = self.run if run is None else np.asarray(run)
+        g = self.gains(active, length, run, level) @ np.asarray(weights, dtype=np.float64)  # () or (K,)
+        if not np.any(g):
+            return p
+        out = p * (1.0 - g)[..., None] if np.ndim(g) else p * (1.0 - g)
+        if np.ndim(pred) == 0:
+            out[int(pred)] += g  # g is 0 without a match
+        else:
+            rows = np.flatnonzero(np.asarray(pred) >= 0)
+            out[rows, np.asarray(pred)[rows]] += g[rows]
+        return out

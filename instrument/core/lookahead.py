@@ -195,12 +195,13 @@ class Lookahead:
                 e = np.where(ends[:, None], 0.0, e)
         return total, prior, e
 
-    def _proposals(self, logw: np.ndarray, mode: str, phrase: float) -> np.ndarray:
+    def _proposals(self, logw: np.ndarray, mode: str, phrase: float, copy: float = 0.0) -> np.ndarray:
         """(K, 128): each path's distribution for its next character."""
-        if mode == "product":
+        if mode == "product":  # the copy joins the product's result, not each style (Copier.mix_after)
             score = np.einsum("n,knv->kv", np.exp(logw), np.log(np.maximum(self.omega, _TINY)))
             p = np.exp(score - score.max(axis=1, keepdims=True))
-            return p / p.sum(axis=1, keepdims=True)
+            return self.copier.mix_after(p / p.sum(axis=1, keepdims=True), np.array(self.plan.active), np.exp(logw),
+                                         copy, self.copy_pred, self.copy_len, self.copy_run)
         _, prior, e = self._walk(logw, phrase)
         post = prior + e  # which style is writing each path's word
         post = np.exp(post - post.max(axis=1, keepdims=True))
@@ -209,7 +210,7 @@ class Lookahead:
 
     def _extend(self, logw: np.ndarray, mode: str, shaping: Shaping, rng: np.random.Generator) -> None:
         """Every path one character further, the K of them stepped as one batched call."""
-        mixed = self._no_runaway(self._proposals(logw, mode, shaping.phrase))
+        mixed = self._no_runaway(self._proposals(logw, mode, shaping.phrase, shaping.copy))
         temperature = shaping.temperature if mode == "product" else 1.0  # linear: the styles are tempered
         shaped = shape_rows(mixed, temperature, shaping.top_p, shaping.min_p)
         cdf = np.cumsum(shaped, axis=1)
@@ -220,19 +221,22 @@ class Lookahead:
         self.mix_lp = np.concatenate([self.mix_lp, np.log(np.maximum(mixed[rows, x], _TINY))[:, None]], axis=1)
         self.chars = np.concatenate([self.chars, x[:, None]], axis=1)
         logits = self.ensemble.step_rows(np.array(self.plan.active), x)  # (N, K, 128)
-        self.omega = cap_confidence(self._copied(softmax(logits.transpose(1, 0, 2)), x, shaping.copy), shaping.cap)
+        self.omega = cap_confidence(self._copied(softmax(logits.transpose(1, 0, 2)), x, shaping.copy, mode), shaping.cap)
         if mode != "product":
             self.omega = temper(self.omega, shaping.temperature)
 
-    def _copied(self, omega: np.ndarray, x: np.ndarray, level: float) -> np.ndarray:
+    def _copied(self, omega: np.ndarray, x: np.ndarray, level: float, mode: str) -> np.ndarray:
         """Each path's distributions (K, N, 128) with the copy model mixed in, as the committed
         text's are (the engine mixes those): x, each path's newest character, carries its copy's run
-        on, and the copy predicts what follows the path's text."""
+        on, and the copy predicts what follows the path's text. In product mode the styles are left
+        as they are: the copy joins their product (_proposals)."""
         if not self.copier.copies or level <= 0:
             return omega
         self.copy_run = carry_run(self.copy_run, x == self.copy_pred)
         for k in range(len(x)):
             self.copy_pred[k], self.copy_len[k] = self.copier.predict(self.chars[k].astype(np.uint8).tobytes())
+        if mode == "product":
+            return omega
         return self.copier.mix(omega, np.array(self.plan.active), level, self.copy_pred, self.copy_len, self.copy_run)
 
     def _no_runaway(self, mixed: np.ndarray) -> np.ndarray:
