@@ -12,7 +12,8 @@ where L is how far back the match goes (in bands of BAND characters, up to LONGE
 long the text has been copying (one more for each right copy, halved for a miss: carry_run), and
 level is the /copy fader.
 lambda and fade are fitted per style on its training text (train/copyfit.py) and kept in its card:
-code styles copy a lot, prose styles hardly. The fade keeps a style from reciting: without it,
+code styles copy a lot, prose styles hardly. In product mode the copy joins the styles' product
+once, by their weighted gains (mix_after), not each style. The fade keeps a style from reciting: without it,
 copying fed on its own output and wrote the same 500-1,000 characters twice (bench/copying.py).
 
 The copy model reads only the committed text, the text the styles have written together, never
