@@ -103,17 +103,29 @@ def _add_models(sub) -> None:
     p.set_defaults(func=_models)
 
 
-def _fit_copy(infos: list, names: list[str], corpora: Path) -> None:
+def _fit_copy(infos: list, names: list[str], corpora: Path) -> bool:
+    """Fit each named style's copy weights into its card; False if any could not be (each says why,
+    and the others are fitted)."""
     from .train.card import add_copy
     from .train.corpus import load_corpus
 
+    ok = True
     for m in infos:
         if m.problem or (names and m.name not in names):
             continue
-        card = add_copy(m.path.with_suffix(".yaml"), load_corpus(corpora / m.card["corpus"]["file"]))
+        try:
+            corpus = load_corpus(corpora / m.card["corpus"]["file"])
+            if corpus.sha256 != m.card["corpus"]["sha256"]:
+                raise ValueError(f"{corpus.path} is not the corpus it was trained on (sha256 differs)")
+            card = add_copy(m.path.with_suffix(".yaml"), corpus)
+        except (KeyError, TypeError, ValueError, OSError) as e:
+            print(f"instrument models: {m.name}: cannot fit copy weights: {type(e).__name__}: {e}", file=sys.stderr)
+            ok = False
+            continue
         m.card = card
         print(f"{m.name}: copy weights fitted; held-out bpc {card['heldout']['bpc']} alone, "
               f"{card['heldout']['copy_bpc']} with the copy (xz {card['heldout']['xz_bpc']})", flush=True)
+    return ok
 
 
 def _models(args) -> int:
@@ -131,7 +143,7 @@ def _models(args) -> int:
             return 2
         from .paths import PROJECT_ROOT
 
-        _fit_copy(infos, args.fit_copy, args.corpora or PROJECT_ROOT.parent / "shared" / "corpora")
+        fitted = _fit_copy(infos, args.fit_copy, args.corpora or PROJECT_ROOT.parent / "shared" / "corpora")
     print(f"{'name':<14}{'arch':<8}{'MB':>6}{'bpc':>8}{'+copy':>8}{'xz bpc':>8}  description")
     for m in infos:
         if m.problem:
@@ -145,7 +157,7 @@ def _models(args) -> int:
 
         args.report.write_text(render(infos))
         print(f"wrote {args.report}")
-    return 0
+    return 0 if args.fit_copy is None or fitted else 1
 
 
 def _add_sample(sub) -> None:

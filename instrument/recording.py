@@ -47,7 +47,7 @@ class Recorder(Sink):
         computed = engine.ensemble.computed  # the text is the same only if replayed computed the same way
         self._line({"instrument": FORMAT, "date": datetime.datetime.now().isoformat(timespec="seconds"),
                     "precision": computed["precision"], "backend": computed["backend"], "rows": computed["rows"],
-                    "models": [{"name": n, "file": str(f), "sha256": file_sha256(f), "copy": engine.copier.table(i).to_card()}
+                    "models": [{"name": n, "file": str(f), "sha256": file_sha256(f), "copy": engine.copier.table(i).to_card(digits=None)}
                                for i, (n, f) in enumerate(zip(engine.names, model_files))]})
 
     def _line(self, obj: dict) -> None:

@@ -58,8 +58,11 @@ class CopyTable:
             raise ValueError("copy.lambda must lie in [0, 1) and copy.fade in (0, 1]")
         return cls(tuple(lam), fade)
 
-    def to_card(self) -> dict:
-        return {"lambda": [round(v, 4) for v in self.lam], "fade": self.fade}
+    def to_card(self, digits: int | None = 4) -> dict:
+        """The card's section; digits None keeps every digit (a recording must replay the weights
+        the piece played, which a hand-edited card may give to more places)."""
+        lam = list(self.lam) if digits is None else [round(v, digits) for v in self.lam]
+        return {"lambda": lam, "fade": self.fade}
 
 
 def band(length: np.ndarray | int) -> np.ndarray:

@@ -128,7 +128,8 @@ class Lookahead:
         text, (N, 128), the ones the committed character is scored by."""
         if plan.mode != "product":  # each style as it would write alone at this temperature
             trunk = temper(trunk, shaping.temperature)
-        shaped = (shaping.temperature, shaping.copy)  # the pending paths were drawn at the old ones
+        # the pending paths were drawn at the old ones (a copy level matters only if some style copies)
+        shaped = (shaping.temperature, shaping.copy if self.copier.copies else None)
         if (plan != self.plan or shaped != self.shaped or self.stale or self.word is None
                 or len(self.word) != len(plan.active)):
             self.shaped = shaped

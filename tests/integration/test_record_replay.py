@@ -76,13 +76,13 @@ def _copying_cards(models, names, lam: float) -> None:
 
 def test_a_replay_copies_as_the_piece_did_whatever_the_cards_say_now(tmp_path):
     models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b"})
-    _copying_cards(models, ["ayes", "bees"], 0.9)
+    _copying_cards(models, ["ayes", "bees"], 0.912345)  # as a hand-edited card may have it
     piece = tmp_path / "piece.jsonl"
     assert run("play", "--chars", "400", "--rate", "0", "--mix", "ayes=0.5,bees=0.5", "--seed", "2",
                "--record", str(piece), "--no-midi", "--no-oscquery", "--osc-listen", "127.0.0.1:0",
                models=models).returncode == 0
     lines = [json.loads(l) for l in piece.read_text().splitlines()]
-    assert lines[0]["models"][0]["copy"]["lambda"][1] == 0.9
+    assert lines[0]["models"][0]["copy"]["lambda"][1] == 0.912345  # every digit: the replay must copy the same
     recorded = "".join(l.get("text", "") for l in lines)
     _copying_cards(models, ["ayes", "bees"], 0.0)  # the cards refitted since: they copy no more
     result = run("replay", str(piece), "--quiet", models=models)

@@ -50,6 +50,11 @@ def test_fit_copy_writes_copy_weights_into_an_installed_card(repeating_text, tmp
     refit = yaml.safe_load(card_path.read_text())
     assert CopyTable.from_card(refit["copy"]) and refit["heldout"]["copy_bpc"] < refit["heldout"]["bpc"]
     assert refit["samples"] == card["samples"]  # the rest of the card is kept
+    refit["corpus"]["sha256"] = "0" * 64  # trained on another text than the one named
+    card_path.write_text(yaml.safe_dump(refit))
+    assert main([*models, "--fit-copy"]) == 1
+    err = capsys.readouterr().err
+    assert "rep: cannot fit copy weights" in err and "sha256 differs" in err
 
 
 def test_resume_continues_the_same_run(repeating_text, tmp_path):
