@@ -25,10 +25,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import wave
 from pathlib import Path
 
-from .audio import read_pcm
+from .audio import AudioFileError, read_pcm
 
 PLAYERS = (("aplay", "-q"), ("paplay",), ("pw-play",))  # Linux, in order of preference
 START_TIMEOUT = 60.0
@@ -159,19 +160,40 @@ class ChildVoice:
             self.engine.runAndWait()
             return None
         part = self.tmp / "phrase.wav"
-        part.unlink(missing_ok=True)
-        self.engine.save_to_file(text, str(part))  # one file per runAndWait: with two, only one is written
-        self.engine.runAndWait()
+        params, frames = self._render(text, part)
         if self.wav_path is None:
             result = subprocess.run([*self.player, str(part)], capture_output=True, text=True)
             if result.returncode != 0:
                 raise VoiceError(f"the sound output failed ({self.player[0]}: "
                                  f"{_last_line(result.stderr, result.returncode)})")
             return None
-        return self._append(part)
+        return self._append(params, frames)
 
-    def _append(self, part: Path) -> float:
-        params, frames = read_pcm(part)
+    RENDER_TRIES = 3
+
+    def _render(self, text: str, part: Path):
+        """text as speech into the file part: (its PCM parameters, its frames). pyttsx3 2.99's espeak
+        driver begins each runAndWait with stop(): when espeak still reports the last utterance as
+        playing, stop() cancels and flags the loop, which then ends as soon as the new utterance
+        has begun, before its file is written (pyttsx3 issue #219, "Espeak returns early"). Seen twice in clean-clone CI runs here, as an
+        empty phrase.wav, after which the voice fell silent for the whole piece. So a phrase that
+        did not come out as sound is rendered again, a few times, before giving up."""
+        problem: Exception | None = None
+        for attempt in range(self.RENDER_TRIES):
+            part.unlink(missing_ok=True)
+            self.engine.save_to_file(text, str(part))  # one file per runAndWait: with two, only one is written
+            self.engine.runAndWait()
+            try:
+                params, frames = read_pcm(part)
+                if frames or not text.strip():
+                    return params, frames
+                problem = AudioFileError(f"{part}: no sound in it")
+            except (OSError, EOFError, wave.Error, AudioFileError) as e:
+                problem = e
+            time.sleep(0.05 * (attempt + 1))  # let espeak's own thread finish the utterance it cancelled
+        raise VoiceError(f"the speech driver wrote no sound in {self.RENDER_TRIES} tries ({problem})")
+
+    def _append(self, params, frames: bytes) -> float:
         if self._out is None:
             self._out = wave.open(str(self.wav_path), "wb")
             self._out.setnchannels(params.channels), self._out.setsampwidth(params.width)

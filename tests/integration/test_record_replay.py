@@ -137,7 +137,8 @@ def test_replay_to_a_wav_recites_every_phrase_though_the_piece_was_spoken_live(t
     replayed = subprocess.run([sys.executable, "-m", "instrument", "replay", str(piece), "--speak-to", str(again),
                                "--quiet"], capture_output=True, text=True, timeout=120)
     assert replayed.returncode == 0, replayed.stderr
-    # once (2026-12-02, a clean clone's CI) the live run left no WAV at all; why was not found
+    # twice (2026-12-02, clean clones' CI) the live run left no WAV: the espeak driver had left a phrase's file
+    # empty and the voice fell silent (now rendered again: voice.ChildVoice._render); the logs say if it recurs
     assert live.exists() and again.exists(), f"play's log:\n{played.stderr}\nreplay's log:\n{replayed.stderr}"
     words = sum(len(speakable(p.text).split()) for p in Phraser().feed(played.stdout))
     seconds = lambda path: (lambda w: w.getnframes() / w.getframerate())(wave.open(str(path)))

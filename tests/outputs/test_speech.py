@@ -229,6 +229,51 @@ def test_the_voice_lives_in_a_process_of_its_own(tmp_path):
         assert abs(w.getnframes() / w.getframerate() - seconds) < 0.01
 
 
+EARLY_RETURN = """
+import sys
+from pathlib import Path
+from instrument.outputs.voice import ChildVoice, VoiceError
+
+class ReturnsEarly:
+    # the real pyttsx3 engine, except that its first `bad` runAndWait leave phrase.wav empty, as
+    # pyttsx3's espeak driver does when its stop() cancels the new utterance (issue #219)
+    def __init__(self, engine, bad):
+        self.engine, self.bad, self.file = engine, bad, None
+    def save_to_file(self, text, path):
+        self.file = path
+        self.engine.save_to_file(text, path)
+    def runAndWait(self):
+        self.engine.runAndWait()
+        if self.bad:
+            self.bad -= 1
+            open(self.file, "wb").close()
+
+voice = ChildVoice(Path(sys.argv[1]))
+voice.engine = ReturnsEarly(voice.engine, int(sys.argv[2]))
+try:
+    print("seconds", voice.say("In the beginning was the word"))
+except VoiceError as e:
+    print("error", e)
+voice.close()
+"""
+
+
+@pytest.mark.parametrize("bad, says", [(2, "seconds"), (3, "error")])
+def test_a_phrase_the_driver_left_empty_is_rendered_again(tmp_path, bad, says):
+    require("espeak-ng")
+    out = tmp_path / "out.wav"
+    result = subprocess.run([sys.executable, "-c", EARLY_RETURN, str(out), str(bad)], capture_output=True,
+                            text=True, timeout=60)
+    said = [line for line in result.stdout.splitlines() if line.startswith(("seconds", "error"))]
+    assert said and said[0].startswith(says), result.stdout + result.stderr
+    if says == "seconds":  # the third try wrote the phrase, and it is in the piece's WAV
+        assert 0.5 < float(said[0].split()[1]) < 5
+        with wave.open(str(out)) as w:
+            assert w.getnframes() > 0.5 * w.getframerate()
+    else:
+        assert "wrote no sound in 3 tries" in said[0]
+
+
 def test_an_aiff_phrase_is_read_as_aiff(tmp_path):
     """macOS's driver writes AIFF whatever the file's name; the voice appends it to the WAV."""
     sox = require("sox")
