@@ -19,7 +19,7 @@ from pathlib import Path
 from ..engine import Frame
 from ..params import Param, ParamTree
 from .base import Sink
-from .voice import VoiceError, VoiceProcess
+from .voice import PhraseError, VoiceError, VoiceProcess
 
 log = logging.getLogger("instrument.speech")
 
@@ -106,6 +106,7 @@ class Speech(Sink):
 
     name = "speech"
     maxlen = 1  # the text is what is spoken; frames are not needed
+    FAILURES = 3  # phrases in a row not spoken before the voice is given up for the piece
 
     def __init__(self, params: ParamTree, wav_path: Path | None = None, policy: str | None = None):
         """policy: a fixed one (a replay recites), else /speech/policy decides."""
@@ -119,6 +120,7 @@ class Speech(Sink):
         self.skipped = 0
         self.voice = None        # a VoiceProcess once it has started (tests give a fake)
         self.silent = False      # the voice could not start or failed: the piece plays on without it
+        self.failed = 0          # phrases in a row the voice could not speak
         self.beats = None        # seconds to the next beat, or None (Link's until_beat), for /speech/on_beat
 
     @property
@@ -175,9 +177,17 @@ class Speech(Sink):
         try:
             seconds = self.voice.speak(said, self.params.get("/speech/rate"), self.params.get("/speech/volume"),
                                        self.params.get("/speech/voice"))
+        except PhraseError as e:  # the voice is alive: skip the phrase, unless it fails phrase after phrase
+            self.failed += 1
+            if self.failed >= self.FAILURES:
+                self._fall_silent(f"speech: {self.failed} phrases in a row not spoken ({e}); playing on without speech")
+            else:
+                log.warning("speech: a phrase not spoken (%s); the voice goes on", e)
+            return
         except (VoiceError, OSError) as e:
             self._fall_silent(f"speech: {e}; playing on without speech")
             return
+        self.failed = 0
         self.spoken.append((phrase, time.monotonic(), said))
         if seconds and self.policy == "live":
             self._sound_for(started + seconds)

@@ -39,6 +39,10 @@ class VoiceError(RuntimeError):
     """The voice cannot speak (no engine, no sound output, the process ended); says why."""
 
 
+class PhraseError(VoiceError):
+    """One phrase could not be spoken; the voice itself is alive and may speak the next."""
+
+
 class VoiceProcess:
     """The parent's handle on the voice process."""
 
@@ -73,7 +77,7 @@ class VoiceProcess:
             raise VoiceError(f"the voice process ended (exit code {self.proc.poll()})") from None
         reply = self._reply()
         if "error" in reply:
-            raise VoiceError(reply["error"])
+            raise PhraseError(reply["error"])
         if reply.get("warning"):
             import logging
 

@@ -115,6 +115,34 @@ def test_when_the_voice_falls_behind_the_policy_decides(policy):
         assert feed.voice.said == ["one.", "two.", "three.", "four.", "five."] and feed.speech.skipped == 0
 
 
+class FlakyVoice(FakeVoice):
+    """Cannot speak its first `bad` phrases (the child answered an error), then speaks."""
+
+    def __init__(self, bad: int):
+        super().__init__(0.0)
+        self.bad = bad
+
+    def speak(self, text, rate, volume, voice):
+        from instrument.outputs.voice import PhraseError
+
+        if self.bad:
+            self.bad -= 1
+            raise PhraseError("the speech driver wrote no sound in 3 tries")
+        super().speak(text, rate, volume, voice)
+
+
+@pytest.mark.parametrize("bad, spoken", [(2, ["three.", "four.", "five."]), (9, [])])
+def test_a_phrase_not_spoken_is_skipped_and_only_a_voice_failing_again_and_again_falls_silent(bad, spoken, caplog):
+    feed = Feed("recite", FlakyVoice(bad))
+    with caplog.at_level("WARNING"):
+        feed.write("one.\ntwo.\nthree.\nfour.\nfive.\n")
+        feed.end()
+    assert feed.voice.said == spoken
+    assert feed.speech.silent == (not spoken)
+    if not spoken:
+        assert "3 phrases in a row not spoken" in caplog.text and "playing on without speech" in caplog.text
+
+
 def test_a_file_voice_under_live_is_busy_while_its_phrase_would_sound():
     """So the file holds what a listener would have heard: the newest phrase after each."""
     feed = Feed("live", FakeFileVoice(audio_seconds=30.0))
