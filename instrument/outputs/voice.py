@@ -179,9 +179,10 @@ class ChildVoice:
         """text as speech into the file part: (its PCM parameters, its frames). pyttsx3 2.99's espeak
         driver begins each runAndWait with stop(): when espeak still reports the last utterance as
         playing, stop() cancels and flags the loop, which then ends as soon as the new utterance
-        has begun, before its file is written (pyttsx3 issue #219, "Espeak returns early"). Seen twice in clean-clone CI runs here, as an
-        empty phrase.wav, after which the voice fell silent for the whole piece. So a phrase that
-        did not come out as sound is rendered again, a few times, before giving up."""
+        has begun, before its file is written (pyttsx3 issue #219, "Espeak returns early"). Seen
+        twice in clean-clone CI runs here, as an empty phrase.wav, after which the voice fell
+        silent for the whole piece. So a phrase that did not come out as sound is rendered again,
+        a few times, before giving up."""
         problem: Exception | None = None
         for attempt in range(self.RENDER_TRIES):
             part.unlink(missing_ok=True)
