@@ -156,19 +156,8 @@ class Copier:
         lookahead paths with pred, length, run of shape (K,)."""
         if not self.copies or level <= 0:
             return omega
-        pred = self.pred if pred is None else np.asarray(pred)
-        length = self.length if length is None else np.asarray(length)
-        run = self.run if run is None else np.asarray(run)
-        g = self.gains(active, length, run, level)  # (N,) or (K, N)
-        if not np.any(g):
-            return omega
-        out = omega * (1.0 - g)[..., None]
-        if np.ndim(pred) == 0:
-            out[:, int(pred)] += g  # g is 0 without a match
-        else:
-            rows = np.flatnonzero(np.asarray(pred) >= 0)
-            out[rows, :, np.asarray(pred)[rows]] += g[rows]
-        return out
+        pred, length, run = self._where(pred, length, run)
+        return _spike(omega, pred, self.gains(active, length, run, level))  # g: (N,) or (K, N)
 
     def mix_after(self, p: np.ndarray, active: np.ndarray, weights: np.ndarray, level: float, pred=None,
                   length=None, run=None) -> np.ndarray:
@@ -178,16 +167,25 @@ class Copier:
         agreement (eight styles: distinct words fell from 0.63 to 0.55)."""
         if not self.copies or level <= 0:
             return p
-        pred = self.pred if pred is None else np.asarray(pred)
-        length = self.length if length is None else np.asarray(length)
-        run = self.run if run is None else np.asarray(run)
-        g = self.gains(active, length, run, level) @ np.asarray(weights, dtype=np.float64)  # () or (K,)
-        if not np.any(g):
-            return p
-        out = p * (1.0 - g)[..., None] if np.ndim(g) else p * (1.0 - g)
-        if np.ndim(pred) == 0:
-            out[int(pred)] += g  # g is 0 without a match
-        else:
-            rows = np.flatnonzero(np.asarray(pred) >= 0)
-            out[rows, np.asarray(pred)[rows]] += g[rows]
-        return out
+        pred, length, run = self._where(pred, length, run)
+        return _spike(p, pred, self.gains(active, length, run, level) @ np.asarray(weights, dtype=np.float64))
+
+    def _where(self, pred, length, run) -> tuple:
+        """The copy's state: the committed text's, or the paths' as given."""
+        if pred is None:
+            return self.pred, self.length, self.run
+        return np.asarray(pred), np.asarray(length), np.asarray(run)
+
+
+def _spike(dist: np.ndarray, pred, g) -> np.ndarray:
+    """(1 - g) dist + g [x == pred]: dist (..., 128) with g of its leading shape; pred a character,
+    or one per path along the first axis (-1: no match, where g is 0 too)."""
+    if not np.any(g):
+        return dist
+    out = dist * (1.0 - np.asarray(g))[..., None]
+    if np.ndim(pred) == 0:
+        out[..., int(pred)] += g
+    else:
+        rows = np.flatnonzero(pred >= 0)
+        out[rows, ..., pred[rows]] += np.asarray(g)[rows]
+    return out
