@@ -4,11 +4,9 @@ character with them: measured by the same Copier that plays, reading the measure
 from __future__ import annotations
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from ..core.copying import BANDS, Copier, CopyTable, band
-from .evaluate import _windows
+from .evaluate import log_probs
 
 FIT_CHARS = 200_000  # training characters (the last before the held-out part) lambda is fitted on
 FADE = 0.9           # the copy's weight times this per character of its run (core/copying.carry_run)
@@ -16,19 +14,9 @@ GRID = np.linspace(0.0, 0.95, 20)
 MIN_SAMPLES = 50     # a band with fewer matches keeps lambda 0
 
 
-@torch.no_grad()
-def lstm_probs(model, ids: np.ndarray, start: int, end: int, streams: int = 32, burn_in: int = 256) -> np.ndarray:
+def lstm_probs(model, ids: np.ndarray, start: int, end: int) -> np.ndarray:
     """p_lstm(ids[t] | ids[:t]) for t in [start, end), as evaluate.bits_per_char reads them."""
-    was_training = model.training
-    model.eval()
-    inputs, targets, mask = _windows(np.asarray(ids), start, end, streams, burn_in)
-    state, parts = None, []
-    for t in range(0, inputs.shape[0], 512):
-        logits, state = model(inputs[t:t + 512], state)
-        parts.append(F.log_softmax(logits.float(), -1).gather(-1, targets[t:t + 512, :, None])[..., 0])
-    model.train(was_training)
-    logp = torch.cat(parts).t().numpy()
-    return np.exp(logp[mask.t().numpy()].astype(np.float64))  # the streams are consecutive: row-major is text order
+    return np.exp(log_probs(model, ids, start, end))
 
 
 def trace(text: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -33,19 +33,24 @@ def _windows(full: np.ndarray, start: int, end: int, streams: int, burn_in: int)
 
 
 @torch.no_grad()
-def bits_per_char(model, full: np.ndarray, start: int, end: int | None = None,
-                  streams: int = 32, burn_in: int = 256, chunk: int = 512) -> float:
-    """Mean -log2 p(full[t] | full[:t]) over t in [start, end), with `burn_in` characters of context."""
+def log_probs(model, full: np.ndarray, start: int, end: int | None = None,
+              streams: int = 32, burn_in: int = 256, chunk: int = 512) -> np.ndarray:
+    """ln p(full[t] | full[:t]) for t in [start, end), in text order, with `burn_in` characters of
+    context (float64 of the model's float32)."""
     end = len(full) if end is None else end
     was_training = model.training
     model.eval()
     inputs, targets, mask = _windows(np.asarray(full), start, end, streams, burn_in)
-    state, nats, count = None, 0.0, 0
+    state, parts = None, []
     for t in range(0, inputs.shape[0], chunk):
         logits, state = model(inputs[t : t + chunk], state)
-        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets[t : t + chunk].reshape(-1), reduction="none")
-        m = mask[t : t + chunk].reshape(-1)
-        nats += float(loss[m].sum())
-        count += int(m.sum())
+        parts.append(F.log_softmax(logits.float(), -1).gather(-1, targets[t : t + chunk, :, None])[..., 0])
     model.train(was_training)
-    return nats / count / math.log(2)
+    logp = torch.cat(parts).t().numpy()
+    return logp[mask.t().numpy()].astype(np.float64)  # the streams are consecutive: row-major is text order
+
+
+def bits_per_char(model, full: np.ndarray, start: int, end: int | None = None,
+                  streams: int = 32, burn_in: int = 256, chunk: int = 512) -> float:
+    """Mean -log2 p(full[t] | full[:t]) over t in [start, end), with `burn_in` characters of context."""
+    return float(-log_probs(model, full, start, end, streams, burn_in, chunk).mean() / math.log(2))
