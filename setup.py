@@ -12,6 +12,8 @@ unix = sys.platform != "win32"
 kernel = Extension("instrument.core._lstm_kernel", sources=["instrument/core/_lstm_kernel.c"],
                    extra_compile_args=["-O3", "-std=c11", "-pthread"] if unix else ["/O2"],
                    extra_link_args=["-pthread"] if unix else [], optional=True)
+memory = Extension("instrument.core._memory_kernel", sources=["instrument/core/_memory_kernel.c"],
+                   extra_compile_args=["-O3", "-std=c11"] if unix else ["/O2"], optional=True)
 
 
 def shipped(folder: str, patterns: tuple[str, ...]) -> tuple[str, list[str]]:
@@ -19,6 +21,6 @@ def shipped(folder: str, patterns: tuple[str, ...]) -> tuple[str, list[str]]:
     return f"share/instrument/{folder}", files
 
 
-data = [shipped("models", ("*.safetensors", "*.yaml")), shipped("presets", ("*.yaml",)),
+data = [shipped("models", ("*.safetensors", "*.yaml", "*.memory")), shipped("presets", ("*.yaml",)),
         shipped("mappings", ("*.yaml", "*.tosc"))]
-setup(ext_modules=[kernel], data_files=[entry for entry in data if entry[1]])
+setup(ext_modules=[kernel, memory], data_files=[entry for entry in data if entry[1]])

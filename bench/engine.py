@@ -28,17 +28,21 @@ from instrument.core.model import CharLSTM, ModelConfig
 from instrument.core.sampling import draw, shape_distribution
 from instrument.engine import Engine
 from instrument.library import installed_names, load, resolve
-from instrument.parts import read_copy_table
+from instrument.parts import load_styles, read_copy_table
 
 
 def engine_rate(models, names, seconds: float, precision: str, backend: str = "auto", lookahead: int = 0,
-                beams: int | None = None, ensemble: Ensemble | None = None, copying: bool = False) -> dict:
+                beams: int | None = None, ensemble: Ensemble | None = None, copying: bool = False,
+                memory=None) -> dict:
     """chars/s and step latency of Engine.step with every model at equal weight (none skipped),
     and how many model-steps a character cost (a lookahead path stepping one model is one).
-    copying: with the styles' copy weights from their cards, as `instrument play` has them."""
+    copying: with the styles' copy weights from their cards; memory: their corpus memories (a
+    core.memory.Memory), as `instrument play` has them."""
     ensemble = ensemble or Ensemble(models, names, backend=backend, precision=precision)
     copier = Copier([read_copy_table(resolve(n)) for n in names]) if copying else None
-    engine = Engine(ensemble, copier=copier)
+    if memory is not None:
+        memory.reset()
+    engine = Engine(ensemble, copier=copier, memory=memory)
     for n in names:
         engine.params.set(f"/mix/{n}", 1.0)
     engine.params.set("/threshold", 0.0)
@@ -73,12 +77,16 @@ def engine_rate(models, names, seconds: float, precision: str, backend: str = "a
 
 def idle_styles_cost_nothing(models, names, seconds: float, rounds: int = 3) -> None:
     """Nine styles up: nine loaded against every installed style loaded (the rest at weight 0),
-    default settings (lookahead on, the cards' copy weights), alternated in rounds; medians."""
+    default settings (lookahead on, the cards' copy weights and the memories), alternated in
+    rounds; medians."""
     nine = list(range(9))
+    memories = {len(idx): load_styles([names[i] for i in idx]).memory() for idx in (nine, range(len(names)))}
 
     def rate(idx):
         ensemble = Ensemble([models[i] for i in idx], [names[i] for i in idx])
-        engine = Engine(ensemble, copier=Copier([read_copy_table(resolve(n)) for n in ensemble.names]))
+        memory = memories[len(idx)]
+        memory.reset()
+        engine = Engine(ensemble, copier=Copier([read_copy_table(resolve(n)) for n in ensemble.names]), memory=memory)
         for i in range(9):
             engine.params.set(f"/mix/{names[i]}", 1.0)
         for _ in range(20):
@@ -105,14 +113,18 @@ def lookahead_table(models, names, seconds: float, rounds: int = 3) -> None:
 
     depth = instrument_tree([]).params["/lookahead"].default
     ensemble = Ensemble(models, names)
-    cases = [("plain (lookahead 0), no copying", 0, None, False), ("plain, copying", 0, None, True),
-             (f"lookahead {depth}, 4 beams, no copying", depth, 4, False), (f"lookahead {depth}, 4 beams, copying", depth, 4, True),
-             (f"lookahead {depth}, 8 beams, copying", depth, 8, True)]
+    memory = load_styles(names).memory()
+    cases = [("plain (lookahead 0), LSTMs alone", 0, None, False), ("plain, copying", 0, None, True),
+             ("plain, as played (memory and copy)", 0, None, "played"),
+             (f"lookahead {depth}, 4 beams, LSTMs alone", depth, 4, False),
+             (f"lookahead {depth}, 4 beams, copying", depth, 4, True),
+             (f"lookahead {depth}, 4 beams, as played (the default)", depth, 4, "played"),
+             (f"lookahead {depth}, 8 beams, as played", depth, 8, "played")]
     results = {label: [] for label, *_ in cases}
     for _ in range(rounds):
-        for label, d, k, copying in cases:
+        for label, d, k, playing in cases:
             results[label].append(engine_rate(models, names, seconds, "int8", lookahead=d, beams=k, ensemble=ensemble,
-                                              copying=copying))
+                                              copying=bool(playing), memory=memory if playing == "played" else None))
     plain = statistics.median(r["rate"] for r in results[cases[0][0]])
     print(f"\n| {len(names)} styles, equal weights | chars/s | of plain | model-steps / char | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -147,16 +159,18 @@ def synthetic(n: int, arch: str = "2x512") -> list[CharLSTM]:
     return [CharLSTM(ModelConfig.from_arch(arch, dropout=0.0)).half().float().eval() for _ in range(n)]
 
 
-def start_and_stop_seconds() -> tuple[float, float]:
+def start_and_stop_seconds() -> tuple[float, float, float]:
     """Wall time from launching `instrument play --chars 1` to its character on stdout, and from
-    there to the process's exit (the shutdown a performer waits through when a piece ends)."""
+    there to the process's exit (the shutdown a performer waits through when a piece ends), and
+    the process's resident memory (MB) once it has written, every installed style loaded."""
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "instrument", "play", "--chars", "1", "--rate", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     proc.stdout.read(1)
     first = time.perf_counter()
-    proc.wait()
-    return first - t, time.perf_counter() - first
+    _, _, usage = os.wait4(proc.pid, 0)  # this child's own peak (ru_maxrss: KB on Linux)
+    proc.returncode = 0
+    return first - t, time.perf_counter() - first, usage.ru_maxrss / 1024
 
 
 def heldout_delta(name: str, n_chars: int) -> tuple[float, float]:
@@ -235,9 +249,10 @@ def main() -> None:
           f"{catch_up_ms(synth[:2], ['s0', 's1']):.0f} ms (once, in the step that raises it)")
     if shipped:
         runs = [start_and_stop_seconds() for _ in range(5)]
-        print(f"\nstart to first character (`instrument play`, {len(shipped)} styles): "
+        print(f"\nstart to first character (`instrument play`, {len(shipped)} styles, their memories too): "
               f"{statistics.median(r[0] for r in runs):.2f} s, then to exit "
-              f"{statistics.median(r[1] for r in runs):.2f} s (medians of 5)\n")
+              f"{statistics.median(r[1] for r in runs):.2f} s; peak resident memory "
+              f"{statistics.median(r[2] for r in runs):.0f} MB (medians of 5)\n")
         print("| style | held-out bpc fp16 | int8 | change |\n|---|---:|---:|---:|")
         for name in shipped:
             fp16, int8 = heldout_delta(name, 3000 if args.quick else 20000)

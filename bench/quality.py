@@ -37,9 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from instrument.core.copying import Copier  # noqa: E402
 from instrument.core.ensemble import Ensemble  # noqa: E402
+from instrument.core.corpusindex import CorpusIndex  # noqa: E402
 from instrument.engine import Engine  # noqa: E402
-from instrument.library import installed, load, resolve  # noqa: E402
-from instrument.parts import read_copy_table  # noqa: E402
+from instrument.library import installed  # noqa: E402
+from instrument.parts import Styles, load_styles  # noqa: E402
 from instrument.paths import PROJECT_ROOT  # noqa: E402
 
 # Equal-fader sets: N styles are the first N of this order (9: all nine of the first release).
@@ -53,12 +54,16 @@ WORD = re.compile(r"[A-Za-z]+")
 
 
 def vocabulary(styles: list[str]) -> set[str]:
-    """Every word of the styles' corpora, lower-cased."""
+    """Every word of the styles' corpora, lower-cased, spelt as the models spell them (accents
+    transliterated: Baudelaire's "âme" is "ame", not "me")."""
+    from instrument.core.vocab import transliterate
+
     words: set[str] = set()
     for info in installed():
         if info.name in styles:
             path = CORPORA / info.card["corpus"]["file"]
-            words |= set(WORD.findall(path.read_text(encoding="utf-8", errors="replace").lower()))
+            text = transliterate(path.read_text(encoding="utf-8", errors="replace")).text
+            words |= set(WORD.findall(text.lower()))
     return words
 
 
@@ -76,23 +81,33 @@ def play(engine: Engine, n: int, moves: dict[int, dict] | None = None) -> tuple[
     return "".join(chars), logps
 
 
-def make_engine(ensemble: Ensemble, styles: list[str], settings: dict) -> Engine:
-    """An engine as `instrument play` makes one: the styles' copy weights from their cards."""
-    ensemble.reset()
-    engine = Engine(ensemble, copier=Copier([read_copy_table(resolve(n)) for n in ensemble.names]))
-    for name in styles:
-        engine.params.set(f"/mix/{name}", 1.0)
-    for address, value in settings.items():
-        engine.params.set(address, value)
-    return engine
+class Band:
+    """The loaded styles as `instrument play` has them: one ensemble, and each engine made from it
+    gets the styles' copy weights and corpus memories from their cards and files."""
+
+    def __init__(self, names: list[str]):
+        self.styles: Styles = load_styles(names)
+        self.names = self.styles.names
+        self.ensemble = Ensemble(self.styles.models, self.names)
+        self.memory = self.styles.memory()
+
+    def engine(self, styles: list[str], settings: dict) -> Engine:
+        self.ensemble.reset()
+        self.memory.reset()
+        engine = Engine(self.ensemble, copier=Copier(self.styles.copies, n_styles=len(self.names)), memory=self.memory)
+        for name in styles:
+            engine.params.set(f"/mix/{name}", 1.0)
+        for address, value in settings.items():
+            engine.params.set(address, value)
+        return engine
 
 
 DISTINCT_BLOCK = 500  # words: the ratio falls as a text grows, so it is taken over blocks of this many
 
 
-def word_figures(text: str, vocab: set[str]) -> dict:
+def word_figures(text: str, vocab: set[str], block: int = DISTINCT_BLOCK) -> dict:
     words = [w.lower() for w in WORD.findall(text) if len(w) >= 3]
-    blocks = [words[i : i + DISTINCT_BLOCK] for i in range(0, len(words) - DISTINCT_BLOCK + 1, DISTINCT_BLOCK)]
+    blocks = [words[i : i + block] for i in range(0, len(words) - block + 1, block)]
     return {"words": sum(w in vocab for w in words) / max(1, len(words)),
             "distinct": float(np.mean([len(set(b)) / len(b) for b in blocks])) if blocks else float("nan")}
 
@@ -140,8 +155,9 @@ def presence(logps: list, styles: list[int]) -> dict:
     return {"shares": shares, "min_share": float(shares.min()), "evenness": evenness}
 
 
-def cell(ensemble, names, styles, settings, n, vocab) -> dict:
-    engine = make_engine(ensemble, styles, settings)
+def cell(band: Band, styles, settings, n, vocab) -> dict:
+    names = band.names
+    engine = band.engine(styles, settings)
     start = time.perf_counter()
     text, logps = play(engine, n)
     elapsed = time.perf_counter() - start
@@ -151,35 +167,92 @@ def cell(ensemble, names, styles, settings, n, vocab) -> dict:
     return figures
 
 
-def score(ensemble, text: str, styles: list[int]) -> np.ndarray:
-    """(len(text), len(styles)): the log-probability each style gives each character, reading the
-    text from the start as the engine's models did."""
-    ensemble.reset()
-    active, out = np.array(styles), np.empty((len(text), len(styles)))
-    for t, ch in enumerate(text):
-        out[t] = np.log(np.maximum(ensemble.distributions(active)[:, ord(ch)], 1e-30))
-        ensemble.feed([ord(ch)], active)
-    return out
+def score(band: Band, text: str, styles: list[int]) -> np.ndarray:
+    """(len(text), len(styles)): the log-probability each style, as it plays (its memory and copy
+    too), gives each character, reading the text from the start."""
+    ids = np.frombuffer(text.encode("ascii", "replace"), dtype=np.uint8)
+    return np.stack([-band.engine([], {}).surprise(ids, i)[:, 2] * math.log(2) for i in styles], axis=1)
 
 
-def response(ensemble, names, a, b, settings, seed, floor=0.0, before=2000, after=400) -> int:
+def response(band: Band, a, b, settings, seed, floor=0.0, before=2000, after=400) -> int:
     """Characters after the move until the A-vs-B classifier says B and keeps saying it 100 chars.
     The move: A at 1 and B at `floor` until `before`, then A at `floor` and B at 1. The text is
     scored afterwards by both models reading it, so a style at 0 need not play to be listened for.
     A floor of 1e-3 is what earlier runs measured: inaudible to the plain sampler, but with
     lookahead a style at 1e-3 may still finish the word it was writing when the move came."""
-    engine = make_engine(ensemble, [a], {**settings, "/seed": seed})
+    names = band.names
+    engine = band.engine([a], {**settings, "/seed": seed})
     if floor:
         engine.params.set("/threshold", 0.0)  # a style at the floor plays
         engine.params.set(f"/mix/{b}", floor)
     text, _ = play(engine, before + after, {before: {f"/mix/{a}": floor, f"/mix/{b}": 1.0}})
-    lp = score(ensemble, text, [names.index(a), names.index(b)])
+    lp = score(band, text, [names.index(a), names.index(b)])
     # the window of the last 40 characters at each point after the move: B once it outweighs A
     says_b = [lp[t - WINDOW : t, 1].sum() > lp[t - WINDOW : t, 0].sum() for t in range(before, before + after)]
     for t in range(0, len(says_b) - 100):
         if all(says_b[t : t + 100 : 5]):
             return t
     return after
+
+
+SOLO_BLOCK = 200  # words: 3,000 characters of one style hold 400-550 words of 3 letters or more
+VERBATIM = 40   # a window of this many characters found in the style's training text is recited
+LONGEST = 1024  # a verbatim stretch is followed this far
+
+
+def style_index(band: Band, name: str) -> CorpusIndex:
+    """The index of a style's training text: its memory's, or built from its corpus."""
+    i = band.names.index(name)
+    if band.memory.has(i):
+        return band.memory.indexes[i]
+    from instrument.train.corpus import load_corpus
+    from instrument.train.memoryindex import reversed_bwt
+
+    info = next(m for m in installed() if m.name == name)
+    return CorpusIndex(reversed_bwt(load_corpus(CORPORA / info.card["corpus"]["file"]).train))
+
+
+def verbatim(index: CorpusIndex, text: str) -> tuple[int, float]:
+    """(the longest stretch of text found in the indexed corpus, the share of VERBATIM-character
+    windows found there): matching statistics, the index followed up to LONGEST characters."""
+    lo, hi = np.zeros((1, LONGEST), dtype=np.int64), np.zeros((1, LONGEST), dtype=np.int64)
+    reach = []
+    for ch in text.encode("ascii", "replace"):
+        index.advance(lo, hi, np.array([ch]))
+        reach.append(int(index.reach(lo, hi)[0]))
+    reach = np.array(reach)
+    windows = reach[VERBATIM - 1:] >= VERBATIM
+    return int(reach.max(initial=0)), float(windows.mean()) if len(windows) else 0.0
+
+
+def solo(band: Band, names: list[str], vocab: set[str], seeds: int, n: int, extra: dict) -> list[dict]:
+    """Each style alone at the default settings: its words, and whether it recites its corpus."""
+    rows = []
+    for name in names:
+        index = style_index(band, name)
+        figures = []
+        for seed in range(seeds):
+            text, _ = play(band.engine([name], {"/seed": seed, **extra}), n)
+            longest, windows = verbatim(index, text)
+            figures.append({**word_figures(text, vocab, SOLO_BLOCK), "longest": longest, "windows": windows,
+                            "repeat": longest_repeat(text), "text": text})
+        row = {"name": name, "words": float(np.mean([f["words"] for f in figures])),
+               "distinct": float(np.mean([f["distinct"] for f in figures])),
+               "longest": statistics.median(f["longest"] for f in figures),
+               "windows": float(np.mean([f["windows"] for f in figures])),
+               "repeat": max(f["repeat"] for f in figures), "sample": figures[0]["text"][:300]}
+        rows.append(row)
+        print(f"{name}: words {row['words']:.1%} distinct {row['distinct']:.2f} longest verbatim {row['longest']} "
+              f"(seeds: {[f['longest'] for f in figures]}) windows verbatim {row['windows']:.2%} "
+              f"written twice {row['repeat']}", flush=True)
+    return rows
+
+
+def solo_table(rows: list[dict]) -> str:
+    head = ("| style | words | distinct (200-word blocks) | longest verbatim in its corpus (median) | 40-char windows verbatim | "
+            "longest written twice (max) |\n|---|---:|---:|---:|---:|---:|\n")
+    return head + "".join(f"| {r['name']} | {r['words']:.1%} | {r['distinct']:.2f} | {r['longest']:.0f} | "
+                          f"{r['windows']:.2%} | {r['repeat']} |\n" for r in rows)
 
 
 def table(rows: list[dict]) -> str:
@@ -206,6 +279,10 @@ def main() -> int:
                     help="the weight a move leaves the old style (and gives the new one before it); default 0")
     ap.add_argument("--samples", action="store_true", help="print 300 characters of each cell")
     ap.add_argument("--quick", action="store_true", help="5,000 characters, T 0.8, 8 and 9 styles, 1 seed, 8 pairs")
+    ap.add_argument("--solo", nargs="*", metavar="NAME", help="instead: each style alone at the defaults (all "
+                    "installed, or those named), --seeds seeds of --chars characters: words, distinct, and how "
+                    "much it recites its corpus (longest stretch found in it, share of 40-character windows)")
+    ap.add_argument("--seeds", type=int, default=3, help="with --solo (default 3)")
     args = ap.parse_args()
     if args.quick:
         args.chars, args.temperatures, args.counts, args.response_seeds, args.pairs = 5000, [0.8], [8, 9], 1, 8
@@ -213,8 +290,19 @@ def main() -> int:
     for item in args.set:
         address, value = item.split("=", 1)
         extra[address] = float(value) if "." in value else int(value) if value.isdigit() else value
+    if args.solo is not None:
+        names = args.solo or [m.name for m in installed()]
+        band = Band(names)
+        chars = 3000 if args.chars == 20000 else args.chars
+        print(f"# Each style alone, {args.seeds} seeds x {chars:,} characters, settings {extra or 'default'}\n")
+        rows = solo(band, names, vocabulary([m.name for m in installed()]), args.seeds, chars, extra)
+        print("\n" + solo_table(rows))
+        if args.samples:
+            for r in rows:
+                print(f"## {r['name']}\n\n```\n{r['sample']}\n```\n")
+        return 0
     names = [n for n in ORDER if any(m.name == n for m in installed())]
-    ensemble = Ensemble([load(n) for n in names], names)
+    band = Band(names)
     vocab = vocabulary(names)
     print(f"# Quality, {args.chars:,} characters per cell, seed {args.seed}, settings {extra or 'default'}\n")
     rows = []
@@ -225,7 +313,7 @@ def main() -> int:
                 for depth in args.lookahead:
                     settings = {"/mode": mode, "/temperature": temperature, "/lookahead": depth,
                                 "/seed": args.seed, **extra}
-                    r = cell(ensemble, names, styles, settings, args.chars, vocab)
+                    r = cell(band, styles, settings, args.chars, vocab)
                     r.update(count=count, mode=mode, T=temperature, look=depth or "off")
                     rows.append(r)
                     shares = " ".join(f"{s}={v:.0%}" for s, v in zip(styles, r["shares"]))
@@ -238,7 +326,7 @@ def main() -> int:
     if args.response_seeds:
         print("## Responsiveness (characters from the move until B is heard and stays)\n")
         for depth in args.lookahead:
-            values = [response(ensemble, names, a, b, {"/lookahead": depth, **extra}, seed, args.response_floor)
+            values = [response(band, a, b, {"/lookahead": depth, **extra}, seed, args.response_floor)
                       for a, b in PAIRS[: args.pairs] for seed in range(args.response_seeds)]
             p90 = float(np.percentile(values, 90))
             print(f"- lookahead {depth or 'off'}: median {statistics.median(values):.0f}, p90 {p90:.0f} "

@@ -17,7 +17,7 @@ def _add_train(sub) -> None:
     p.add_argument("corpus", type=Path, nargs="+", help="UTF-8 text file (several: one run over all of them, "
                    "each keeping its own last 5%% out of training)")
     p.add_argument("--name", required=True, help="style name (the model's file name and fader label)")
-    p.add_argument("--arch", help="LAYERSxUNITS, e.g. 1x256, 2x512 (default 2x512)")
+    p.add_argument("--arch", help="LAYERSxUNITS, e.g. 1x256, 2x512 (default 2x256 under a MB of text, else 2x512)")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=float, help="wall-clock training budget")
     budget.add_argument("--epochs", type=float, help="passes over the training text (default 10)")
@@ -92,21 +92,22 @@ def _train_styles(args) -> int:
 
 def _add_models(sub) -> None:
     p = sub.add_parser("models", help="list the installed style models",
-                       description="List the models in the models folder: name, architecture, file "
-                       "size, and held-out bits per character (lower is better) next to xz's on the same text.")
+                       description="List the models in the models folder: name, architecture, size, and "
+                       "held-out bits per character (lower is better): the LSTM alone, the style as it plays "
+                       "(with its corpus memory and the copy model), and PPMd's and zpaq's on the same text.")
     p.add_argument("--dir", type=Path, default=None, help="models folder (default: the project's models/)")
     p.add_argument("--report", type=Path, metavar="FILE", help="also write the Markdown table (docs/models.md)")
-    p.add_argument("--fit-copy", nargs="*", metavar="NAME", help="first fit the copy weights of these styles (none "
-                   "named: every one) on their training text and write them, and the held-out bpc with them, "
-                   "into their cards")
-    p.add_argument("--corpora", type=Path, default=None, help="with --fit-copy: folder of corpora (default ../shared/corpora)")
+    p.add_argument("--fit", nargs="*", metavar="NAME", help="first fit the corpus memory and copy weights of these "
+                   "styles (none named: every one) on their dev slice, write NAME.memory, and put the held-out "
+                   "figures with them in their cards (their LSTMs are kept)")
+    p.add_argument("--corpora", type=Path, default=None, help="with --fit: folder of corpora (default ../shared/corpora)")
     p.set_defaults(func=_models)
 
 
-def _fit_copy(infos: list, names: list[str], corpora: Path) -> bool:
-    """Fit each named style's copy weights into its card; False if any could not be (each says why,
+def _fit(infos: list, names: list[str], corpora: Path) -> bool:
+    """Fit each named style's memory and copy weights; False if any could not be (each says why,
     and the others are fitted)."""
-    from .train.card import add_copy
+    from .train.card import refit
     from .train.corpus import load_corpus
 
     ok = True
@@ -117,14 +118,15 @@ def _fit_copy(infos: list, names: list[str], corpora: Path) -> bool:
             corpus = load_corpus(corpora / m.card["corpus"]["file"])
             if corpus.sha256 != m.card["corpus"]["sha256"]:
                 raise ValueError(f"{corpus.path} is not the corpus it was trained on (sha256 differs)")
-            card = add_copy(m.path.with_suffix(".yaml"), corpus)
+            card = refit(m.path.with_suffix(".yaml"), corpus)
         except (KeyError, TypeError, ValueError, OSError) as e:
-            print(f"instrument models: {m.name}: cannot fit copy weights: {type(e).__name__}: {e}", file=sys.stderr)
+            print(f"instrument models: {m.name}: cannot fit its memory and copy: {type(e).__name__}: {e}", file=sys.stderr)
             ok = False
             continue
         m.card = card
-        print(f"{m.name}: copy weights fitted; held-out bpc {card['heldout']['bpc']} alone, "
-              f"{card['heldout']['copy_bpc']} with the copy (xz {card['heldout']['xz_bpc']})", flush=True)
+        held = card["heldout"]
+        print(f"{m.name}: fitted; held-out bpc {held.get('bpc')} alone, {held['memory_bpc']} with its memory, "
+              f"{held['played_bpc']} as it plays (PPMd {held.get('ppmd_bpc')})", flush=True)
     return ok
 
 
@@ -136,56 +138,95 @@ def _models(args) -> int:
     if not infos:
         print(f"no models in {args.dir or models_dir()}")
         return 1
-    if args.fit_copy is not None:
-        unknown = sorted(set(args.fit_copy) - {m.name for m in infos})
+    if args.fit is not None:
+        unknown = sorted(set(args.fit) - {m.name for m in infos})
         if unknown:
             print(f"instrument models: no installed style {', '.join(unknown)}", file=sys.stderr)
             return 2
         from .paths import PROJECT_ROOT
 
-        fitted = _fit_copy(infos, args.fit_copy, args.corpora or PROJECT_ROOT.parent / "shared" / "corpora")
-    print(f"{'name':<14}{'arch':<8}{'MB':>6}{'bpc':>8}{'+copy':>8}{'xz bpc':>8}  description")
+        fitted = _fit(infos, args.fit, args.corpora or PROJECT_ROOT.parent / "shared" / "corpora")
+    print(f"{'name':<14}{'arch':<8}{'MB':>6}{'LSTM':>8}{'played':>8}{'PPMd':>8}{'zpaq':>8}  description")
     for m in infos:
         if m.problem:
-            print(f"{m.name:<14}{'?':<8}{m.size_mb:>6.1f}{'':>24}  ({clip(m.problem, 120)})")
+            print(f"{m.name:<14}{'?':<8}{m.size_mb:>6.1f}{'':>32}  ({clip(m.problem, 120)})")
             continue
         fmt = lambda v: f"{v:>8.3f}" if isinstance(v, (int, float)) else f"{'-':>8}"
-        print(f"{m.name:<14}{m.arch[:7]:<8}{m.size_mb:>6.1f}{fmt(m.heldout_bpc)}{fmt(m.copy_bpc)}{fmt(m.xz_bpc)}  "
-              f"{clip(m.card.get('description', ''), 70)}")
+        print(f"{m.name:<14}{m.arch[:7]:<8}{m.size_mb:>6.1f}{fmt(m.heldout_bpc)}{fmt(m.played_bpc)}"
+              f"{fmt(m.ppmd_bpc)}{fmt(m.zpaq_bpc)}  {clip(m.card.get('description', ''), 60)}")
     if args.report:
         from .train.report import render
 
         args.report.write_text(render(infos))
         print(f"wrote {args.report}")
-    return 0 if args.fit_copy is None or fitted else 1
+    return 0 if args.fit is None or fitted else 1
+
+
+SCORE_LIMIT = 2_000_000  # bytes: scoring reads about 2,000 characters a second
+
+
+def _add_score(sub) -> None:
+    p = sub.add_parser("score", help="bits per character of a text under one style, as it plays",
+                       description="Read FILE with one style exactly as the engine predicts while it plays (its "
+                       "LSTM, its corpus memory and its copy of what the text has said, each reading FILE as it "
+                       "goes) and print the bits per character (the first number printed), then the LSTM's alone "
+                       "and with its memory. The cards' held-out figures can be checked this way.")
+    p.add_argument("model", help="style name (see `instrument models`)")
+    p.add_argument("file", type=Path, help=f"UTF-8 text, at most {SCORE_LIMIT:,} bytes")
+    p.set_defaults(func=_score)
+
+
+def _score(args) -> int:
+    from .core.vocab import encode, transliterate
+    from .files import FileProblem, read_text
+    from .parts import build_engine, load_styles
+    from .settings import EngineSettings, SetupError
+
+    try:
+        ids = encode(transliterate(read_text(args.file, SCORE_LIMIT)).text)
+        if len(ids) == 0:
+            raise FileProblem(f"{args.file}: no text to score")
+        engine = build_engine(EngineSettings(models=[args.model], mix={}), load_styles([args.model]))
+    except (FileProblem, SetupError) as e:
+        print(f"instrument score: {e}", file=sys.stderr)
+        return 2
+    bits = engine.surprise(ids, 0).mean(axis=0)
+    print(f"{bits[2]:.4f} bits per character: {engine.names[0]} as it plays, over {len(ids):,} characters of "
+          f"{args.file}\n{bits[0]:.4f} its LSTM alone\n{bits[1]:.4f} its LSTM with its corpus memory")
+    return 0
 
 
 def _add_sample(sub) -> None:
-    p = sub.add_parser("sample", help="print text from one model",
-                       description="Prime one model with text and let it write. The same seed gives the same text.")
-    p.add_argument("model", help="model name (see `instrument models`) or a .safetensors path")
+    p = sub.add_parser("sample", help="print text from one style",
+                       description="Let one style write alone, as it plays (its corpus memory and copy too; "
+                       "--memory 0 --copy 0 for its LSTM alone). The same seed gives the same text.")
+    p.add_argument("model", help="style name (see `instrument models`) or a .safetensors path")
     p.add_argument("--chars", type=int, default=400, help="how many characters to write (default 400)")
     p.add_argument("--temperature", type=float, default=0.8, help="below 1 safer, above 1 wilder (default 0.8)")
     p.add_argument("--top-p", type=float, default=1.0, help="keep only the most likely mass p (default 1: all)")
-    p.add_argument("--prime", default="", help="text the model reads first")
+    p.add_argument("--memory", type=float, default=None, help="0-1: how much it recalls its corpus (default 1)")
+    p.add_argument("--copy", type=float, default=None, help="0-1: how much it repeats what it wrote (default 1)")
+    p.add_argument("--prime", default="", help="text the style reads first")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_sample)
 
 
 def _sample(args) -> int:
-    from .core.generate import generate
-    from .core.model import CharLSTM, ModelFileError
-    from .library import load
+    from .parts import build_engine, load_styles
+    from .settings import EngineSettings, SetupError
 
-    if args.chars < 0 or not (args.temperature > 0) or not (0 < args.top_p <= 1):
-        print("instrument sample: --chars >= 0, --temperature > 0 and 0 < --top-p <= 1", file=sys.stderr)
+    if not 0 <= args.chars <= 1_000_000:
+        print("instrument sample: --chars from 0 to 1,000,000", file=sys.stderr)
         return 2
+    values = {"/temperature": args.temperature, "/top_p": args.top_p, "/seed": args.seed,
+              "/memory": args.memory, "/copy": args.copy, "/prime": args.prime or None}
     try:
-        model = CharLSTM.from_weights(load(args.model))
-    except ModelFileError as e:
+        styles = load_styles([args.model])
+        engine = build_engine(EngineSettings(models=None, mix={styles.names[0]: 1.0}, values=values), styles)
+    except SetupError as e:
         print(f"instrument sample: {e}", file=sys.stderr)
         return 1
-    sys.stdout.write(args.prime + generate(model, args.chars, args.prime, args.temperature, args.top_p, args.seed) + "\n")
+    sys.stdout.write(args.prime + engine.write(args.chars) + "\n")
     return 0
 
 
@@ -200,7 +241,7 @@ they missed when raised).
 
 While it plays, every parameter is an OSC address (see `instrument describe`) and a MIDI CC
 (mappings/default.yaml: CC 102-118 the styles in alphabetical order, 20 temperature, 21 play,
-22 lookahead, 23 presence, 24 phrase, 25 copy); presets morph it all.
+22 lookahead, 23 presence, 24 phrase, 25 copy, 26 memory); presets morph it all.
 
 examples:
   instrument play                                  Shakespeare and the Bible, 40 chars/s
@@ -234,8 +275,10 @@ def _add_play(sub) -> None:
                    "show is raised until it is heard as its fader asks (default 1; 0 = off)")
     p.add_argument("--phrase", type=float, help="with lookahead, 0-0.95: the chance that the style that wrote a "
                    "word writes the next too, so styles take turns by phrases (default 0.8; 0 = word by word)")
-    p.add_argument("--copy", type=float, help="0-1: how much each style repeats what the text has already said, "
-                   "as its card's copy weights ask (default 1; code styles copy most; 0 = the LSTMs alone)")
+    p.add_argument("--copy", type=float, help="0-1: how much each style recalls what this piece has already said "
+                   "(its text memory and copy model), as fitted (default 1; 0 = nothing of it)")
+    p.add_argument("--memory", type=float, help="0-1: how much each style recalls its own corpus, as its fitted "
+                   "memory asks (default 1; with --copy 0, 0 = the LSTMs alone, the paper's styles)")
     p.add_argument("--min-p", type=float, help="leave out characters less likely than this fraction of the "
                    "likeliest (default 0 = none)")
     p.add_argument("--cap", type=float, help="no style gives one character more than this probability, so a "
@@ -307,7 +350,7 @@ def _play_settings(args):
 
     values = {"/temperature": args.temperature, "/top_p": args.top_p, "/mode": args.mode,
               "/threshold": args.threshold, "/lookahead": args.lookahead, "/beams": args.beams,
-              "/presence": args.presence, "/phrase": args.phrase, "/copy": args.copy, "/min_p": args.min_p, "/cap": args.cap,
+              "/presence": args.presence, "/phrase": args.phrase, "/copy": args.copy, "/memory": args.memory, "/min_p": args.min_p, "/cap": args.cap,
               "/rate": args.rate, "/seed": args.seed, "/prime": args.prime}
     return PlaySettings(
         engine=EngineSettings(args.models.split(",") if args.models else None,
@@ -415,19 +458,21 @@ def _add_replay(sub) -> None:
 def _replay(args) -> int:
     from .library import installed
     from .recording import (ReplayError, check_models, first_difference, plan_computation, read_recording,
-                            recorded_copies, replay)
+                            recorded_copies, recorded_memories, replay)
     from .parts import build_engine, load_styles
     from .settings import EngineSettings, SetupError
 
     try:
         rec = read_recording(args.recording)
-        check_models(rec, {m.name: m.path for m in installed()})
+        files = {m.name: m.path for m in installed()}
+        check_models(rec, files)
         names = [m["name"] for m in rec.header["models"]]
         how = plan_computation(rec)
         for difference in how.differences:
             print(f"instrument replay: {difference}", file=sys.stderr)
         styles = load_styles(names)
         styles.copies = recorded_copies(rec)  # as the piece copied, whatever the cards say now
+        styles.memories = recorded_memories(rec, files)  # and recalled
         engine = build_engine(EngineSettings(models=names, mix={}, backend=how.backend, precision=how.precision),
                               styles)
     except (ReplayError, SetupError) as e:
@@ -544,7 +589,7 @@ def build_parser() -> argparse.ArgumentParser:
         "one corpus, mixed live by faders (MIDI, OSC, the panel) while it writes. Start with `instrument play`; "
         "each command's --help is its manual.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_play, _add_panel, _add_replay, _add_models, _add_sample, _add_describe, _add_touchosc,
+    for add in (_add_play, _add_panel, _add_replay, _add_models, _add_score, _add_sample, _add_describe, _add_touchosc,
                 _add_midi, _add_train, _add_train_styles):
         add(sub)
     for p in (parser, *sub.choices.values()):

@@ -9,119 +9,40 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections import deque
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from .core.copying import Copier
 from .core.ensemble import CATCH_UP, Ensemble
 from .core.lookahead import Lookahead, Plan, Shaping
+from .core.memory import Memory
 from .core.mixing import active_models, cap_confidence, mix
 from .core.presence import Presence
 from .core.sampling import draw, shape_distribution
+from .core.stages import Heard
 from .core.vocab import encode
+from .frames import Frame, Subscription
 from .pacing import Pacer
 from .params import ParamTree, Snapshot
 from .ratelog import RateLimitedLog
+from .tree import build_tree
 
 log = logging.getLogger("instrument.engine")
-
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One step as the outputs see it. `omega` rows follow `active`; `lead` is the model that
-    contributed most to the sampled character (for tinting). Primed text comes as frames with
-    primed=True and no distributions."""
-
-    step: int
-    char: str
-    pi: np.ndarray
-    active: np.ndarray
-    omega: np.ndarray | None = None
-    rho: np.ndarray | None = None
-    lead: int = -1
-    primed: bool = False
-    time: float = field(default_factory=time.monotonic)
-
-
-class Subscription:
-    """A reader's view: the latest `maxlen` frames (older ones are dropped for a slow reader) and
-    the complete text since its last read (never dropped). With `snapshots`, also every snapshot
-    of the parameters a step used that differs from the one before, with its step (never dropped:
-    the recorder needs each). `nudge()` wakes a waiting reader for work handed to it from elsewhere."""
-
-    def __init__(self, maxlen: int = 64, snapshots: bool = False):
-        self._frames: deque[Frame] = deque(maxlen=maxlen)
-        self._text: list[str] = []
-        self._snapshots: list[tuple[int, Snapshot]] | None = [] if snapshots else None
-        self._cond = threading.Condition()
-        self._nudged = False
-        self.dropped = 0
-        self.closed = False
-
-    @property
-    def takes_snapshots(self) -> bool:
-        return self._snapshots is not None
-
-    def push_snapshot(self, step: int, snap: Snapshot) -> None:
-        with self._cond:
-            self._snapshots.append((step, snap))
-
-    def snapshots(self) -> list[tuple[int, Snapshot]]:
-        """(step, snapshot) for each change of the parameters since the last call, in order."""
-        with self._cond:
-            out, self._snapshots[:] = list(self._snapshots), []
-            return out
-
-    def nudge(self) -> None:
-        with self._cond:
-            self._nudged = True
-            self._cond.notify_all()
-
-    def wait_closed(self, timeout: float) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: self.closed, timeout)
-
-    def push(self, frame: Frame) -> None:
-        with self._cond:
-            if len(self._frames) == self._frames.maxlen:
-                self.dropped += 1
-            self._frames.append(frame)
-            self._text.append(frame.char)
-            self._cond.notify_all()
-
-    def read(self, timeout: float | None = None) -> tuple[list[Frame], str]:
-        """Frames and text since the last read; waits up to `timeout` for something new."""
-        with self._cond:
-            self._cond.wait_for(lambda: self._text or self._nudged or self.closed, timeout)
-            frames, text = list(self._frames), "".join(self._text)
-            self._frames.clear()
-            self._text.clear()
-            self._nudged = False
-            return frames, text
-
-    def close(self) -> None:
-        with self._cond:
-            self.closed = True
-            self._cond.notify_all()
 
 
 class Engine:
     """The loop. `step()` does one step (tests call it directly); `start()` runs it on a thread."""
 
-    def __init__(self, ensemble: Ensemble, params: ParamTree | None = None, copier: Copier | None = None):
-        """copier: the styles' copy weights (from their cards; none given: no style copies)."""
+    def __init__(self, ensemble: Ensemble, params: ParamTree | None = None, copier: Copier | None = None,
+                 memory: Memory | None = None):
+        """copier: the styles' copy weights (from their cards; none given: no style copies);
+        memory: their memories of their corpora and of the text (core/memory.py; none given: no
+        style remembers)."""
         self.ensemble = ensemble
         self.copier = copier or Copier(n_styles=ensemble.n)
+        self.memory = memory or Memory.none(ensemble.n)
         self.names = ensemble.names
-        if params is None:
-            from .tree import build_tree  # here, not at the top: tree.py imports the outputs, which import this
-
-            params = build_tree(self.names)
-        self.params = params
+        self.params = params if params is not None else build_tree(self.names)
         self._subscribers: list[Subscription] = []
         self._observed: int | None = None  # the version of the last snapshot handed to readers
         self._seen_writes: dict[str, int] = {}
@@ -134,8 +55,10 @@ class Engine:
         self.steps = 0
         self.rng = np.random.default_rng(self.params.get("/seed"))
         self._mixing = set(self.params.tagged("mixing"))  # what a step may take late (the mix, T, ...)
-        self.lookahead = Lookahead(ensemble, self.copier)
+        self.lookahead = Lookahead(ensemble, self.copier, self.memory)
         self.presence = Presence(ensemble.n)
+        # all the state the next character depends on, besides self.rng (core/stages.py)
+        self.stages = (self.ensemble, self.memory, self.copier, self.lookahead, self.presence)
         self._apply_events(self.params.snapshot())
 
     # --- outputs -----------------------------------------------------------------------------
@@ -170,28 +93,30 @@ class Engine:
             self.rng = np.random.default_rng(snap["/seed"])
             self.lookahead.replan()
         if self._fired(snap, "/reset"):
-            self.ensemble.reset()
-            self.copier.reset()
-            self.lookahead.reset()
+            for stage in self.stages:
+                stage.reset()
         if self._fired(snap, "/prime") and snap["/prime"]:
             self.prime(snap["/prime"], snap)
 
     def prime(self, text: str, snap: Snapshot | None = None) -> None:
         """Every style reads text as if it had written it; the text is published as primed.
-        Only its last CATCH_UP characters are read: these LSTMs remember far less than that, and a
-        long prime must not stall a performance."""
+        (The ensemble reads only its last CATCH_UP characters, and the memory its last DEPTH: a
+        long prime must not stall a performance.)"""
         snap = snap or self.params.snapshot()
         ids = encode(text)
         if len(ids) == 0:
             return
         pi = np.array(snap.mix(self.names))
         active = active_models(pi, snap["/threshold"])
-        self.ensemble.feed(list(ids[-CATCH_UP:]), active)
-        for x in ids:
-            self.lookahead.observe(int(x))
-            self.copier.observe(int(x))
+        heard = Heard(active, pi)
+        for x in ids.tolist():
+            self._accept(x, heard)
         for ch in bytes(ids).decode("ascii"):
             self._publish(Frame(self.steps, ch, pi, active, primed=True))
+
+    def _accept(self, x: int, heard: Heard) -> None:
+        for stage in self.stages:
+            stage.accept(x, heard)
 
     def playing(self, snap: Snapshot) -> bool:
         """Paused, or every fader down (a silent mixer), means no text."""
@@ -217,18 +142,18 @@ class Engine:
             rho = self._mixture(snap, pi[active], omega, active)
             x = draw(shape_distribution(rho, snap["/temperature"], snap["/top_p"], snap["/min_p"]), self.rng)
             lead = int(active[np.argmax(pi[active] * omega[:, x])])
-            self.lookahead.observe(x)
         frame = Frame(self.steps, chr(x), pi, active, omega, rho, lead)
         self.steps += 1
-        self._publish(frame)  # before the models read x: the outputs need not wait for their step
-        self.ensemble.feed([x], active)
-        self.copier.observe(x)
+        self._publish(frame)  # before the stages read x: the outputs need not wait for their step
+        self._accept(x, Heard(active, pi, omega, snap["/presence"]))
         return frame
 
     def _distributions(self, active: np.ndarray, snap: Snapshot) -> np.ndarray:
-        """Omega: each active style's distribution, its LSTM's mixed with the copy model
-        (core/copying.py); in product mode the LSTMs' alone (the copy joins their product: _mixture)."""
-        omega = self.ensemble.distributions(active)
+        """Omega: each active style's distribution as it plays: its LSTM's, with its corpus memory
+        (core/memory.py) and the copy model (core/copying.py) mixed in; in product mode without
+        the copy (it joins the styles' product: _mixture)."""
+        omega = self.memory.mix(self.ensemble.distributions(active), active, snap["/memory"], snap["/copy"],
+                                self.copier.run)
         return omega if snap["/mode"] == "product" else self.copier.mix(omega, active, snap["/copy"])
 
     def _mixture(self, snap: Snapshot, weights: np.ndarray, omega: np.ndarray, active: np.ndarray) -> np.ndarray:
@@ -246,9 +171,8 @@ class Engine:
         plan = Plan(tuple(active.tolist()), tuple(pi[active].tolist()), snap["/mode"], snap["/beams"],
                     snap["/lookahead"])
         shaping = Shaping(snap["/temperature"], snap["/top_p"], snap["/min_p"], snap["/cap"], snap["/phrase"],
-                          snap["/copy"])
+                          snap["/copy"], snap["/memory"])
         x, lead = self.lookahead.next_char(plan, weights, omega, shaping, self.rng)
-        self.presence.hear(active, np.log(np.maximum(omega[:, x], 1e-30)), pi, snap["/presence"])
         return x, int(active[lead]), self._mixture(snap, weights, omega, active), omega
 
     def _late_moves(self, snap: Snapshot, active: np.ndarray, omega: np.ndarray):
@@ -280,6 +204,33 @@ class Engine:
         for sub in self._subscribers:
             if sub.takes_snapshots:
                 sub.push_snapshot(self.steps, snap)
+
+    def write(self, n: int) -> str:
+        """n characters stepped here, on the caller's thread (a sample, a card, a bench); fewer
+        if the text pauses."""
+        out = []
+        for _ in range(n):
+            frame = self.step()
+            if frame is None:
+                break
+            out.append(frame.char)
+        return "".join(out)
+
+    # --- a text read, not written ------------------------------------------------------------
+    def surprise(self, ids: np.ndarray, style: int, snap: Snapshot | None = None) -> np.ndarray:
+        """(len(ids), 3): -log2 p(x_t | x_<t) of each character under one style, as its LSTM
+        alone, with its corpus memory, and as it plays (memory and copy), every stage reading the
+        text as it goes: what `instrument score` reports. The text is the style's own, not written."""
+        snap = snap or self.params.snapshot()
+        active, pi = np.array([style]), np.eye(self.ensemble.n)[style]
+        bits = np.zeros((len(ids), 3))
+        for t, x in enumerate(np.asarray(ids).tolist()):
+            lstm = self.ensemble.distributions(active)
+            recalled = self.memory.mix(lstm, active, snap["/memory"], snap["/copy"], self.copier.run)
+            played = self.copier.mix(recalled, active, snap["/copy"])
+            bits[t] = -np.log2(np.maximum([lstm[0, x], recalled[0, x], played[0, x]], 1e-300))
+            self._accept(x, Heard(active, pi, played))
+        return bits
 
     # --- the loop ----------------------------------------------------------------------------
     def start(self, max_chars: int | None = None) -> None:
@@ -314,7 +265,7 @@ class Engine:
             while not self._stop.is_set():
                 if max_chars is not None and self.steps - start_steps >= max_chars:
                     break
-                version = self.params.snapshot().version
+                version = self.params.version
                 try:
                     frame = self.step()
                     faults = 0

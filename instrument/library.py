@@ -37,9 +37,22 @@ class ModelInfo:
         return self._heldout("xz_bpc")
 
     @property
-    def copy_bpc(self) -> float | None:
-        """The held-out bpc of the style as it plays: its LSTM mixed with the copy model."""
-        return self._heldout("copy_bpc")
+    def played_bpc(self) -> float | None:
+        """The held-out bpc of the style as it plays: its LSTM with its corpus memory and the copy
+        model mixed in."""
+        return self._heldout("played_bpc")
+
+    @property
+    def memory_bpc(self) -> float | None:
+        return self._heldout("memory_bpc")
+
+    @property
+    def ppmd_bpc(self) -> float | None:
+        return self._heldout("ppmd_bpc")
+
+    @property
+    def zpaq_bpc(self) -> float | None:
+        return self._heldout("zpaq_bpc")
 
     @property
     def copy_table(self):

@@ -257,6 +257,11 @@ class ParamTree:
                 listener(address, value, source)
         return SetResult(",".join(coerced), True, coerced)
 
+    @property
+    def version(self) -> int:
+        """How many changes the tree has seen (an int read is atomic: no lock, no copy)."""
+        return self._version
+
     def wait_for_change(self, version: int, timeout: float) -> bool:
         """Block until the version moves past `version` (or timeout); True if it did."""
         with self._cond:
@@ -309,8 +314,11 @@ CONTROLS = [
           "with lookahead, linear mode: the chance that the style that wrote a word writes the next too "
           "(0 = styles take turns word by word; 0.8 = phrases of about six words among eight equal styles)", SOUND | PHONE),
     Param("/copy", "float", (0.0, 1.0), 1.0,
-          "how much each style repeats what the text has already said, as its card's copy weights ask "
-          "(1; code styles copy most) or less (0 = the LSTMs alone)", SOUND | PHONE),
+          "how much each style recalls what this piece has already said (its text memory and copy model), "
+          "as fitted (1; code styles copy most) or less (0 = nothing of it)", SOUND | PHONE),
+    Param("/memory", "float", (0.0, 1.0), 1.0,
+          "how much each style recalls its own corpus, as its fitted memory asks (1) or less "
+          "(0 with /copy 0 = the LSTMs alone, the paper's styles)", SOUND | PHONE),
     Param("/mode", "enum", tuple(RULES), "linear",
           "mixing rule: linear (the paper's weighted average) or product (log-linear product of experts)", MIXING),
     Param("/threshold", "float", (0.0, 1.0), 0.05,

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from .core.copying import Copier, CopyTable
 from .core.ensemble import Ensemble
+from .core.corpusindex import CorpusIndex
+from .core.memory import Memory
+from .core.memoryfile import MemoryFile, read_memory
 from .core.weights import ModelFileError, ModelWeights, read_weights
 from .engine import Engine
 from .library import installed_names, read_card, resolve
@@ -40,6 +43,12 @@ class Styles:
     files: list[Path]
     models: list[ModelWeights]
     copies: list[CopyTable] | None = None  # each style's copy weights, from its card
+    memories: list[MemoryFile | None] | None = None  # each style's corpus memory, NAME.memory beside it
+
+    def memory(self) -> Memory:
+        """The styles' memories as the engine's stage (a style without one plays its LSTM)."""
+        files = self.memories or [None] * len(self.names)
+        return Memory([CorpusIndex(f.bwt) if f else None for f in files], [f.recall if f else None for f in files])
 
 
 def read_copy_table(weights: Path) -> CopyTable:
@@ -55,6 +64,24 @@ def read_copy_table(weights: Path) -> CopyTable:
         return CopyTable()
 
 
+def memory_path(weights: Path) -> Path:
+    return weights.with_suffix(".memory")
+
+
+def read_memory_beside(weights: Path) -> MemoryFile | None:
+    """The corpus memory beside a model file: none when there is none (the style plays its LSTM
+    with the copy, as styles did before they remembered), and a warning naming what is wrong
+    when it is damaged (the style plays without it)."""
+    path = memory_path(weights)
+    if not path.exists():
+        return None
+    try:
+        return read_memory(path)
+    except ModelFileError as e:
+        log.warning("style %s plays without its corpus memory: %s", weights.stem, e)
+        return None
+
+
 def load_styles(names: list[str] | None = None) -> Styles:
     """Named styles (or paths), or every installed style."""
     names = names or installed_names(tell=log.warning)
@@ -67,7 +94,8 @@ def load_styles(names: list[str] | None = None) -> Styles:
         models = map_on_cores(read_weights, files)  # reading and widening 17 files' fp16 was a third of a start
     except ModelFileError as e:
         raise SetupError(str(e)) from None
-    return Styles([f.stem for f in files], files, models, [read_copy_table(f) for f in files])
+    return Styles([f.stem for f in files], files, models, [read_copy_table(f) for f in files],
+                  map_on_cores(read_memory_beside, files))
 
 
 def build_engine(settings: EngineSettings, styles: Styles | None = None) -> Engine:
@@ -76,7 +104,7 @@ def build_engine(settings: EngineSettings, styles: Styles | None = None) -> Engi
     styles = styles or load_styles(settings.models)
     names = styles.names
     engine = Engine(Ensemble(styles.models, names, settings.backend, settings.threads, settings.precision),
-                    build_tree(names), Copier(styles.copies, n_styles=len(names)))
+                    build_tree(names), Copier(styles.copies, n_styles=len(names)), styles.memory())
     _say_how_it_computes(engine.ensemble, settings.backend)
     mix = settings.mix if settings.mix is not None else default_mix(names)
     unknown = sorted(set(mix) - set(names))

@@ -15,7 +15,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine import Engine, Frame
+from .engine import Engine
+from .frames import Frame
 from .files import FileProblem, read_text
 from .outputs.base import Sink
 from .params import Snapshot
@@ -47,8 +48,16 @@ class Recorder(Sink):
         computed = engine.ensemble.computed  # the text is the same only if replayed computed the same way
         self._line({"instrument": FORMAT, "date": datetime.datetime.now().isoformat(timespec="seconds"),
                     "precision": computed["precision"], "backend": computed["backend"], "rows": computed["rows"],
-                    "models": [{"name": n, "file": str(f), "sha256": file_sha256(f), "copy": engine.copier.table(i).to_card(digits=None)}
-                               for i, (n, f) in enumerate(zip(engine.names, model_files))]})
+                    "models": [self._model(i, n, f) for i, (n, f) in enumerate(zip(engine.names, model_files))]})
+
+    def _model(self, i: int, name: str, weights: Path) -> dict:
+        """What the piece's text depends on of one style: its weights, its copy weights and its
+        corpus memory (the file's hash; null: it played without one)."""
+        memory = Path(weights).with_suffix(".memory")
+        played = self.engine.memory.has(i) and memory.exists()
+        return {"name": name, "file": str(weights), "sha256": file_sha256(weights),
+                "copy": self.engine.copier.table(i).to_card(digits=None),
+                "memory": file_sha256(memory) if played else None}
 
     def _line(self, obj: dict) -> None:
         self._file.write(json.dumps(obj, separators=(",", ":")) + "\n")
@@ -185,7 +194,8 @@ def _bound_steps(rec: Recording) -> None:
 
 def _models_ok(models) -> bool:
     return isinstance(models, list) and bool(models) and all(
-        isinstance(m, dict) and isinstance(m.get("name"), str) and isinstance(m.get("sha256"), str) for m in models)
+        isinstance(m, dict) and isinstance(m.get("name"), str) and isinstance(m.get("sha256"), str)
+        and isinstance(m.get("memory"), (str, type(None))) for m in models)
 
 
 @dataclass
@@ -234,6 +244,29 @@ def check_models(rec: Recording, files: dict[str, Path]) -> None:
         if file_sha256(path) != m["sha256"]:
             raise ReplayError(f"{path} is not the file the recording used for '{m['name']}' (sha256 differs): "
                               f"the text would not be the same")
+
+
+def recorded_memories(rec: Recording, files: dict[str, Path]) -> list:
+    """Each style's corpus memory as the piece played it: the same file (by its hash) or a clear
+    error; none for a style that played without one (a recording made before styles remembered)."""
+    from .core.memoryfile import read_memory
+    from .core.weights import ModelFileError
+
+    memories = []
+    for m in rec.header["models"]:
+        digest = m.get("memory")
+        if digest is None:
+            memories.append(None)
+            continue
+        path = Path(files[m["name"]]).with_suffix(".memory")
+        if not path.exists() or file_sha256(path) != digest:
+            raise ReplayError(f"{path} is not the memory the recording used for '{m['name']}' (missing, or its "
+                              f"sha256 differs): the text would not be the same")
+        try:
+            memories.append(read_memory(path))
+        except ModelFileError as e:
+            raise ReplayError(str(e)) from None
+    return memories
 
 
 def recorded_copies(rec: Recording) -> list:

@@ -9,7 +9,8 @@ import torch
 
 from instrument.core.ensemble import Ensemble
 from instrument.core.model import CharLSTM, ModelConfig
-from instrument.engine import Engine, Subscription
+from instrument.engine import Engine
+from instrument.frames import Subscription
 from instrument.pacing import Pacer
 
 
@@ -133,7 +134,7 @@ def test_prime_is_read_by_every_style_and_published(engine):
 
 def test_a_slow_reader_loses_frames_but_never_text():
     sub = Subscription(maxlen=4)
-    from instrument.engine import Frame
+    from instrument.frames import Frame
     for i, ch in enumerate("hello world"):
         sub.push(Frame(i, ch, np.ones(1), np.zeros(1, dtype=int)))
     frames, text = sub.read(timeout=0)

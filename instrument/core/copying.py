@@ -101,8 +101,9 @@ class Copier:
         self.seen: dict[bytes, int] = {}  # the last MIN characters -> absolute position of what followed
         self.pred, self.length, self.run = -1, 0, 0
 
-    def observe(self, x: int) -> None:
-        """x is committed: the run grows or halves, and the next character's prediction is made."""
+    def accept(self, x: int, heard=None) -> None:
+        """x is committed, written or primed (the stage protocol, core/stages.py): the run grows
+        or halves, and the next character's prediction is made."""
         self.run = carry_run(self.run, x == self.pred)
         self.text.append(x)
         end = self.offset + len(self.text)

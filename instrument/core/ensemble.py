@@ -61,6 +61,8 @@ class Ensemble:
 
     def reset(self) -> None:
         """Fresh states; every model reads a newline, the start of a text."""
+        self.primed: list[int] = []   # primed characters not read yet (see accept)
+        self.primed_active = np.arange(0)
         self.history = bytearray()
         self.position = 0                       # characters fed to the ensemble
         self.seen = np.zeros(self.n, dtype=np.int64)  # characters each model has read
@@ -79,9 +81,27 @@ class Ensemble:
         self.position += len(chars)
         self.seen[active] = self.position
 
+    def accept(self, x: int, heard) -> None:
+        """The stage protocol (core/stages.py): the models that played read x now, the others
+        later on demand. Primed text is read in one sequence pass when it is next needed, and
+        only its last CATCH_UP characters: these LSTMs remember far less than that, and a long
+        prime must not stall a performance."""
+        if heard.primed:
+            self.primed.append(x)
+            self.primed_active = heard.active
+            return
+        self._read_primed()
+        self.feed([x], heard.active)
+
+    def _read_primed(self) -> None:
+        if self.primed:
+            chars, self.primed = self.primed[-CATCH_UP:], []
+            self.feed(chars, self.primed_active)
+
     def distributions(self, active: np.ndarray) -> np.ndarray:
         """Omega: each active model's next-character distribution, (len(active), 128)."""
         active = np.asarray(active, dtype=np.int64)
+        self._read_primed()
         self._catch_up(active)
         return softmax(self.logits[active])
 
@@ -123,6 +143,7 @@ class Ensemble:
     def fork(self, active: np.ndarray, rows: int) -> None:
         """`rows` copies of each active model's state after the text read so far."""
         active = np.asarray(active, dtype=np.int64)
+        self._read_primed()
         self._catch_up(active)
         for group, inner, _ in self._by_group(active):
             group.fork(inner, rows)

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .copying import Copier, carry_run
+from .memory import Memory
 from .mixing import cap_confidence
 from .sampling import shape_rows
 
@@ -87,14 +88,16 @@ class Shaping:
     cap: float = 1.0  # each style's distribution capped at this probability (mixing.cap_confidence)
     phrase: float = 0.8  # linear mode: the chance that the style that wrote a word writes the next
     copy: float = 1.0  # the copy model's level (core/copying.py): each path copies from its own text
+    memory: float = 1.0  # the corpus memory's level (core/memory.py): each path recalls after its own text
 
 
 class Lookahead:
     """The paths, their pending characters and what each style made of them."""
 
-    def __init__(self, ensemble, copier: Copier | None = None):
+    def __init__(self, ensemble, copier: Copier | None = None, memory: Memory | None = None):
         self.ensemble = ensemble
         self.copier = copier or Copier()  # none given: no style copies
+        self.memory = memory or Memory.none(0)  # none given: no style remembers its corpus
         self.plan: Plan | None = None
         self.shaped: tuple | None = None  # the temperature and copy level the pending paths were drawn at
         self.word = None  # (N,) log P_i of the committed part of the word being written (P_i tempered in linear mode)
@@ -102,6 +105,7 @@ class Lookahead:
         self.sticky = False  # whether the style writing the open word may go on to the next (not after a move)
         self.stale = False  # the paths were drawn with an old seed: plan again, the phrase goes on
         self.run = START  # the committed text's last run: (char, length, is indentation)
+        self.committed: int | None = None  # the character next_char committed, until it is accepted
 
     def replan(self) -> None:
         """Plan again from the committed text (a new seed: the paths were drawn with the old one)."""
@@ -113,11 +117,14 @@ class Lookahead:
         self.word = None
         self.prior, self.sticky = None, False
 
-    def observe(self, x: int) -> None:
-        """A character written without lookahead (plain sampling, a prime): the plan no longer
-        starts from the committed text, and the text's last run goes on (a space after plain
-        sampling's indentation is still indentation when lookahead comes back)."""
-        self.reset()
+    def accept(self, x: int, heard=None) -> None:
+        """The stage protocol (core/stages.py). A character the plan did not commit (plain
+        sampling, a prime) means the plan no longer starts from the committed text; either way the
+        text's last run goes on (a space after plain sampling's indentation is still indentation
+        when lookahead comes back)."""
+        if x != self.committed:
+            self.reset()
+        self.committed = None
         self.run = _extend_run(self.run, x)
 
     # --- one committed character ---------------------------------------------------------------
@@ -128,8 +135,10 @@ class Lookahead:
         text, (N, 128), the ones the committed character is scored by."""
         if plan.mode != "product":  # each style as it would write alone at this temperature
             trunk = temper(trunk, shaping.temperature)
-        # the pending paths were drawn at the old ones (a copy level matters only if some style copies)
-        shaped = (shaping.temperature, shaping.copy if self.copier.copies else None)
+        # the pending paths were drawn at the old ones (a copy or memory level matters only if some
+        # style copies or remembers)
+        shaped = (shaping.temperature, shaping.copy if self.copier.copies else None,
+                  shaping.memory if self.memory.remembers else None)
         if (plan != self.plan or shaped != self.shaped or self.stale or self.word is None
                 or len(self.word) != len(plan.active)):
             self.shaped = shaped
@@ -151,7 +160,7 @@ class Lookahead:
             self.prior = _next_prior(self.prior + self.word, logw, phrase)
             self.sticky = True
             self.word = np.zeros_like(self.word)
-        self.run = _extend_run(self.run, x)
+        self.committed = x
         return x, lead
 
     # --- the pieces ----------------------------------------------------------------------------
@@ -168,6 +177,7 @@ class Lookahead:
         self.plan, self.stale = plan, False
         K, N = plan.beams, len(plan.active)
         self.ensemble.fork(np.array(plan.active), K)
+        self.memory.fork(np.array(plan.active), K)
         self.chars = np.zeros((K, 0), dtype=np.int64)
         self.lp = np.zeros((K, 0, N))          # log P_i of each pending character, per path
         self.mix_lp = np.zeros((K, 0))         # log of the product mixture's probability (product mode)
@@ -221,22 +231,31 @@ class Lookahead:
         self.lp = np.concatenate([self.lp, np.log(np.maximum(self.omega[rows, :, x], _TINY))[:, None]], axis=1)
         self.mix_lp = np.concatenate([self.mix_lp, np.log(np.maximum(mixed[rows, x], _TINY))[:, None]], axis=1)
         self.chars = np.concatenate([self.chars, x[:, None]], axis=1)
-        logits = self.ensemble.step_rows(np.array(self.plan.active), x)  # (N, K, 128)
-        self.omega = cap_confidence(self._copied(softmax(logits.transpose(1, 0, 2)), x, shaping.copy, mode), shaping.cap)
+        active = np.array(self.plan.active)
+        logits = self.ensemble.step_rows(active, x)  # (N, K, 128)
+        self._follow_copy(x, shaping.copy)
+        self.memory.step_rows(x)
+        recalled = self.memory.mix_rows(softmax(logits.transpose(1, 0, 2)), active, shaping.memory, shaping.copy,
+                                        self.copy_run)
+        self.omega = cap_confidence(self._copied(recalled, shaping.copy, mode), shaping.cap)
         if mode != "product":
             self.omega = temper(self.omega, shaping.temperature)
 
-    def _copied(self, omega: np.ndarray, x: np.ndarray, level: float, mode: str) -> np.ndarray:
-        """Each path's distributions (K, N, 128) with the copy model mixed in, as the committed
-        text's are (the engine mixes those): x, each path's newest character, carries its copy's run
-        on, and the copy predicts what follows the path's text. In product mode the styles are left
-        as they are: the copy joins their product (_proposals)."""
-        if not self.copier.copies or level <= 0:
-            return omega
+    def _follow_copy(self, x: np.ndarray, level: float) -> None:
+        """x, each path's newest character, carries its copy's run on, and the copy predicts what
+        follows the path's text, as the committed text's copy does (the run tires the text memory
+        too, core/memory.py)."""
+        if not (self.copier.copies or self.memory.remembers) or level <= 0:
+            return
         self.copy_run = carry_run(self.copy_run, x == self.copy_pred)
         for k in range(len(x)):
             self.copy_pred[k], self.copy_len[k] = self.copier.predict(self.chars[k].astype(np.uint8).tobytes())
-        if mode == "product":
+
+    def _copied(self, omega: np.ndarray, level: float, mode: str) -> np.ndarray:
+        """Each path's distributions (K, N, 128) with the copy model mixed in, as the committed
+        text's are (the engine mixes those). In product mode the styles are left as they are: the
+        copy joins their product (_proposals)."""
+        if not self.copier.copies or level <= 0 or mode == "product":
             return omega
         return self.copier.mix(omega, np.array(self.plan.active), level, self.copy_pred, self.copy_len, self.copy_run)
 
@@ -290,6 +309,7 @@ class Lookahead:
         source[dead] = keep[np.arange(len(dead)) % len(keep)]
         if len(dead):
             self.ensemble.take_rows(np.array(self.plan.active), source)
+            self.memory.take_rows(source)
             self.chars, self.lp, self.mix_lp, self.omega = (a[source] for a in (self.chars, self.lp, self.mix_lp, self.omega))
             self.copy_pred, self.copy_len, self.copy_run = (a[source] for a in (self.copy_pred, self.copy_len, self.copy_run))
         self.chars, self.lp, self.mix_lp = self.chars[:, 1:], self.lp[:, 1:], self.mix_lp[:, 1:]

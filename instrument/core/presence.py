@@ -41,6 +41,12 @@ class Presence:
             w = w * np.exp(self.log_gain[active])
         return w / w.sum()
 
+    def accept(self, x: int, heard) -> None:
+        """The stage protocol (core/stages.py): a written character is heard by every style that
+        played it (primed text is not the styles' own)."""
+        if not heard.primed:
+            self.hear(heard.active, np.log(np.maximum(heard.omega[:, x], 1e-30)), heard.pi, heard.presence)
+
     def hear(self, active: np.ndarray, logp: np.ndarray, pi: np.ndarray, strength: float) -> None:
         """One committed character: logp[i] = log P(char) under active style i."""
         if tuple(active) != self.active:  # a different set of styles: start the window again

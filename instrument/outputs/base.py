@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
-from ..engine import Engine, Frame
+from ..frames import Frame
+
+if TYPE_CHECKING:  # the engine imports the tree, which imports the outputs: only for the hints
+    from ..engine import Engine
 
 log = logging.getLogger("instrument.outputs")
 

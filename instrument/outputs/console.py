@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 
-from ..engine import Frame
+from ..frames import Frame
 from .base import Sink
 
 STATUS_EVERY = 0.2  # seconds between status line redraws

@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 
-from ..engine import Frame
+from ..frames import Frame
 from ..params import Param, ParamTree
 from ..ratelog import RateLimitedLog
 from .base import IDLE, Sink

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from ..engine import Frame
+from ..frames import Frame
 from ..oscwire import bundle, is_loopback, message
 from ..ratelog import RateLimitedLog
 from .base import Sink

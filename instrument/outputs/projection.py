@@ -12,7 +12,7 @@ import time
 
 from ..screen import FONT
 from ..screen.backdrop import backdrop_window, fit_to_viewport
-from ..engine import Frame
+from ..frames import Frame
 from ..params import Param, ParamTree
 from ..screen.textlayout import Glyph, TextLayout
 from ..screen.textpaint import LinePainter

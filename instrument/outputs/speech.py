@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..engine import Frame
+from ..frames import Frame
 from ..params import Param, ParamTree
 from .base import Sink
 from .voice import PhraseError, VoiceError, VoiceProcess

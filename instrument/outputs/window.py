@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING
 
-from ..engine import Engine
 from ..pacing import Pacer
 from ..screen.priority import lowered_priority, one_software_renderer_thread
 from .base import Sink
+
+if TYPE_CHECKING:  # the engine imports the tree, which imports the outputs: only for the hints
+    from ..engine import Engine
 
 FPS = 60
 IDLE_REDRAW = 0.5  # seconds between frames when no text arrives

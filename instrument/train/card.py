@@ -3,7 +3,7 @@ figures are measured from the shipped file itself."""
 from __future__ import annotations
 
 import datetime
-import lzma
+import hashlib
 import os
 import platform
 from pathlib import Path
@@ -12,23 +12,22 @@ import numpy as np
 import torch
 import yaml
 
-from ..core.generate import generate
+from ..core.corpusindex import CorpusIndex
+from ..core.memoryfile import write_memory
 from ..core.model import CharLSTM
 from ..files import write_text
+from . import copyfit, memoryfit
 from .checkpoint import RunRecord, load_tensors, read_record
-from . import copyfit
+from .compressors import references
 from .corpus import Corpus
 from .evaluate import bits_per_char
+from .memoryindex import reversed_bwt
 
 CHECK_SLICE = 20_000  # held-out characters the tests re-measure from the shipped file
 
 
-def xz_bpc(ids: np.ndarray, split: int) -> float:
-    """The reference: bits(xz -9e of all) - bits(xz -9e of the first part), per held-out char."""
-    preset = 9 | lzma.PRESET_EXTREME
-    whole = len(lzma.compress(ids.tobytes(), preset=preset))
-    head = len(lzma.compress(ids[:split].tobytes(), preset=preset))
-    return 8 * (whole - head) / (len(ids) - split)
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def machine() -> str:
@@ -43,39 +42,76 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}"
 
 
-def sample_lines(model: CharLSTM, n: int = 3, width: int = 100) -> list[str]:
-    """The first n non-empty lines of text at temperature 0.8, seed 0."""
-    text = generate(model, 1200, prime="", temperature=0.8, seed=0)
+def sample_lines(name: str, folder: Path, n: int = 3, width: int = 100) -> list[str]:
+    """The first n non-empty lines the style writes alone as it plays (its memory and copy too),
+    at the defaults but temperature 0.8, seed 0."""
+    from ..parts import build_engine, load_styles
+    from ..settings import EngineSettings
+
+    styles = load_styles([str(folder / f"{name}.safetensors")])
+    engine = build_engine(EngineSettings(models=None, mix={styles.names[0]: 1.0},
+                                         values={"/temperature": 0.8, "/seed": 0}), styles)
+    text = engine.write(1200)
+    while len([ln for ln in text.splitlines() if ln.strip()]) <= n and len(text) < 6000:
+        text += engine.write(1200)  # a paragraph a line (Austen, Chilcot): write on until n lines are whole
     lines = [ln.strip()[:width] for ln in text.splitlines() if ln.strip()]
     return lines[:n]
 
 
-def put_copy(card: dict, model: CharLSTM, corpus: Corpus) -> dict:
-    """Fit the style's copy weights on its training text (core/copying.py) and put them in the
-    card, with the held-out figures of the style as it plays, the LSTM mixed with the copy model
-    (`copy_bpc`, beside the LSTM's own `bpc`)."""
-    ids, split = corpus.ids, corpus.split
-    check = card["heldout"]["check"]
-    table = copyfit.fit(model, ids, split)
-    card["heldout"]["copy_bpc"] = round(copyfit.bits_per_char_with_copy(model, ids, split, len(ids), table), 4)
-    check["copy_bpc"] = round(copyfit.bits_per_char_with_copy(model, ids, check["start"], check["end"], table), 4)
-    card["copy"] = {**table.to_card(), "fitted_on": [max(0, split - copyfit.FIT_CHARS), split]}
+def put_play(card: dict, model: CharLSTM, corpus: Corpus, out_dir: Path, name: str) -> dict:
+    """The style as it plays, fitted and measured: its memory's gate, fitted on the dev slice with a
+    corpus memory of the text before it (train/memoryfit.py), and its copy weights, fitted there
+    too with the memory mixed in (core/copying.py); the memory it ships holds all its text before
+    the held-out part (out_dir/NAME.memory). Then the held-out figures of the LSTM alone (`bpc`),
+    with its memories (`memory_bpc`) and as it plays (`played_bpc`), on the whole held-out part
+    and its check slice."""
+    ids, dev, split = corpus.ids, corpus.dev_start, corpus.split
+    before_dev = CorpusIndex(reversed_bwt(ids[:dev]))
+    recall = memoryfit.fit(model, before_dev, ids, dev, split)
+    table = copyfit.fit_table(memoryfit.style_probs(model, before_dev, recall, ids, dev, split), np.asarray(ids[dev:split]))
+    bwt = reversed_bwt(corpus.known)
+    index = CorpusIndex(bwt)
+    path = out_dir / f"{name}.memory"
+    write_memory(path, bwt, recall, {"corpus_sha256": corpus.sha256, "characters": int(split)})
+    os.chmod(path, 0o644)
+    held, check = card["heldout"], card["heldout"]["check"]
+    for figures, start, end in ((held, split, len(ids)), (check, check["start"], check["end"])):
+        p = memoryfit.style_probs(model, index, recall, ids, start, end)
+        figures["memory_bpc"] = round(float(-np.log2(p).mean()), 4)
+        figures["played_bpc"] = round(copyfit.bits_with_copy(p, np.asarray(ids[start:end]), table), 4)
+    card["memory"] = {"file": path.name, "bytes": path.stat().st_size, "sha256": file_sha256(path),
+                      "characters": int(split), "orders": recall.orders, "text_orders": recall.text_orders,
+                      "fade_from": recall.fade_from, "fade": recall.fade, "text_fade": recall.text_fade,
+                      "fitted_on": [int(dev), int(split)]}
+    card["copy"] = {**table.to_card(), "fitted_on": [int(dev), int(split)]}
     return card
 
 
-def add_copy(card_path: Path, corpus: Corpus) -> dict:
-    """Fit the copy weights of an installed style and write them into its card, the rest kept."""
+def refit(card_path: Path, corpus: Corpus) -> dict:
+    """Fit an installed style's memory and copy weights again (its LSTM kept) and write them
+    beside it, its card updated with the new figures, the rest kept."""
     from ..files import read_yaml
 
     card = read_yaml(card_path)
-    put_copy(card, CharLSTM.load(card_path.with_suffix(".safetensors")), corpus)
-    write_text(card_path, yaml.safe_dump(card, sort_keys=False, allow_unicode=False, width=100))
+    held = card.setdefault("heldout", {})
+    held.setdefault("check", {"start": corpus.split, "end": min(len(corpus.ids), corpus.split + CHECK_SLICE)})
+    held.pop("copy_bpc", None)  # a card from before the memory: "as it plays" is played_bpc now
+    held["check"].pop("copy_bpc", None)
+    if any(held.get(key) is None for key in ("xz_bpc", "ppmd_bpc", "zpaq_bpc")):
+        held.update(references(corpus.ids, corpus.split))
+    put_play(card, CharLSTM.load(card_path.with_suffix(".safetensors")), corpus, card_path.parent, card_path.stem)
+    card["samples"] = sample_lines(card_path.stem, card_path.parent)
+    write_card(card_path, card)
     return card
+
+
+def write_card(path: Path, card: dict) -> None:
+    write_text(path, yaml.safe_dump(card, sort_keys=False, allow_unicode=False, width=100))
 
 
 def export(record: RunRecord, best_path: Path, corpus: Corpus, name: str, description: str,
            out_dir: Path) -> dict:
-    """Write out_dir/NAME.safetensors (fp16) and out_dir/NAME.yaml; returns the card."""
+    """Write out_dir/NAME.safetensors (fp16), NAME.memory and NAME.yaml; returns the card."""
     model = CharLSTM(record.model_config)
     model.load_state_dict(load_tensors(best_path, "model."))
     at_best = read_record(best_path)  # the run as it stood when these weights were saved
@@ -96,18 +132,19 @@ def export(record: RunRecord, best_path: Path, corpus: Corpus, name: str, descri
         "chars_trained": at_best.chars_trained,
         "minutes": round(at_best.elapsed_s / 60, 1),
         "run": {"steps": record.step, "chars": record.chars_trained, "minutes": round(record.elapsed_s / 60, 1),
-                "best_step": record.best_step},
+                "best_step": record.best_step, "dev": [int(corpus.dev_start), int(split)]},
         "machine": machine(),
         "heldout": {"characters": int(len(corpus.ids) - split),
                     "bpc": round(bits_per_char(shipped, corpus.ids, split), 4),
-                    "xz_bpc": round(xz_bpc(corpus.ids, split), 4),
+                    **references(corpus.ids, split),
                     "check": {"start": split, "end": check_end,
                               "bpc": round(bits_per_char(shipped, corpus.ids, split, check_end), 4)}},
         "training": dict(record.train),
         **({"init": dict(record.init)} if record.init else {}),
         "date": datetime.date.today().isoformat(),
-        "samples": sample_lines(shipped),
     }
-    put_copy(card, shipped, corpus)
-    write_text(out_dir / f"{name}.yaml", yaml.safe_dump(card, sort_keys=False, allow_unicode=False, width=100))
+    put_play(card, shipped, corpus, out_dir, name)
+    write_card(out_dir / f"{name}.yaml", card)
+    card["samples"] = sample_lines(name, out_dir)
+    write_card(out_dir / f"{name}.yaml", card)
     return card

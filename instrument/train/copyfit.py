@@ -27,7 +27,7 @@ def trace(text: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pred, length, run = np.full(n, -1), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     for i, x in enumerate(text.tolist()):
         pred[i], length[i], run[i] = copier.pred, copier.length, copier.run
-        copier.observe(x)
+        copier.accept(x)
     return pred, length, run
 
 

@@ -21,7 +21,8 @@ class TrainConfig:
     epochs: float | None = None   # ... or passes over the training text
     eval_every_s: float = 300.0
     ckpt_every_s: float = 300.0
-    eval_chars: int = 100_000   # periodic held-out check on this many characters; the card uses all
+    eval_chars: int = 100_000   # periodic check on this many characters of the dev slice
+    patience: int | None = 5    # checks in a row without a better dev figure before the run stops (None: never)
 
     def budget(self) -> str:
         return f"{self.minutes:g} min" if self.minutes is not None else f"{self.epochs:g} epochs"
@@ -48,4 +49,7 @@ def defaults_for(hidden: int, train_chars: int, **overrides) -> TrainConfig:
             setattr(config, key, value)
     if config.minutes is None and config.epochs is None:
         config.epochs = 10.0
+    if config.minutes is not None and "eval_every_s" not in overrides:
+        # about ten checks of the dev slice in a short run, so its best weights are found
+        config.eval_every_s = config.ckpt_every_s = min(config.eval_every_s, max(30.0, 6.0 * config.minutes))
     return config

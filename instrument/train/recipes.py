@@ -26,6 +26,16 @@ def load_recipes(path: Path) -> dict[str, dict]:
     return recipes
 
 
+def starting_weights(init: str | None, name: str, runs: Path, out_dir: Path) -> Path | None:
+    """Where a recipe's run starts: from scratch (None), from the style as installed now
+    ("installed": a style retrained from what it was, as this round's were), or from a base run."""
+    if not init:
+        return None
+    if init == "installed":
+        return out_dir / f"{name}.safetensors"
+    return runs / init / "best.safetensors"
+
+
 def train_styles(recipes: dict[str, dict], names: list[str], corpora: Path, out_dir: Path,
                  runs: Path) -> int:
     """Train (or resume, or just export) each named style; stops at the first failure."""
@@ -38,7 +48,7 @@ def train_styles(recipes: dict[str, dict], names: list[str], corpora: Path, out_
         if r.get("eval_every"):
             overrides.update(eval_every_s=r["eval_every"], ckpt_every_s=r["eval_every"])
         files = r["corpus"] if isinstance(r["corpus"], list) else [r["corpus"]]
-        init = runs / r["init"] / "best.safetensors" if r.get("init") else None
+        init = starting_weights(r.get("init"), name, runs, out_dir)
         code = train_command([corpora / f for f in files], name, r.get("arch"),
                              out_dir if r.get("ship", True) else None, run_dir,
                              resume=(run_dir / "last.safetensors").exists(),

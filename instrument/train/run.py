@@ -18,20 +18,67 @@ from .hparams import TrainConfig, defaults_for
 from .trainer import Trainer
 
 
+SMALL_CORPUS = 1_000_000  # training characters under which a style is a 2x256 unless told otherwise
+
+
+def default_arch(train_chars: int) -> str:
+    """By the corpus, as the paper chose: a 2x512 learns a few MB; under a MB a 2x256 trains three
+    times as fast a character and overfits less, and its corpus memory knows the rest."""
+    return "2x256" if train_chars < SMALL_CORPUS else "2x512"
+
+
 def new_record(name: str, corpus, model_config: ModelConfig, config: TrainConfig) -> RunRecord:
     return RunRecord(name=name, corpus=str(corpus.path), corpus_sha256=corpus.sha256,
                      model=asdict(model_config), train=asdict(config))
 
 
 def start_from(model: CharLSTM, record: RunRecord, init: Path) -> None:
-    """Load a base run's best weights into a fresh model, and note in the record where it began."""
-    if not init.exists():
+    """Load a base run's best weights, or an exported style's weights, into a fresh model, and note
+    in the record where it began (a style retrained from what ships need not start from noise)."""
+    from safetensors import safe_open
+
+    from .checkpoint import RECORD_KEY
+
+    if not init.is_file():
         raise TrainingError(f"cannot start from {init}: no such file (train the base run first)")
-    base = read_record(init)
-    if base.model_config.arch != record.model_config.arch:
-        raise TrainingError(f"{init} is a {base.model_config.arch}; run '{record.name}' is a {record.model_config.arch}")
-    model.load_state_dict(load_tensors(init, "model."))
-    record.init = {"run": base.name, "chars": base.chars_trained, "minutes": round(base.elapsed_s / 60, 1)}
+    with safe_open(str(init), framework="pt") as f:
+        is_run = RECORD_KEY in (f.metadata() or {})
+    if is_run:
+        base = read_record(init)
+        config, name = base.model_config, base.name
+        chars, minutes = base.chars_trained, round(base.elapsed_s / 60, 1)
+        weights = load_tensors(init, "model.")
+    else:
+        style = CharLSTM.load(init)
+        config, name, weights = style.config, init.stem, style.state_dict()
+        chars, minutes = _card_cost(init.with_suffix(".yaml"))
+    if config.arch != record.model_config.arch:
+        raise TrainingError(f"{init} is a {config.arch}; run '{record.name}' is a {record.model_config.arch}")
+    model.load_state_dict(weights)
+    record.init = {"run": name, "chars": chars, "minutes": minutes}
+
+
+def _card(path: Path) -> dict:
+    """An exported style's card, or {} (none, unreadable, not a mapping)."""
+    from ..files import FileProblem, read_yaml
+
+    try:
+        facts = read_yaml(path) if path.is_file() else {}
+    except FileProblem:
+        return {}
+    return facts if isinstance(facts, dict) else {}
+
+
+def _card_description(card: Path) -> str | None:
+    """The description an earlier export of this style gave it (a resumed run keeps it)."""
+    value = _card(card).get("description")
+    return value if isinstance(value, str) else None
+
+
+def _card_cost(card: Path) -> tuple[int | None, float | None]:
+    """What an exported style's card says its training cost (characters, minutes), if it says."""
+    facts = _card(card)
+    return facts.get("chars_trained"), facts.get("minutes")
 
 
 def prepare(corpus_path: Path | list[Path], name: str, arch: str | None, run_dir: Path, resume: bool,
@@ -56,7 +103,7 @@ def prepare(corpus_path: Path | list[Path], name: str, arch: str | None, run_dir
     else:
         if last.exists():
             raise TrainingError(f"run '{name}' already has a checkpoint at {last}: add --resume, or remove it")
-        model_arch = ModelConfig.from_arch(arch or "2x512")
+        model_arch = ModelConfig.from_arch(arch or default_arch(len(corpus.train)))
         config = defaults_for(model_arch.hidden, len(corpus.train), **overrides)
         model_config = ModelConfig(model_arch.n_layers, model_arch.hidden, dropout=config.dropout)
         record = new_record(name, corpus, model_config, config)
@@ -71,7 +118,7 @@ def prepare(corpus_path: Path | list[Path], name: str, arch: str | None, run_dir
 
 
 def attach_progress(trainer: Trainer) -> None:
-    """A tqdm bar over the budget: chars/s, train and held-out bpc, ETA; eval lines in logs."""
+    """A tqdm bar over the budget: chars/s, train and dev bpc, ETA; eval lines in logs."""
     from tqdm import tqdm
 
     tty = sys.stderr.isatty()
@@ -81,18 +128,23 @@ def attach_progress(trainer: Trainer) -> None:
 
     def on_batch_end(t: Trainer) -> None:
         dt = max(1e-9, t.record.elapsed_s - start["t"])
-        held = f"{t.last_heldout_bpc:.3f}" if t.last_heldout_bpc is not None else "-"
+        dev = f"{t.last_dev_bpc:.3f}" if t.last_dev_bpc is not None else "-"
         bar.set_postfix_str(f"{(t.record.chars_trained - start['chars']) / dt:,.0f} chars/s, "
-                            f"train {t.last_train_bpc:.3f} bpc, held-out {held} bpc", refresh=False)
+                            f"train {t.last_train_bpc:.3f} bpc, dev {dev} bpc", refresh=False)
         bar.update(max(0.0, 100 * min(t.progress, 1.0) - bar.n))
 
     def on_eval(t: Trainer) -> None:
         bar.write(f"step {t.record.step}: {t.record.elapsed_s / 60:.1f} min, train {t.last_train_bpc:.3f} bpc, "
-                  f"held-out {t.last_heldout_bpc:.4f} bpc (best {t.record.best_bpc:.4f} at step {t.record.best_step})",
+                  f"dev {t.last_dev_bpc:.4f} bpc (best {t.record.best_bpc:.4f} at step {t.record.best_step})",
                   file=sys.stderr)
+
+    def on_stalled(t: Trainer) -> None:
+        bar.write(f"stopping early: {t.config.patience} checks without a better dev figure since step "
+                  f"{t.record.best_step} (the best weights are kept)", file=sys.stderr)
 
     trainer.add_callback("on_batch_end", on_batch_end)
     trainer.add_callback("on_eval", on_eval)
+    trainer.add_callback("on_stalled", on_stalled)
 
 
 FEW_STEPS = 1000
@@ -117,7 +169,8 @@ def train_command(corpus: Path | list[Path], name: str, arch: str | None, out_di
     trainer = prepare(corpora, name, arch, run_dir, resume or export_only, init=init, **overrides)
     corpus = trainer.corpus.path
     print(f"training '{name}' ({trainer.record.model_config.arch}, {trainer.model.n_params():,} params) on "
-          f"{corpus} ({len(trainer.corpus.train):,} train / {len(trainer.corpus.heldout):,} held-out chars), "
+          f"{corpus} ({len(trainer.corpus.train):,} train / {trainer.corpus.split - trainer.corpus.dev_start:,} dev / "
+          f"{len(trainer.corpus.heldout):,} held-out chars), "
           f"budget {trainer.config.budget()}, checkpoints in {run_dir}", file=sys.stderr)
     if not export_only:
         attach_progress(trainer)
@@ -132,11 +185,11 @@ def train_command(corpus: Path | list[Path], name: str, arch: str | None, out_di
             print(f"note: this budget trained {trainer.record.step} steps; a style writes words after a few "
                   f"thousand (add --resume with a larger --minutes or --epochs to go on)", file=sys.stderr)
     if out_dir is None:
-        print(f"base run '{name}' done: {trainer.best_path} (held-out {trainer.record.best_bpc:.4f} bpc)",
+        print(f"base run '{name}' done: {trainer.best_path} (best {trainer.record.best_bpc:.4f} bpc)",
               file=sys.stderr)
         return 0
     card = export(trainer.record, trainer.best_path, trainer.corpus, name,
-                  description or f"{name} style", out_dir)
+                  description or _card_description(out_dir / f"{name}.yaml") or f"{name} style", out_dir)
     print(f"exported {out_dir / (name + '.safetensors')}: held-out {card['heldout']['bpc']} bpc "
           f"(xz {card['heldout']['xz_bpc']})", file=sys.stderr)
     return 0

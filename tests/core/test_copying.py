@@ -39,13 +39,13 @@ def test_predictions_and_runs_match_a_brute_force_reading(seed):
         assert (copier.pred, copier.length) == (pred, length), i
         assert copier.run == run
         run = run + 1 if x == pred else run // 2
-        copier.observe(x)
+        copier.accept(x)
 
 
 def test_a_long_repeat_is_matched_to_the_longest_band():
     copier = Copier()
     for x in b"def read_config(name):\n    return load(path)\n" * 3:
-        copier.observe(x)
+        copier.accept(x)
     assert copier.pred == ord("d") and copier.length == LONGEST
     assert copier.run > 40  # the third copy was predicted right all along
 
@@ -55,7 +55,7 @@ def test_a_path_is_predicted_as_the_text_it_continues(seed):
     text = random_text(800, seed)
     committed, copier = text[:700], Copier()
     for x in committed:
-        copier.observe(x)
+        copier.accept(x)
     for cut in range(701, 709):  # pending: text[700:cut]
         pred, length = copier.predict(text[700:cut])
         assert (pred, length) == brute(text, cut, sources=701), cut
@@ -66,7 +66,7 @@ def test_memory_is_bounded_and_what_is_kept_still_predicts(monkeypatch):
     text = random_text(5000, 5)
     copier = Copier()
     for i, x in enumerate(text):
-        copier.observe(x)
+        copier.accept(x)
         assert len(copier.text) <= 600 and all(at >= copier.offset for at in copier.seen.values())
     assert (copier.pred, copier.length) == brute(text, len(text), since=copier.offset)
 
@@ -78,7 +78,7 @@ def table(value: float, fade: float = 1.0) -> CopyTable:
 def primed(tables, text: bytes) -> Copier:
     copier = Copier(tables)
     for x in text:
-        copier.observe(x)
+        copier.accept(x)
     return copier
 
 
@@ -100,7 +100,7 @@ def test_the_weight_fades_as_a_copy_runs_on():
     copier = primed([table(0.8, fade=0.5)], b"abcdefghij abcdefgh")
     assert (copier.pred, copier.length, copier.run) == (ord("i"), 8, 2)  # "g" and "h" were copied right
     assert copier.gains(np.array([0]), copier.length, copier.run, 1.0) == pytest.approx([0.8 * 0.5 ** 2])
-    copier.observe(ord("X"))  # the copy said "i": its run halves (a loop's miss must not refresh it)
+    copier.accept(ord("X"))  # the copy said "i": its run halves (a loop's miss must not refresh it)
     assert copier.run == 1
 
 

@@ -73,6 +73,7 @@ def _write(n: int, depth: int, pi=(0.5, 0.5), seed: int = 0, moves: dict | None 
         else:
             plan = Plan(tuple(active.tolist()), tuple(np.array(pi)[active]), mode, 4, depth)
             x, _ = look.next_char(plan, w, omega, Shaping(temperature=at, phrase=phrase), rng)
+            look.accept(x)  # the stage protocol: the committed character is handed back
         ens.feed(x)
         out.append(chr(x))
     return "".join(out)
@@ -262,14 +263,17 @@ def test_a_run_written_without_lookahead_counts_when_lookahead_comes_back():
         ens, rng = ToyEnsemble(), np.random.default_rng(0)
         look = Lookahead(ens)
         plan = Plan((2,), (1.0,), "linear", 4, 4)
-        look.next_char(plan, np.ones(1), ens.distributions([2]), Shaping(temperature=1.0), rng)  # a plan exists
+        x, _ = look.next_char(plan, np.ones(1), ens.distributions([2]), Shaping(temperature=1.0), rng)  # a plan exists
+        ens.feed(x)
+        look.accept(x)
         for _ in range(la.MAX_RUN - 2):
             ens.feed(ord("a"))
-            look.observe(ord("a"))
+            look.accept(ord("a"))
         text = ""
         for _ in range(10):
             x, _ = look.next_char(plan, np.ones(1), ens.distributions([2]), Shaping(temperature=1.0), rng)
             ens.feed(x)
+            look.accept(x)
             text += chr(x)
     finally:
         STYLES.pop()

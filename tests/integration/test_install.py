@@ -7,6 +7,7 @@ import os
 import site
 import subprocess
 import sys
+from pathlib import Path
 
 from ..conftest import PROJECT
 
@@ -44,6 +45,8 @@ def test_a_plain_install_plays_and_lists_the_shipped_styles(tmp_path):
                                    str(home / "data" / "instrument" / "mappings"))
     assert sorted(p.name for p in (home / "data" / "instrument" / "presets").iterdir()) == \
         sorted(p.name for p in (PROJECT / "presets").iterdir())
+    memories = sorted(p.name for p in (PROJECT / "models").glob("*.memory"))
+    assert memories and sorted(p.name for p in Path(models).glob("*.memory")) == memories  # each style's memory ships
     listed = _run([python, "-m", "instrument", "models"], cwd=away, env=env)
     shipped = sorted(p.stem for p in (PROJECT / "models").glob("*.safetensors"))
     assert listed.returncode == 0 and [line.split()[0] for line in listed.stdout.splitlines()[1:]] == shipped
@@ -51,3 +54,4 @@ def test_a_plain_install_plays_and_lists_the_shipped_styles(tmp_path):
                    "--osc-listen", "127.0.0.1:0", "--no-oscquery"], cwd=away, env=env)
     assert played.returncode == 0, played.stderr
     assert len(played.stdout.strip()) >= 100 and "left out" not in played.stderr
+    assert "without its corpus memory" not in played.stderr

@@ -97,6 +97,46 @@ def test_a_replay_copies_as_the_piece_did_whatever_the_cards_say_now(tmp_path):
     assert result.returncode == 2 and "copy weights for 'bees' are damaged" in result.stderr
 
 
+def _memory(models, name: str, text: bytes) -> None:
+    """NAME.memory holding text, with a gate that leans on it."""
+    import numpy as np
+
+    from instrument.core.memoryfile import write_memory
+    from instrument.core.recall import Recall, n_features
+    from instrument.train.memoryindex import reversed_bwt
+
+    gate = np.zeros((n_features(4), 5))
+    gate[-1, 0] = -2.0
+    write_memory(models / f"{name}.memory", reversed_bwt(np.frombuffer(text, dtype=np.uint8)), Recall(gate, 24, 0.8),
+                 {"corpus_sha256": "x"})
+
+
+def test_a_replay_recalls_with_the_memory_the_piece_played(tmp_path):
+    """The recording names each style's memory by its hash: the same file replays to the same
+    text, another is refused by name, and a recording made before styles remembered replays
+    without one."""
+    models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b"})
+    _memory(models, "ayes", b"a bab abba cab ab a dab " * 30)
+    piece = tmp_path / "piece.jsonl"
+    assert run("play", "--chars", "400", "--rate", "0", "--mix", "ayes=0.5,bees=0.5", "--seed", "5",
+               "--record", str(piece), "--no-midi", "--no-oscquery", "--osc-listen", "127.0.0.1:0",
+               models=models).returncode == 0
+    lines = [json.loads(l) for l in piece.read_text().splitlines()]
+    assert len(lines[0]["models"][0]["memory"]) == 64 and lines[0]["models"][1]["memory"] is None
+    recorded = "".join(l.get("text", "") for l in lines)
+    assert set("cd") & set(recorded)  # the memory was heard: the letter models write neither
+    result = run("replay", str(piece), "--quiet", models=models)
+    assert result.returncode == 0 and "the same text" in result.stderr, result.stderr
+    _memory(models, "ayes", b"a dab ab " * 30)  # another memory under the same name
+    result = run("replay", str(piece), models=models)
+    assert result.returncode == 2 and "ayes.memory" in result.stderr and "sha256 differs" in result.stderr
+    for m in lines[0]["models"]:
+        del m["memory"]  # as a recording made before the styles remembered
+    piece.write_text("\n".join(json.dumps(l) for l in lines) + "\n")
+    result = run("replay", str(piece), models=models)
+    assert result.returncode == 1 and "differs" in result.stderr  # it replays, without the memory
+
+
 def test_a_finished_piece_is_recorded_to_its_end_mark(tmp_path):
     """The recorder's last lines are written before the process exits, however fast it stops."""
     models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b"})

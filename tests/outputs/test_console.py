@@ -57,7 +57,7 @@ def test_the_status_line_shows_the_link_session_when_there_is_one():
 
     import numpy as np
 
-    from instrument.engine import Frame
+    from instrument.frames import Frame
     from instrument.outputs.console import Console
     from instrument.tree import build_tree
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from instrument.control.mapping import Binding, Mapping
-from instrument.engine import Frame, Subscription
+from instrument.frames import Frame, Subscription
 from instrument.outputs.midi_out import (DRUMS, ClockOut, MidiOut, note_for, style_channel, velocity)
 from instrument.tree import build_tree
 

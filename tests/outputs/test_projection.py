@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from instrument.engine import Frame
+from instrument.frames import Frame
 from instrument.outputs.projection import glyphs_for
 from instrument.screen.textlayout import Glyph, TextLayout
 from instrument.screen.theme import Theme, load_theme

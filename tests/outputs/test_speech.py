@@ -79,7 +79,7 @@ class Feed:
     """A speech output on its own thread, reading a subscription fed by hand, as the engine feeds it."""
 
     def __init__(self, policy: str, voice: FakeVoice | None = None):
-        from instrument.engine import Subscription
+        from instrument.frames import Subscription
 
         params = instrument_tree(["a"])
         params.set("/speech/policy", policy)
@@ -90,7 +90,7 @@ class Feed:
         self._thread.start()
 
     def write(self, text: str) -> None:
-        from instrument.engine import Frame
+        from instrument.frames import Frame
 
         for ch in text:
             self.speech.subscription.push(Frame(0, ch, np.ones(1), np.zeros(1, dtype=int)))

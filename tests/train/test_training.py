@@ -13,6 +13,7 @@ from instrument.train.batches import StreamBatcher
 from instrument.train import TrainingError
 from instrument.train.checkpoint import load_tensors, read_record
 from instrument.core.copying import CopyTable
+from instrument.core.memoryfile import read_memory
 from instrument.train.corpus import load_corpus
 from instrument.train.run import prepare
 
@@ -31,30 +32,39 @@ def test_training_learns_a_repeating_text_and_exports_a_card(repeating_text, tmp
     assert card["arch"] == "1x64" and card["params"] == CharLSTM.load(tmp_path / "models" / "rep.safetensors").n_params()
     assert card["corpus"]["bytes"] == repeating_text.stat().st_size
     assert len(card["samples"]) >= 1 and "the cat sat" in " ".join(card["samples"])
-    CopyTable.from_card(card["copy"])  # the copy weights, fitted on the training text
-    assert card["heldout"]["copy_bpc"] <= card["heldout"]["bpc"] + 0.01
-    assert "copy_bpc" in card["heldout"]["check"]
+    CopyTable.from_card(card["copy"])  # the copy weights, fitted on the dev slice
+    memory = read_memory(tmp_path / "models" / "rep.memory")  # the memory, beside it
+    assert memory.recall.orders == card["memory"]["orders"] and card["memory"]["fitted_on"] == card["run"]["dev"]
+    assert card["heldout"]["played_bpc"] <= card["heldout"]["bpc"] + 0.01
+    assert {"memory_bpc", "played_bpc"} <= set(card["heldout"]["check"])
+    for key in ("xz_bpc", "ppmd_bpc", "zpaq_bpc"):  # the references (None where the program is missing)
+        assert key in card["heldout"]
 
 
-def test_fit_copy_writes_copy_weights_into_an_installed_card(repeating_text, tmp_path, capsys):
+def test_fit_fits_the_memory_and_copy_of_an_installed_style(repeating_text, tmp_path, capsys):
+    """A style from before the memory (no NAME.memory, no memory figures) is fitted anew, its
+    LSTM and the rest of its card kept; a wrong corpus or name is a clear message."""
     assert _train(repeating_text, tmp_path, "--epochs", "1", "--eval-every", "1000") == 0
     card_path = tmp_path / "models" / "rep.yaml"
     card = yaml.safe_load(card_path.read_text())
-    card.pop("copy")  # a card from before the copy model
-    card["heldout"].pop("copy_bpc")
+    card.pop("copy")
+    card.pop("memory")
+    for key in ("memory_bpc", "played_bpc"):
+        card["heldout"].pop(key)
     card_path.write_text(yaml.safe_dump(card))
+    (tmp_path / "models" / "rep.memory").unlink()
     models = ["models", "--dir", str(tmp_path / "models"), "--corpora", str(repeating_text.parent)]
-    assert main([*models, "--fit-copy", "nosuch"]) == 2
+    assert main([*models, "--fit", "nosuch"]) == 2
     assert "no installed style nosuch" in capsys.readouterr().err
-    assert main([*models, "--fit-copy"]) == 0
+    assert main([*models, "--fit"]) == 0
     refit = yaml.safe_load(card_path.read_text())
-    assert CopyTable.from_card(refit["copy"]) and refit["heldout"]["copy_bpc"] < refit["heldout"]["bpc"]
-    assert refit["samples"] == card["samples"]  # the rest of the card is kept
+    assert CopyTable.from_card(refit["copy"]) and read_memory(tmp_path / "models" / "rep.memory")
+    assert refit["heldout"]["played_bpc"] < refit["heldout"]["bpc"] and refit["heldout"]["bpc"] == card["heldout"]["bpc"]
     refit["corpus"]["sha256"] = "0" * 64  # trained on another text than the one named
     card_path.write_text(yaml.safe_dump(refit))
-    assert main([*models, "--fit-copy"]) == 1
+    assert main([*models, "--fit"]) == 1
     err = capsys.readouterr().err
-    assert "rep: cannot fit copy weights" in err and "sha256 differs" in err
+    assert "rep: cannot fit its memory and copy" in err and "sha256 differs" in err
 
 
 def test_resume_continues_the_same_run(repeating_text, tmp_path):
@@ -136,16 +146,21 @@ def test_kill_stops_a_run_with_a_checkpoint(repeating_text, tmp_path):
     assert main(command.split()[1:] + [*FAST, "--minutes", "0.05"]) == 0  # and it works
 
 
-def test_a_joined_corpus_keeps_every_texts_heldout_part_out_of_training(tmp_path):
+def test_a_joined_corpus_keeps_every_texts_dev_and_heldout_parts_out_of_training(tmp_path):
+    """A base run trains on neither text's dev slice nor held-out part, and is judged on the dev
+    slices; the held-out parts are nowhere in it."""
     from instrument.train.corpus import load_corpora
 
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
-    a.write_text("a" * 9500 + "Y" * 500)
-    b.write_text("b" * 19000 + "Z" * 1000)
+    a.write_text("a" * 361_000 + "D" * 19_000 + "Y" * 20_000)  # dev: 5% of the 380,000 before the held-out part
+    b.write_text("b" * 18_500 + "E" * 10_000 + "Z" * 1_500)    # dev: at least 10,000
+    one, two = load_corpus(a), load_corpus(b)
+    assert (one.dev_start, one.split, two.dev_start, two.split) == (361_000, 380_000, 18_500, 28_500)
     joined = load_corpora([a, b])
-    assert joined.split == 9500 + 19000
-    assert not np.isin(joined.train, encode("YZ")).any()
-    assert (joined.heldout == encode("Y" * 500 + "Z" * 1000)).all()
+    assert joined.split == one.dev_start + two.dev_start
+    assert not np.isin(joined.train, encode("DEYZ")).any()
+    assert not np.isin(joined.ids, encode("YZ")).any() and np.isin(joined.heldout, encode("DE")).all()
+    assert joined.dev_start == joined.split  # judged on the dev slices, as its held-out part
     assert joined.sha256 != load_corpus(a).sha256
 
 
@@ -186,3 +201,17 @@ def test_every_help_text_reads_as_written():
         with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
             sub.parse_args(["--help"])
         assert "%%" not in out.getvalue(), name
+
+
+def test_a_run_stops_when_the_dev_figure_stops_improving(repeating_text, tmp_path, monkeypatch):
+    """Patience: after `patience` checks without a better dev figure the run stops, its best
+    weights kept; a run still improving goes on."""
+    trainer = prepare(repeating_text, "rep", "1x64", tmp_path / "runs" / "rep", resume=False, epochs=50.0,
+                      batch=16, seq_len=64)
+    trainer.config.eval_every_s = 0.0  # a check after every batch
+    trainer.config.patience = 3
+    figures = iter([2.0, 1.5, 1.6, 1.7, 1.8, 1.9, 2.0] + [9.0] * 100)
+    monkeypatch.setattr("instrument.train.trainer.bits_per_char", lambda *a, **k: next(figures))
+    trainer.run()
+    assert trainer.record.best_bpc == 1.5 and trainer.record.step <= 6 and trainer.progress < 0.1
+    assert (tmp_path / "runs" / "rep" / "best.safetensors").exists()
