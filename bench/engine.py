@@ -109,9 +109,9 @@ def idle_styles_cost_nothing(models, names, seconds: float, rounds: int = 3) -> 
 def lookahead_table(models, names, seconds: float, rounds: int = 3) -> None:
     """Plain sampler against lookahead (default depth, 4 and 8 beams) on the same ensemble,
     alternated in rounds so a drifting machine affects both alike; medians of the rounds."""
-    from instrument.params import instrument_tree
+    from instrument.tree import build_tree
 
-    depth = instrument_tree([]).params["/lookahead"].default
+    depth = build_tree([]).params["/lookahead"].default
     ensemble = Ensemble(models, names)
     memory = load_styles(names).memory()
     cases = [("plain (lookahead 0), LSTMs alone", 0, None, False), ("plain, copying", 0, None, True),

@@ -1,8 +1,9 @@
 """The engine: one loop that owns the models and their states.
 
 Every step: read one snapshot of the parameters -> Omega = the active models' distributions ->
-rho = mix(pi, Omega) -> sample a character -> feed it back -> publish a Frame. A move of the mix
-that arrived meanwhile is taken just before mixing (see _late_moves). Controls only write
+rho = mix(pi, Omega) -> sample a character -> feed it back -> publish a Frame. Without lookahead, a
+move of the mix that arrived meanwhile is taken just before mixing (see _late_moves); with it, the
+move re-plans at the next step (core/lookahead.py). Controls only write
 parameters; outputs only read frames from their own bounded subscription, so neither can slow it.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .core.copying import Copier
 from .core.ensemble import CATCH_UP, Ensemble
 from .core.lookahead import Lookahead, Plan, Shaping
 from .core.memory import Memory
-from .core.mixing import active_models, cap_confidence, mix
+from .core.mixing import RULES, active_models, cap_confidence
 from .core.presence import Presence
 from .core.sampling import draw, shape_distribution
 from .core.stages import Heard
@@ -150,16 +151,18 @@ class Engine:
 
     def _distributions(self, active: np.ndarray, snap: Snapshot) -> np.ndarray:
         """Omega: each active style's distribution as it plays: its LSTM's, with its corpus memory
-        (core/memory.py) and the copy model (core/copying.py) mixed in; in product mode without
-        the copy (it joins the styles' product: _mixture)."""
+        (core/memory.py) and the copy model (core/copying.py) mixed in, unless the mode's rule
+        joins the copy to the mixture instead (_mixture)."""
         omega = self.memory.mix(self.ensemble.distributions(active), active, snap["/memory"], snap["/copy"],
                                 self.copier.run)
-        return omega if snap["/mode"] == "product" else self.copier.mix(omega, active, snap["/copy"])
+        return omega if RULES[snap["/mode"]].copy_after else self.copier.mix(omega, active, snap["/copy"])
 
     def _mixture(self, snap: Snapshot, weights: np.ndarray, omega: np.ndarray, active: np.ndarray) -> np.ndarray:
-        """rho: the styles mixed by the mode's rule; in product mode the copy mixed into the product."""
-        rho = mix(snap["/mode"], weights, omega)
-        if snap["/mode"] != "product":
+        """rho: the styles mixed by the mode's rule (core/mixing.py), the copy joined after it if the
+        rule says so."""
+        rule = RULES[snap["/mode"]]
+        rho = rule.combine(weights, omega)
+        if not rule.copy_after:
             return rho
         return self.copier.mix_after(rho, active, np.asarray(weights) / np.sum(weights), snap["/copy"])
 

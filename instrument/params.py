@@ -332,8 +332,3 @@ CONTROLS = [
           frozenset({"event", "surface"})),
 ]
 
-
-def instrument_tree(model_names: list[str]) -> ParamTree:
-    """The engine's parameters: one weight per loaded model, then the engine's controls (tree.py
-    adds the other modules' tables)."""
-    return ParamTree.of(style_params(model_names) + CONTROLS)

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from instrument.core.ensemble import Ensemble
+from instrument.core.mixing import RULES, Rule
 from instrument.core.model import CharLSTM, ModelConfig
 from instrument.engine import Engine
 from instrument.frames import Subscription
@@ -301,3 +302,33 @@ def test_late_moves_are_recorded_where_they_were_heard(lookahead):
         previous = values
         out.append(replay.step().char)
     assert "".join(out) == text
+
+
+class _Zeds(Rule):
+    """A rule that writes nothing but 'z': any part of the engine that went its own way instead of
+    asking the rule (a test of the mode's name, a mixture written out by hand) would write other
+    letters."""
+
+    def combine(self, pi, omega):
+        return np.eye(128)[ord("z")]
+
+    def proposals(self, paths, logw, phrase):
+        return np.repeat(np.eye(128)[ord("z")][None], len(paths.chars), axis=0)
+
+    def scores(self, paths, logw, phrase):
+        return np.zeros(len(paths.chars))
+
+    def sharpness(self, weights):
+        return 1.0
+
+
+@pytest.mark.parametrize("lookahead", [0, 4])
+@pytest.mark.parametrize("mode", sorted(RULES))
+def test_the_engine_plays_each_mode_as_its_rule_says(monkeypatch, mode, lookahead):
+    """A rule is one object in RULES: put another in a mode's place and that mode plays it,
+    plainly and with lookahead, with the styles at any weights."""
+    monkeypatch.setitem(RULES, mode, _Zeds())
+    eng = _fresh_engine(lookahead)
+    eng.params.set("/mix/b", 0.7)
+    eng.params.set("/mode", mode)
+    assert eng.write(60) == "z" * 60

@@ -12,7 +12,7 @@ import pytest
 from instrument.control.mapping import MappingError, load_mapping
 from instrument.control.presets import PresetError, Presets
 from instrument.files import FileProblem, read_yaml
-from instrument.params import instrument_tree
+from instrument.tree import build_tree
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
@@ -42,7 +42,7 @@ def test_an_alias_bomb_is_refused_at_once_in_little_memory(tmp_path):
 
 @pytest.mark.parametrize("kind", ["fifo", "zero", "huge", "latin1", "deep"])
 def test_a_preset_that_is_not_a_small_text_file_is_named_and_changes_nothing(tmp_path, fifo, kind):
-    presets = Presets(instrument_tree(["bible"]), tmp_path)
+    presets = Presets(build_tree(["bible"]), tmp_path)
     target = presets.path("evening")
     if kind == "fifo":
         os.replace(fifo, target)
@@ -65,7 +65,7 @@ def test_a_preset_that_is_not_a_small_text_file_is_named_and_changes_nothing(tmp
 
 
 def test_a_mapping_bomb_or_fifo_is_named_and_the_start_goes_on(tmp_path, fifo):
-    tree = instrument_tree(["bible"])
+    tree = build_tree(["bible"])
     bomb = tmp_path / "map.yaml"
     bomb.write_text(BOMB.replace("values: {/mix/bible: *i}", "bindings: *i"))
     for path in (bomb, fifo):
@@ -76,7 +76,7 @@ def test_a_mapping_bomb_or_fifo_is_named_and_the_start_goes_on(tmp_path, fifo):
 
 
 def test_an_error_never_prints_a_whole_value(tmp_path):
-    presets = Presets(instrument_tree(["bible"]), tmp_path)
+    presets = Presets(build_tree(["bible"]), tmp_path)
     presets.path("long").write_text("values: {/mix/bible: '" + "x" * 100_000 + "'}\n")
     with pytest.raises(PresetError) as err:
         presets.load("long")

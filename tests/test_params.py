@@ -4,12 +4,13 @@ import threading
 
 import pytest
 
-from instrument.params import Param, ParamTree, instrument_tree
+from instrument.params import Param, ParamTree
+from instrument.tree import build_tree
 
 
 @pytest.fixture
 def tree() -> ParamTree:
-    return instrument_tree(["shakespeare", "bible"])
+    return build_tree(["shakespeare", "bible"])
 
 
 def test_every_documented_address_is_in_the_tree(tree):

@@ -28,9 +28,9 @@ said. A move of the faders ends the phrase: the word in progress is weighed by t
 
 Sampled exactly, the word-level mixture is already most of the cure (88-90% real words at eight
 and nine styles, against 66-67% for the per-character mixture). The lookahead's choice between
-paths adds the rest: a path is chosen in proportion to P(path)^lambda, lambda = FORESIGHT times
-the mix's spread (1 - sum w_i^2), so paths that read as words are preferred as far as the mix
-needs it. One style alone has no spread: every path is equally likely to be chosen, and the text
+paths adds the rest: a path is chosen in proportion to P(path)^lambda, lambda = the linear rule's
+foresight (core/mixing.py) times the mix's spread (1 - sum w_i^2), so paths that read as words
+are preferred as far as the mix needs it. One style alone has no spread: every path is equally likely to be chosen, and the text
 is exactly what that style writes with the plain sampler (choosing the likelier path regardless,
 as an earlier rule did, made a soloist blander: distinct words 0.43 against 0.56).
 
@@ -46,25 +46,14 @@ import numpy as np
 
 from .copying import Copier, carry_run
 from .memory import Memory
-from .mixing import cap_confidence
+from .mixing import RULES, Rule, cap_confidence, logsumexp
 from .sampling import shape_rows
 
 BOUNDARY = np.zeros(128, dtype=bool)
 BOUNDARY[[ord(" "), ord("\n"), ord("\t")]] = True
 MAX_RUN = 32  # longest run of one character a path may write, indentation included (see _no_runaway)
 MAX_GAP = 12  # longest run of spaces or tabs inside a line
-# How hard a spread-out mix leans towards likely paths (see the module's doc). bench/quality.py,
-# eight and nine styles, T 0.8, 10,000 characters, before presence's gains were centred: 0 gave
-# 88-90% real words and 0.66 distinct; 0.3 not scaled by the spread 94-95% and 0.59-0.60, scaled
-# (as here) 93-94% and 0.63; 0.6 not scaled 95-97% and 0.56, with Baudelaire down to 3-4% of the
-# text. With the gains centred, 0.3 scaled gives 91-92% and 0.60-0.63 (docs/performance.md).
-FORESIGHT = 0.3
 _TINY = 1e-30
-
-
-def logsumexp(a: np.ndarray, axis: int = -1) -> np.ndarray:
-    top = a.max(axis=axis, keepdims=True)
-    return (top + np.log(np.exp(a - top).sum(axis=axis, keepdims=True))).squeeze(axis)
 
 
 @dataclass(frozen=True)
@@ -76,6 +65,10 @@ class Plan:
     mode: str
     beams: int
     depth: int
+
+    @property
+    def rule(self) -> Rule:
+        return RULES[self.mode]
 
 
 @dataclass(frozen=True)
@@ -106,6 +99,15 @@ class Lookahead:
         self.stale = False  # the paths were drawn with an old seed: plan again, the phrase goes on
         self.run = START  # the committed text's last run: (char, length, is indentation)
         self.committed: int | None = None  # the character next_char committed, until it is accepted
+        # the K paths (made by _replan): their pending characters, log P_i of each (K, D, N), the
+        # log of the mixture's probability of each (K, D; the product rule scores by it), each
+        # path's next distributions (K, N, 128), and the copy model at each path's end
+        self.chars = np.zeros((0, 0), dtype=np.int64)
+        self.lp = np.zeros((0, 0, 0))
+        self.mix_lp = np.zeros((0, 0))
+        self.omega = np.zeros((0, 0, 128))
+        self.copy_pred, self.copy_len, self.copy_run = (np.zeros(0, dtype=int) for _ in range(3))
+        self.copy_level = 1.0  # the copy's level the paths are extended at (copy_after)
 
     def replan(self) -> None:
         """Plan again from the committed text (a new seed: the paths were drawn with the old one)."""
@@ -133,7 +135,8 @@ class Lookahead:
         """(the next character, the style that leads it). weights: the active styles' weights
         (pi with any presence gains, summing to 1); trunk: their distributions after the committed
         text, (N, 128), the ones the committed character is scored by."""
-        if plan.mode != "product":  # each style as it would write alone at this temperature
+        rule = plan.rule
+        if rule.tempers_styles:  # each style as it would write alone at this temperature
             trunk = temper(trunk, shaping.temperature)
         # the pending paths were drawn at the old ones (a copy or memory level matters only if some
         # style copies or remembers)
@@ -148,15 +151,15 @@ class Lookahead:
             self.prior = logw
         grow = 2 if self.chars.shape[1] < plan.depth - 1 else 1  # after a re-plan: back to depth
         for _ in range(grow):
-            self._extend(logw, plan.mode, shaping, rng)
-        scores = self._scores(logw, plan.mode, shaping.phrase)
-        best = self._choose(scores * self._sharpness(weights, plan.mode), rng)
+            self._extend(logw, rule, shaping, rng)
+        scores = rule.scores(self, logw, shaping.phrase)
+        best = self._choose(scores * rule.sharpness(weights), rng)
         x = int(self.chars[best, 0])
         self._commit(x, best)
         lead = self._lead(trunk, x)
         self.word = self.word + np.log(np.maximum(trunk[:, x], _TINY))
         if BOUNDARY[x]:
-            phrase = shaping.phrase if self.sticky and plan.mode != "product" else 0.0
+            phrase = shaping.phrase if self.sticky and rule.keeps_phrases else 0.0
             self.prior = _next_prior(self.prior + self.word, logw, phrase)
             self.sticky = True
             self.word = np.zeros_like(self.word)
@@ -179,13 +182,13 @@ class Lookahead:
         self.ensemble.fork(np.array(plan.active), K)
         self.memory.fork(np.array(plan.active), K)
         self.chars = np.zeros((K, 0), dtype=np.int64)
-        self.lp = np.zeros((K, 0, N))          # log P_i of each pending character, per path
-        self.mix_lp = np.zeros((K, 0))         # log of the product mixture's probability (product mode)
-        self.omega = np.repeat(trunk[None], K, axis=0)  # (K, N, 128): each path's next distributions
+        self.lp = np.zeros((K, 0, N))
+        self.mix_lp = np.zeros((K, 0))
+        self.omega = np.repeat(trunk[None], K, axis=0)
         c = self.copier  # what the copy model predicts at the end of each path, and its run there
         self.copy_pred, self.copy_len, self.copy_run = (np.full(K, v) for v in (c.pred, c.length, c.run))
 
-    def _walk(self, logw: np.ndarray, phrase: float):
+    def walk(self, logw: np.ndarray, phrase: float):
         """Each path's pending characters read word by word (the forward pass of the word-level
         mixture, whose hidden state is the writing style): (K,) log P of the path's finished words,
         (K, N) the log prior of the style writing its open word, and (K, N) log P_i of that word.
@@ -206,23 +209,16 @@ class Lookahead:
                 e = np.where(ends[:, None], 0.0, e)
         return total, prior, e
 
-    def _proposals(self, logw: np.ndarray, mode: str, phrase: float, copy: float = 0.0) -> np.ndarray:
-        """(K, 128): each path's distribution for its next character."""
-        if mode == "product":  # the copy joins the product's result, not each style (Copier.mix_after)
-            score = np.einsum("n,knv->kv", np.exp(logw), np.log(np.maximum(self.omega, _TINY)))
-            p = np.exp(score - score.max(axis=1, keepdims=True))
-            return self.copier.mix_after(p / p.sum(axis=1, keepdims=True), np.array(self.plan.active), np.exp(logw),
-                                         copy, self.copy_pred, self.copy_len, self.copy_run)
-        _, prior, e = self._walk(logw, phrase)
-        post = prior + e  # which style is writing each path's word
-        post = np.exp(post - post.max(axis=1, keepdims=True))
-        post /= post.sum(axis=1, keepdims=True)
-        return np.einsum("kn,knv->kv", post, self.omega)
+    def copy_after(self, mixed: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """(K, 128) each path's mixture with the copy model joined after it (Rule.copy_after)."""
+        return self.copier.mix_after(mixed, np.array(self.plan.active), weights, self.copy_level, self.copy_pred,
+                                     self.copy_len, self.copy_run)
 
-    def _extend(self, logw: np.ndarray, mode: str, shaping: Shaping, rng: np.random.Generator) -> None:
+    def _extend(self, logw: np.ndarray, rule: Rule, shaping: Shaping, rng: np.random.Generator) -> None:
         """Every path one character further, the K of them stepped as one batched call."""
-        mixed = self._no_runaway(self._proposals(logw, mode, shaping.phrase, shaping.copy))
-        temperature = shaping.temperature if mode == "product" else 1.0  # linear: the styles are tempered
+        self.copy_level = shaping.copy
+        mixed = self._no_runaway(rule.proposals(self, logw, shaping.phrase))
+        temperature = 1.0 if rule.tempers_styles else shaping.temperature  # else the styles are
         shaped = shape_rows(mixed, temperature, shaping.top_p, shaping.min_p)
         cdf = np.cumsum(shaped, axis=1)
         u = rng.random(len(cdf))[:, None] * cdf[:, -1:]
@@ -237,8 +233,8 @@ class Lookahead:
         self.memory.step_rows(x)
         recalled = self.memory.mix_rows(softmax(logits.transpose(1, 0, 2)), active, shaping.memory, shaping.copy,
                                         self.copy_run)
-        self.omega = cap_confidence(self._copied(recalled, shaping.copy, mode), shaping.cap)
-        if mode != "product":
+        self.omega = cap_confidence(self._copied(recalled, shaping.copy, rule), shaping.cap)
+        if rule.tempers_styles:
             self.omega = temper(self.omega, shaping.temperature)
 
     def _follow_copy(self, x: np.ndarray, level: float) -> None:
@@ -251,11 +247,11 @@ class Lookahead:
         for k in range(len(x)):
             self.copy_pred[k], self.copy_len[k] = self.copier.predict(self.chars[k].astype(np.uint8).tobytes())
 
-    def _copied(self, omega: np.ndarray, level: float, mode: str) -> np.ndarray:
+    def _copied(self, omega: np.ndarray, level: float, rule: Rule) -> np.ndarray:
         """Each path's distributions (K, N, 128) with the copy model mixed in, as the committed
-        text's are (the engine mixes those). In product mode the styles are left as they are: the
-        copy joins their product (_proposals)."""
-        if not self.copier.copies or level <= 0 or mode == "product":
+        text's are (the engine mixes those), unless the copy joins the rule's mixture after it
+        (then the styles are left as they are: copy_after)."""
+        if not self.copier.copies or level <= 0 or rule.copy_after:
             return omega
         return self.copier.mix(omega, np.array(self.plan.active), level, self.copy_pred, self.copy_len, self.copy_run)
 
@@ -276,20 +272,6 @@ class Lookahead:
                 mixed[k, char] = 0.0
                 mixed[k] /= mixed[k].sum()
         return mixed
-
-    def _scores(self, logw: np.ndarray, mode: str, phrase: float) -> np.ndarray:
-        """(K,) how likely each path is under the mode's model of text (see the module's doc)."""
-        if mode == "product":
-            return self.mix_lp.sum(axis=1)
-        total, prior, e = self._walk(logw, phrase)
-        return total + logsumexp(prior + e)
-
-    @staticmethod
-    def _sharpness(weights: np.ndarray, mode: str) -> float:
-        """The power a path's likelihood is raised to when one is chosen: the mix's spread, 0 for
-        one style alone, times FORESIGHT in linear mode."""
-        spread = 1.0 - float(np.sum(np.square(weights)))
-        return spread if mode == "product" else FORESIGHT * spread
 
     @staticmethod
     def _choose(scores: np.ndarray, rng: np.random.Generator) -> int:

@@ -24,7 +24,107 @@ def product(pi: np.ndarray, omega: np.ndarray) -> np.ndarray:
     return rho / rho.sum()
 
 
-RULES = {"linear": linear, "product": product}
+def logsumexp(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    top = a.max(axis=axis, keepdims=True)
+    return (top + np.log(np.exp(a - top).sum(axis=axis, keepdims=True))).squeeze(axis)
+
+
+class Rule:
+    """A mixing rule: everything a choice of /mode changes, in one object. The engine and the
+    lookahead (core/lookahead.py) ask the rule and never test its name, so a rule added to RULES
+    plays as itself on every surface at once.
+
+    - combine(pi, omega): the plain mixture rho, what the sampler draws from without lookahead;
+    - tempers_styles: the temperature shapes each style before mixing (each as it would write
+      alone) rather than the mixture after;
+    - copy_after: the copy model (core/copying.py) joins the mixture rather than each style;
+    - keeps_phrases: a style that wrote a word may go on to the next (/phrase);
+    - proposals(paths, logw, phrase), scores(paths, logw, phrase): each lookahead path's next
+      distribution, and how likely the path is under the rule's model of text; `paths` is the
+      Lookahead, read through walk(), omega, mix_lp and copy_after();
+    - sharpness(weights): the power a path's likelihood is raised to when one is chosen."""
+
+    name = ""
+    tempers_styles = True
+    copy_after = False
+    keeps_phrases = True
+
+    def combine(self, pi: np.ndarray, omega: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def proposals(self, paths, logw: np.ndarray, phrase: float) -> np.ndarray:
+        raise NotImplementedError
+
+    def scores(self, paths, logw: np.ndarray, phrase: float) -> np.ndarray:
+        raise NotImplementedError
+
+    def sharpness(self, weights: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<mixing rule {self.name}>"
+
+
+def spread(weights: np.ndarray) -> float:
+    """1 - sum w_i^2: 0 for one style alone, 0.875 for eight equal ones."""
+    return 1.0 - float(np.sum(np.square(weights)))
+
+
+class Linear(Rule):
+    """The paper's weighted average; with lookahead, a word-level mixture: every word is written
+    by one style, each tempered as it would write alone (core/lookahead.py's doc)."""
+
+    name = "linear"
+    # How hard a spread-out mix leans towards likely paths. bench/quality.py, eight and nine
+    # styles, T 0.8, 10,000 characters, before presence's gains were centred: 0 gave 88-90% real
+    # words and 0.66 distinct; 0.3 not scaled by the spread 94-95% and 0.59-0.60, scaled (as here)
+    # 93-94% and 0.63; 0.6 not scaled 95-97% and 0.56, with Baudelaire down to 3-4% of the text.
+    # With the gains centred, 0.3 scaled gives 91-92% and 0.60-0.63 (docs/performance.md).
+    foresight = 0.3
+
+    def combine(self, pi, omega):
+        return linear(pi, omega)
+
+    def proposals(self, paths, logw, phrase):
+        _, prior, e = paths.walk(logw, phrase)
+        post = prior + e  # which style is writing each path's word
+        post = np.exp(post - post.max(axis=1, keepdims=True))
+        post /= post.sum(axis=1, keepdims=True)
+        return np.einsum("kn,knv->kv", post, paths.omega)
+
+    def scores(self, paths, logw, phrase):
+        total, prior, e = paths.walk(logw, phrase)
+        return total + logsumexp(prior + e)
+
+    def sharpness(self, weights):
+        return self.foresight * spread(weights)
+
+
+class Product(Rule):
+    """Log-linear product of experts (a weighted geometric mean), tempered as a whole; the copy
+    joins the product's result; a path is as likely as the product of its characters' mixtures."""
+
+    name = "product"
+    tempers_styles = False
+    copy_after = True
+    keeps_phrases = False
+
+    def combine(self, pi, omega):
+        return product(pi, omega)
+
+    def proposals(self, paths, logw, phrase):
+        score = np.einsum("n,knv->kv", np.exp(logw), np.log(np.maximum(paths.omega, _TINY)))
+        p = np.exp(score - score.max(axis=1, keepdims=True))
+        return paths.copy_after(p / p.sum(axis=1, keepdims=True), np.exp(logw))
+
+    def scores(self, paths, logw, phrase):
+        return paths.mix_lp.sum(axis=1)
+
+    def sharpness(self, weights):
+        return spread(weights)
+
+
+RULES: dict[str, Rule] = {rule.name: rule for rule in (Linear(), Product())}
 
 
 def cap_confidence(omega: np.ndarray, cap: float) -> np.ndarray:
@@ -46,7 +146,7 @@ def cap_confidence(omega: np.ndarray, cap: float) -> np.ndarray:
 
 def mix(mode: str, pi: np.ndarray, omega: np.ndarray) -> np.ndarray:
     """rho under the named rule; pi must have some positive weight."""
-    return RULES[mode](pi, omega)
+    return RULES[mode].combine(pi, omega)
 
 
 def active_models(pi: np.ndarray, threshold: float) -> np.ndarray:

@@ -1,7 +1,7 @@
 import pytest
 
 from instrument.control.clock import PPQN, MidiClock
-from instrument.tree import build_tree as instrument_tree
+from instrument.tree import build_tree
 
 
 class Clock:
@@ -20,7 +20,7 @@ def play_ticks(clock: MidiClock, fake: Clock, bpm: float, beats: int, jitter=lam
 
 
 def test_clock_sets_the_rate_from_the_tempo():
-    params = instrument_tree(["a"])
+    params = build_tree(["a"])
     fake = Clock()
     clock = MidiClock(params, clock=fake)
     params.set("/clock/follow", True)
@@ -30,7 +30,7 @@ def test_clock_sets_the_rate_from_the_tempo():
 
 
 def test_jitter_does_not_wobble_the_rate():
-    params = instrument_tree(["a"])
+    params = build_tree(["a"])
     fake = Clock()
     clock = MidiClock(params, clock=fake)
     params.set("/clock/follow", True)
@@ -44,7 +44,7 @@ def test_jitter_does_not_wobble_the_rate():
 
 
 def test_clock_is_ignored_unless_followed():
-    params = instrument_tree(["a"])
+    params = build_tree(["a"])
     fake = Clock()
     clock = MidiClock(params, clock=fake)
     play_ticks(clock, fake, 90, beats=8)

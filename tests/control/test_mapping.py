@@ -4,9 +4,9 @@ import pytest
 
 from instrument.control.mapping import (Binding, MappingError, curve_value, inverse_curve, load_mapping,
                                         position, save_mapping, scaled)
-from instrument.params import instrument_tree
+from instrument.tree import build_tree
 
-TREE = instrument_tree(["bible", "linux"])
+TREE = build_tree(["bible", "linux"])
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -8,7 +8,7 @@ import pytest
 
 from instrument.control.mapping import load_mapping
 from instrument.control.midi import MidiControl, relative_delta
-from instrument.tree import build_tree as instrument_tree
+from instrument.tree import build_tree
 
 NAMES = ["bible", "linux", "shakespeare"]
 MAPPING = """# my controller
@@ -31,7 +31,7 @@ bindings:
 def setup(tmp_path):
     path = tmp_path / "map.yaml"
     path.write_text(MAPPING)
-    params = instrument_tree(NAMES)
+    params = build_tree(NAMES)
     recalled, learned, timeouts = [], [], []
     control = MidiControl(params, load_mapping(path, params), on_program=recalled.append,
                           on_learned=learned.append, on_timeout=timeouts.append)

@@ -8,7 +8,7 @@ import pytest
 
 from instrument.control.osc import OscRouter
 from instrument.oscwire import bundle, message
-from instrument.params import instrument_tree
+from instrument.tree import build_tree
 
 NAMES = ["shakespeare", "bible", "linux"]
 ME = ("127.0.0.1", 5555)
@@ -16,7 +16,7 @@ ME = ("127.0.0.1", 5555)
 
 @pytest.fixture
 def router() -> OscRouter:
-    return OscRouter(instrument_tree(NAMES), NAMES)
+    return OscRouter(build_tree(NAMES), NAMES)
 
 
 def test_every_parameter_is_set_at_its_own_address(router):
@@ -122,10 +122,10 @@ def test_a_modules_commands_are_answered_and_an_address_cannot_be_answered_twice
 def test_address_patterns_reach_every_parameter_they_match():
     from instrument.control.osc import OscRouter
     from instrument.oscwire import message
-    from instrument.params import instrument_tree
+    from instrument.tree import build_tree
 
     names = ["austen", "bible", "baudelaire", "linux"]
-    router = OscRouter(instrument_tree(names), names)
+    router = OscRouter(build_tree(names), names)
     send = lambda address, *args: router.handle_packet(message(address, *args), ("127.0.0.1", 9))
     send("/mix/*", 0.5)  # a fader group
     assert all(router.params.get(f"/mix/{n}") == 0.5 for n in names)
@@ -144,9 +144,9 @@ def test_a_malformed_or_costly_pattern_is_refused_and_changes_nothing(pattern):
 
     from instrument.control.osc import OscRouter
     from instrument.oscwire import message
-    from instrument.params import instrument_tree
+    from instrument.tree import build_tree
 
-    router = OscRouter(instrument_tree(["bible"]), ["bible"])
+    router = OscRouter(build_tree(["bible"]), ["bible"])
     t = time.monotonic()
     assert router.handle_packet(message(pattern, 0.5), ("127.0.0.1", 9)) == []
     assert router.stats.refused == 1 and router.params.get("/mix/bible") == 0.0 and time.monotonic() - t < 0.1

@@ -5,7 +5,7 @@ import socket
 
 from instrument.control.osc import OscRouter, OscServer
 from instrument.oscwire import message
-from instrument.params import instrument_tree
+from instrument.tree import build_tree
 
 from ..polling import wait_for
 
@@ -15,7 +15,7 @@ NAMES = ["shakespeare", "bible"]
 def test_stopping_the_server_ends_its_thread_at_once():
     """A blocked read must wake when the piece ends: close() alone leaves recvfrom waiting (Linux),
     and `instrument play --chars N` then hung on for the join's timeout before it exited."""
-    params = instrument_tree(NAMES)
+    params = build_tree(NAMES)
     server = OscServer(OscRouter(params, NAMES), "127.0.0.1", 0).start()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
         sender.sendto(message("/temperature", 0.5), server.address)

@@ -8,14 +8,14 @@ import urllib.request
 import pytest
 
 from instrument.control.oscquery import OscQueryServer, namespace
-from instrument.params import instrument_tree
+from instrument.tree import build_tree
 
 NAMES = ["bible", "linux"]
 
 
 @pytest.fixture
 def server():
-    params = instrument_tree(NAMES)
+    params = build_tree(NAMES)
     params.set("/mix/bible", 0.5)
     srv = OscQueryServer(params, osc_port=9123, port=0, name="instrument-test").start(advertise=False)
     yield srv
@@ -62,7 +62,7 @@ def test_unknown_paths_are_404(server):
 
 def test_zeroconf_advertises_both_services_on_loopback():
     zeroconf = pytest.importorskip("zeroconf")
-    params = instrument_tree(NAMES)
+    params = build_tree(NAMES)
     srv = OscQueryServer(params, osc_port=9124, port=0, name="instrument-zc-test").start(advertise=True)
     found: dict[str, int] = {}
     done = threading.Event()
@@ -95,7 +95,7 @@ def test_on_every_interface_both_services_are_advertised_at_the_machines_address
     outside = next((ip for ip in interface_addresses() if not ip.startswith("127.")), None)
     if outside is None:
         pytest.skip("this machine has no address but loopback")
-    srv = OscQueryServer(instrument_tree(NAMES), osc_port=9125, host="0.0.0.0", port=0,
+    srv = OscQueryServer(build_tree(NAMES), osc_port=9125, host="0.0.0.0", port=0,
                          name="instrument-zc-any").start(advertise=True)
     found: dict[str, list[str]] = {}
     done = threading.Event()
@@ -124,7 +124,7 @@ def test_listening_on_every_interface_points_each_client_where_it_reached_the_en
     """HOST_INFO's OSC_IP and zeroconf's addresses: never 0.0.0.0, and not loopback for a phone."""
     from instrument.oscwire import interface_addresses
 
-    params = instrument_tree(NAMES)
+    params = build_tree(NAMES)
     srv = OscQueryServer(params, osc_port=9123, host="0.0.0.0", port=0,
                          allow=[f"{ip}/32" for ip in interface_addresses()]).start(advertise=False)
     try:
@@ -147,7 +147,7 @@ def test_http_clients_are_capped_timed_out_and_held_to_the_allow_list(monkeypatc
 
     monkeypatch.setattr(oscquery, "READ_TIMEOUT", 1.0)
     monkeypatch.setattr(oscquery, "MAX_CLIENTS", 4)
-    srv = OscQueryServer(instrument_tree(NAMES), osc_port=9123, port=0).start(advertise=False)
+    srv = OscQueryServer(build_tree(NAMES), osc_port=9123, port=0).start(advertise=False)
     try:
         idle = [socketlib.create_connection(srv.address, timeout=2) for _ in range(4)]  # they say nothing
         time.sleep(0.2)
@@ -163,7 +163,7 @@ def test_http_clients_are_capped_timed_out_and_held_to_the_allow_list(monkeypatc
     outsider = next((ip for ip in __import__("instrument.oscwire", fromlist=["x"]).interface_addresses()
                      if not ip.startswith("127.")), None)
     if outsider is not None:  # listening on every interface, a host outside --osc-allow is refused
-        srv = OscQueryServer(instrument_tree(NAMES), osc_port=9123, host="0.0.0.0", port=0).start(advertise=False)
+        srv = OscQueryServer(build_tree(NAMES), osc_port=9123, host="0.0.0.0", port=0).start(advertise=False)
         try:
             s = socketlib.create_connection((outsider, srv.address[1]), timeout=2)
             s.sendall(b"GET /?HOST_INFO HTTP/1.0\r\n\r\n")

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from instrument.control.presets import PresetError, Presets, slug
-from instrument.tree import build_tree as instrument_tree
+from instrument.tree import build_tree
 
 from ..conftest import PROJECT
 
@@ -13,7 +13,7 @@ NAMES = ["bible", "linux"]
 
 @pytest.fixture
 def presets(tmp_path):
-    return Presets(instrument_tree(NAMES), tmp_path)
+    return Presets(build_tree(NAMES), tmp_path)
 
 
 def test_save_then_load_restores_the_sound(presets):
@@ -95,7 +95,7 @@ NEW = {"beeton", "chilcot", "elisp", "holmes", "javascript", "lovesongs", "moby"
 
 
 def test_the_shipped_presets_are_valid_sound_different_and_show_the_new_voices_off():
-    shipped = Presets(instrument_tree(SEVENTEEN), PROJECT / "presets")
+    shipped = Presets(build_tree(SEVENTEEN), PROJECT / "presets")
     bank = shipped.bank()
     assert len(bank) >= 10 and set(bank) <= {n.replace("-", " ") for n in shipped.names()} | set(shipped.names())
     up = {name: {a[5:] for a, v in shipped.read(name).items() if a.startswith("/mix/") and v > 0} for name in bank}
@@ -106,7 +106,7 @@ def test_the_shipped_presets_are_valid_sound_different_and_show_the_new_voices_o
 
 
 def test_a_saved_preset_is_the_sound_as_a_person_set_it_and_joins_the_bank(tmp_path):
-    params = instrument_tree(NAMES)  # the whole tree: speech settings are there, as when the piece speaks
+    params = build_tree(NAMES)  # the whole tree: speech settings are there, as when the piece speaks
     (tmp_path / "bank.yaml").write_text("# program change N recalls the N-th\n- salon\n")
     (tmp_path / "salon.yaml").write_text("values: {/mix/bible: 1.0}\n")
     presets, heard = Presets(params, tmp_path), []

@@ -12,7 +12,7 @@ from instrument.control.osc import OscRouter
 from instrument.control.presets import Presets
 from instrument.control.worker import Worker
 from instrument.oscwire import message
-from instrument.params import instrument_tree
+from instrument.tree import build_tree
 from instrument.parts import map_control_messages
 
 NAMES = ["bible", "linux"]
@@ -25,7 +25,7 @@ def _rig(tmp_path):
     (tmp_path / "mappings").mkdir()
     mapping = tmp_path / "mappings" / "mine.yaml"
     mapping.write_text("bindings:\n- {channel: 1, cc: 20, target: /mix/bible}\n")
-    params = instrument_tree(NAMES)
+    params = build_tree(NAMES)
     files, threads = Worker(), []
     presets = Presets(params, tmp_path / "presets", on_loaded=lambda name: threads.append(threading.current_thread()))
     midi = MidiControl(params, load_mapping(mapping, params), files=files,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from instrument.core.lookahead import Lookahead, Plan, Shaping
-from instrument.core.mixing import linear
+from instrument.core.mixing import RULES, linear
 from instrument.core.presence import WINDOW, Presence
 from instrument.core.sampling import draw, shape_distribution
 
@@ -139,7 +139,7 @@ def test_a_temperature_sweep_does_not_end_the_phrase():
     assert np.mean([n for _, n in runs]) > 6.0
 
 
-@pytest.mark.parametrize("mode", ["linear", "product"])
+@pytest.mark.parametrize("mode", sorted(RULES))
 @pytest.mark.parametrize("temperature", [1.0, 0.5])
 def test_one_style_alone_writes_with_lookahead_as_it_does_without(temperature, mode):
     """A soloist is not sharpened: the toy style ends a word with probability 0.2 at T 1 (tempered

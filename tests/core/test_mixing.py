@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from instrument.core.mixing import active_models, cap_confidence, linear, mix, product
+from instrument.core.mixing import RULES, active_models, cap_confidence, linear, mix, product
 
 OMEGA = np.array([[0.5, 0.5, 0.0, 0.0],
                   [0.1, 0.0, 0.9, 0.0]])
@@ -62,3 +62,25 @@ def test_threshold_skips_quiet_models():
 def test_all_quiet_but_not_silent_keeps_the_loudest_playing():
     assert active_models(np.array([0.01, 0.03, 0.0]), 0.05).tolist() == [1]
     assert active_models(np.zeros(3), 0.05).tolist() == []
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_every_rule_mixes_to_a_distribution_that_follows_the_ratio_of_weights(name):
+    rule = RULES[name]
+    omega = np.random.default_rng(1).dirichlet(np.ones(128), size=3)
+    rho = rule.combine(np.array([1.0, 2.0, 0.5]), omega)
+    assert rho.shape == (128,) and (rho >= 0).all() and rho.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(rule.combine(np.array([2.0, 4.0, 1.0]), omega), rho, atol=1e-12)
+    np.testing.assert_allclose(rule.combine(np.array([1.0, 0.0, 0.0]), omega), omega[0], atol=1e-9)
+    assert rule.name == name and mix(name, np.array([1.0, 2.0, 0.5]), omega) is not None
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_every_rule_leaves_a_soloist_unsharpened_and_leans_on_a_spread_mix(name):
+    assert RULES[name].sharpness(np.array([1.0])) == 0.0
+    assert RULES[name].sharpness(np.full(8, 1 / 8)) > 0.0
+
+
+def test_the_mode_parameter_offers_every_rule():
+    from instrument.tree import build_tree
+    assert build_tree(["a"]).params["/mode"].range == tuple(RULES)

@@ -16,7 +16,7 @@ from instrument.control.presets import PresetError, Presets
 from instrument.core.ensemble import Ensemble
 from instrument.engine import Engine
 from instrument.oscwire import interface_addresses, message
-from instrument.params import instrument_tree
+from instrument.tree import build_tree
 from instrument.parts import attach_osc
 from instrument.settings import OscSettings
 
@@ -113,7 +113,7 @@ def _hostile_yaml(rng: random.Random) -> bytes:
 
 def test_hostile_files_are_named_refused_fast_and_change_nothing(tmp_path):
     rng = random.Random(5)
-    params = instrument_tree(NAMES)
+    params = build_tree(NAMES)
     presets = Presets(params, tmp_path)
     before = params.snapshot().values
     for k in range(60):

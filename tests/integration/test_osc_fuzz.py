@@ -10,7 +10,7 @@ from instrument.control.osc import OscRouter, OscServer
 from instrument.core.ensemble import Ensemble
 from instrument.engine import Engine
 from instrument.oscwire import bundle, message
-from instrument.params import instrument_tree
+from instrument.tree import build_tree
 
 from ..fakes import letter_model
 
@@ -50,7 +50,7 @@ def mutate(rng: random.Random) -> bytes:
 
 def harmless(packets: list[bytes]) -> list[bytes]:
     """Keep only packets that write nothing at all (a mutation can be valid by chance)."""
-    probe = instrument_tree(NAMES)
+    probe = build_tree(NAMES)
     router = OscRouter(probe, NAMES)
     keep = []
     for p in packets:

@@ -67,7 +67,7 @@ def test_the_writer_is_not_sent_its_own_change(out, listener):
 
 
 def test_a_new_subscriber_is_sent_the_whole_state_and_a_choice_by_its_number_too(listener):
-    from instrument.params import instrument_tree
+    from instrument.tree import build_tree
 
     engine = Engine(Ensemble([letter_model("a")], NAMES))
     engine.params.set("/mix/ayes", 0.25)
@@ -79,7 +79,7 @@ def test_a_new_subscriber_is_sent_the_whole_state_and_a_choice_by_its_number_too
         assert sink.subscribe_handler("/subscribe", [port], (host, 55555)) == []  # this machine: at once
         got = dict((a, args) for a, args in _received(listener, 0.5))
         assert got["/subscribed"] == [port]
-        every = [a for a, p in instrument_tree(NAMES).params.items() if p.kind != "trigger"]
+        every = [a for a, p in build_tree(NAMES).params.items() if p.kind != "trigger"]
         assert set(every) <= set(got)
         assert got["/mix/ayes"] == [pytest.approx(0.25)] and got["/mode"] == ["product"]
         assert got["/mode/index"] == [1] and got["/preset/current"] == ["salon"]

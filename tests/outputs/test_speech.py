@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from instrument.outputs.speech import Phraser, Speech, speakable
-from instrument.tree import build_tree as instrument_tree
+from instrument.tree import build_tree
 
 from ..polling import wait_for
 from ..realparts import require
@@ -81,7 +81,7 @@ class Feed:
     def __init__(self, policy: str, voice: FakeVoice | None = None):
         from instrument.frames import Subscription
 
-        params = instrument_tree(["a"])
+        params = build_tree(["a"])
         params.set("/speech/policy", policy)
         self.speech = Speech(params)
         self.voice = self.speech.voice = voice or FakeVoice(0.2)
