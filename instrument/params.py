@@ -13,6 +13,7 @@ parameter is for is a tag on it, read by whoever needs to know:
     surface  drawn on the panel beside the mix; phone: on the TouchOSC layout
     event    fires rather than holds (seed, reset, prime): never taken late, never saved
     status   reported by the instrument (Link's peers): read over OSC, never set from a surface
+    flag     a flag of `instrument play` too (--top-p for /top_p), built from the parameter (cli/play.py)
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ class ParamError(ValueError):
     """A value that was refused; the parameter keeps its old value."""
 
 
-TAGS = ("style", "mixing", "sound", "surface", "phone", "event", "status")
+TAGS = ("style", "mixing", "sound", "surface", "phone", "event", "status", "flag")
 MIX = "/mix/"  # a style's weight is MIX + its name
 
 
@@ -293,41 +294,41 @@ def style_params(names: list[str]) -> list[Param]:
 
 
 # The engine's own controls. /mode's choices are the mixing rules: a new rule is playable at once.
-MIXING, SOUND, SURFACE, PHONE = frozenset({"mixing", "sound", "surface"}), frozenset({"sound", "surface"}), \
-    frozenset({"surface"}), frozenset({"phone"})
+MIXING, SOUND, SURFACE, PHONE, FLAG = frozenset({"mixing", "sound", "surface"}), frozenset({"sound", "surface"}), \
+    frozenset({"surface"}), frozenset({"phone"}), frozenset({"flag"})
 CONTROLS = [
     Param("/temperature", "float", (0.05, 3.0), 0.8,
-          "below 1 plays safe, above 1 plays wild (applied to the mixed distribution)", MIXING | PHONE),
-    Param("/top_p", "float", (0.01, 1.0), 1.0, "sample only from the most likely mass p (1 = all)", MIXING | PHONE),
+          "below 1 plays safe, above 1 plays wild (applied to the mixed distribution)", MIXING | PHONE | FLAG),
+    Param("/top_p", "float", (0.01, 1.0), 1.0, "sample only from the most likely mass p (1 = all)", MIXING | PHONE | FLAG),
     Param("/min_p", "float", (0.0, 0.5), 0.0,
-          "leave out characters less likely than this fraction of the likeliest (0 = none)", MIXING),
+          "leave out characters less likely than this fraction of the likeliest (0 = none)", MIXING | FLAG),
     Param("/cap", "float", (0.2, 1.0), 1.0,
-          "no style may give one character more than this probability (1 = uncapped)", MIXING),
+          "no style may give one character more than this probability (1 = uncapped)", MIXING | FLAG),
     Param("/lookahead", "int", (0, 16), 8,
           "characters of foresight: paths are written this far ahead, and a mix keeps to those that read as one style's words (0 = the paper's plain sampler)",
-          SOUND | PHONE),
-    Param("/beams", "int", (1, 16), 4, "candidate paths the lookahead keeps", SOUND),
+          SOUND | PHONE | FLAG),
+    Param("/beams", "int", (1, 16), 4, "candidate paths the lookahead keeps", SOUND | FLAG),
     Param("/presence", "float", (0.0, 1.0), 1.0,
           "with lookahead: how strongly an under-heard style is raised until the text follows the faders (0 = off)",
-          SOUND | PHONE),
+          SOUND | PHONE | FLAG),
     Param("/phrase", "float", (0.0, 0.95), 0.8,
           "with lookahead, linear mode: the chance that the style that wrote a word writes the next too "
-          "(0 = styles take turns word by word; 0.8 = phrases of about six words among eight equal styles)", SOUND | PHONE),
+          "(0 = styles take turns word by word; 0.8 = phrases of about six words among eight equal styles)", SOUND | PHONE | FLAG),
     Param("/copy", "float", (0.0, 1.0), 1.0,
           "how much each style recalls what this piece has already said (its text memory and copy model), "
-          "as fitted (1; code styles copy most) or less (0 = nothing of it)", SOUND | PHONE),
+          "as fitted (1; code styles copy most) or less (0 = nothing of it)", SOUND | PHONE | FLAG),
     Param("/memory", "float", (0.0, 1.0), 1.0,
           "how much each style recalls its own corpus, as its fitted memory asks (1) or less "
-          "(0 with /copy 0 = the LSTMs alone, the paper's styles)", SOUND | PHONE),
+          "(0 with /copy 0 = the LSTMs alone, the paper's styles)", SOUND | PHONE | FLAG),
     Param("/mode", "enum", tuple(RULES), "linear",
-          "mixing rule: linear (the paper's weighted average) or product (log-linear product of experts)", MIXING),
+          "mixing rule: linear (the paper's weighted average) or product (log-linear product of experts)", MIXING | FLAG),
     Param("/threshold", "float", (0.0, 1.0), 0.05,
-          "styles weighted below this are not stepped (they catch up when raised)", MIXING),
-    Param("/rate", "float", (0.0, 2000.0), 40.0, "characters per second; 0 = as fast as it goes", SURFACE | PHONE),
+          "styles weighted below this are not stepped (they catch up when raised)", MIXING | FLAG),
+    Param("/rate", "float", (0.0, 2000.0), 40.0, "characters per second; 0 = as fast as it goes", SURFACE | PHONE | FLAG),
     Param("/seed", "int", (0, 2**31 - 1), 0, "re-seed the sampler (same seed and moves, same text)",
-          frozenset({"event"})),
+          frozenset({"event"}) | FLAG),
     Param("/run", "bool", (), True, "play (1) or pause (0)", SURFACE),
-    Param("/prime", "text", (10_000,), "", "text every style reads as if it had written it", frozenset({"event"})),
+    Param("/prime", "text", (10_000,), "", "text every style reads as if it had written it", frozenset({"event"}) | FLAG),
     Param("/reset", "trigger", (), None, "fresh hidden states: every style forgets what it read",
           frozenset({"event", "surface"})),
 ]

@@ -1,4 +1,4 @@
-"""What a performance is started with: one dataclass per part, filled from the command line (cli.py)
+"""What a performance is started with: one dataclass per part, filled from the command line (cli/)
 or by hand (tests, a script). Nothing here opens anything."""
 from __future__ import annotations
 

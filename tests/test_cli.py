@@ -114,3 +114,26 @@ def test_an_abbreviated_option_is_refused_not_guessed():
     # `--preset NAME` was once taken as `--presets NAME`, a preset folder, and the piece played on
     result = _instrument("play", "--cha", "5")  # argparse's default took it for --chars
     assert result.returncode == 2 and "unrecognized arguments: --cha" in result.stderr
+
+
+def _a_value_not_the_default(param):
+    if param.kind in ("float", "int"):
+        return param.range[1]
+    if param.kind == "enum":
+        return next(c for c in param.range if c != param.default)
+    return "In the beginning "
+
+
+def test_every_parameter_tagged_flag_is_a_play_flag_that_lands_at_its_address():
+    """A parameter's flag is built from the parameter: its name, its type, its choices."""
+    from instrument.cli import build_parser
+    from instrument.cli.play import _play_settings, flag_name, flagged_params
+
+    flagged = flagged_params()
+    assert {"/temperature", "/top_p", "/mode", "/prime", "/seed"} <= {p.address for p in flagged}
+    for param in flagged:
+        value = _a_value_not_the_default(param)
+        args = build_parser().parse_args(["play", flag_name(param.address), str(value)])
+        values = _play_settings(args).engine.values
+        assert values[param.address] == value, param.address
+        assert all(v is None for a, v in values.items() if a != param.address)  # the others: their defaults

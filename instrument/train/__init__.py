@@ -3,4 +3,4 @@ from __future__ import annotations
 
 
 class TrainingError(ValueError):
-    """A run that cannot start, resume or export as asked; the message says why (cli.py prints it)."""
+    """A run that cannot start, resume or export as asked; the message says why (the command line prints it)."""
