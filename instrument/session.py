@@ -126,11 +126,22 @@ class Session:
                 stack.callback(self.panel.terminate)
 
     def _log_through_console(self) -> None:
-        """From now on a log line never lands inside a word; the handlers come back at the end."""
+        """From now on a log line never lands inside a word, and no thread that logs waits on the
+        terminal (the console's listener thread writes them); at the end the handlers come back
+        first, then the listener writes what is left."""
         root = logging.getLogger()
         before = root.handlers[:]
-        root.handlers[:] = [self.console.log_handler()]
+        handler, listener = self.console.log_queue()
+        listener.start()
+        self._stack.callback(self._report_dropped, handler)
+        self._stack.callback(listener.stop)
+        root.handlers[:] = [handler]
         self._stack.callback(lambda: root.handlers.__setitem__(slice(None), before))
+
+    @staticmethod
+    def _report_dropped(handler) -> None:
+        if handler.dropped:
+            log.warning("%d log lines were dropped while the console was behind", handler.dropped)
 
     # --- playing ------------------------------------------------------------------------------------
     def run(self) -> None:

@@ -5,7 +5,9 @@ line is written again after it."""
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import os
+import queue
 import shutil
 import sys
 import threading
@@ -83,6 +85,15 @@ class Console(Sink):
         handler.setFormatter(logging.Formatter("instrument: %(message)s"))
         return handler
 
+    def log_queue(self, limit: int = 1000) -> tuple[logging.Handler, logging.handlers.QueueListener]:
+        """A handler that only hands each record to a queue, and the listener whose own thread
+        writes them through interject(): a thread that logs (the MIDI callback, the OSC server,
+        the engine) never waits on the console's lock or a stalled terminal. Past `limit` lines
+        waiting, lines are dropped and counted (a flood must not grow memory): the handler's
+        `dropped`."""
+        handler = _DroppingQueueHandler(queue.Queue(limit))
+        return handler, logging.handlers.QueueListener(handler.queue, self.log_handler())
+
     def _draw_status(self, frame: Frame) -> None:
         self._last_status = now = time.monotonic()
         size = shutil.get_terminal_size()
@@ -104,6 +115,20 @@ class Console(Sink):
             self.stream.write(f"\x1b[{rows};1H\x1b[2K\x1b[r\x1b[{rows};1H")
         self.stream.write("\n")
         self.stream.flush()
+
+
+class _DroppingQueueHandler(logging.handlers.QueueHandler):
+    """QueueHandler that drops a record when the queue is full instead of raising."""
+
+    def __init__(self, q: queue.Queue):
+        super().__init__(q)
+        self.dropped = 0
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        try:
+            self.queue.put_nowait(record)
+        except queue.Full:
+            self.dropped += 1
 
 
 def _same_terminal(a, b) -> bool:

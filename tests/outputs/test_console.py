@@ -72,3 +72,58 @@ def test_the_status_line_shows_the_link_session_when_there_is_one():
     console._last_status = 0.0
     console.write([frame], "a")
     assert "link 2 peers 97.5 bpm" in stream.getvalue()
+
+
+class _StalledTerminal(io.StringIO):
+    """A terminal that stops taking bytes until released (a paused tty, a full pipe)."""
+
+    def __init__(self):
+        super().__init__()
+        import threading
+
+        self.release = threading.Event()
+
+    def write(self, text):
+        self.release.wait(10)
+        return super().write(text)
+
+
+def test_a_thread_that_logs_never_waits_on_a_stalled_terminal(monkeypatch):
+    """The MIDI callback, the OSC server and the engine log through a queue the console's own
+    thread drains: with the terminal stalled, 200 log calls return at once, and every line
+    arrives, in order, once it takes bytes again."""
+    import threading
+    import time
+
+    err = _StalledTerminal()
+    monkeypatch.setattr("sys.stderr", err)
+    console = Console(stream=io.StringIO(), status=False)
+    handler, listener = console.log_queue()
+    logger = logging.getLogger("instrument.test-console-queue")
+    logger.addHandler(handler)
+    logger.propagate = False
+    listener.start()
+    try:
+        done = threading.Event()
+        thread = threading.Thread(target=lambda: ([logger.warning("line %d", i) for i in range(200)], done.set()))
+        thread.start()
+        assert done.wait(2.0)  # not held by the stalled terminal (its writes wait up to 10 s each)
+        assert err.getvalue() == ""
+        err.release.set()
+    finally:
+        listener.stop()
+    assert err.getvalue().splitlines() == [f"instrument: line {i}" for i in range(200)]
+    assert handler.dropped == 0
+
+
+def test_a_flood_of_log_lines_is_dropped_and_counted_not_queued_without_end(monkeypatch):
+    err = _StalledTerminal()
+    monkeypatch.setattr("sys.stderr", err)
+    console = Console(stream=io.StringIO(), status=False)
+    handler, listener = console.log_queue(limit=50)
+    logger = logging.getLogger("instrument.test-console-flood")
+    logger.addHandler(handler)
+    logger.propagate = False
+    for i in range(120):  # the listener is not started: nothing drains
+        logger.warning("line %d", i)
+    assert handler.dropped == 70 and handler.queue.qsize() == 50
