@@ -17,12 +17,12 @@ import numpy as np
 from ..screen.backdrop import backdrop_window, fit_to_viewport
 from ..pacing import Pacer
 from ..screen import FONT
-from ..screen.textlayout import Glyph, TextLayout
 from ..screen.textpaint import LinePainter
 from ..screen.theme import Theme
 from ..core import morph
 from ..params import mix_address, style_of
 from .client import EngineClient
+from .textfollower import TextFollower
 
 log = logging.getLogger("instrument.panel")
 
@@ -37,22 +37,6 @@ MIN_ROW_H = 16
 FADERS_PER_ROW = 8   # at most, in a row of the mixer (a fader with its name, learn and CC is 48 px)
 PAD = 250
 SLIDER_MAX = {"/rate": 400.0}  # the slider's end where a parameter's own is more than a hand wants
-
-class TextFollower:
-    """The panel's text pane: the client's characters laid out as they arrive, only the new ones
-    each frame (laying out the last 1,500 every frame was 4 ms of a frame beside a fast engine)."""
-
-    def __init__(self, columns: int, colour_of):
-        self.layout, self.colour_of, self.fed = TextLayout(columns), colour_of, 0
-
-    def update(self, client: EngineClient) -> None:
-        """Take what the client heard since the last update; call it under client.lock."""
-        new = client.text_after(self.fed)
-        self.layout.feed([Glyph(ch, self.colour_of(lead)) for ch, lead in new])
-        self.fed = client.text_total
-
-    def rewrap(self, columns: int) -> None:
-        self.layout.rewrap(columns)
 
 
 class Panel:

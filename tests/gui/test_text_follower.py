@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from instrument.gui.client import TEXT_KEEP, EngineClient
-from instrument.gui.panel import TextFollower
+from instrument.gui.textfollower import TextFollower
 
 
 @pytest.fixture
