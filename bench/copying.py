@@ -33,8 +33,8 @@ from instrument.core.copying import Copier  # noqa: E402
 from instrument.core.ensemble import Ensemble  # noqa: E402
 from instrument.core.model import CharLSTM  # noqa: E402
 from instrument.engine import Engine  # noqa: E402
-from instrument.library import load, resolve  # noqa: E402
-from instrument.parts import read_copy_table  # noqa: E402
+from instrument.app.library import load, resolve  # noqa: E402
+from instrument.app.parts import read_copy_table  # noqa: E402
 from instrument.train import copyfit  # noqa: E402
 from instrument.train.corpus import load_corpus  # noqa: E402
 from quality import longest_repeat  # noqa: E402  (bench/ is on the path: this script's folder)

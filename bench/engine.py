@@ -27,8 +27,8 @@ from instrument.core.mixing import linear
 from instrument.core.model import CharLSTM, ModelConfig
 from instrument.core.sampling import draw, shape_distribution
 from instrument.engine import Engine
-from instrument.library import installed_names, load, resolve
-from instrument.parts import load_styles, read_copy_table
+from instrument.app.library import installed_names, load, resolve
+from instrument.app.parts import load_styles, read_copy_table
 
 
 def engine_rate(models, names, seconds: float, precision: str, backend: str = "auto", lookahead: int = 0,
@@ -191,7 +191,7 @@ def heldout_delta(name: str, n_chars: int) -> tuple[float, float]:
     character by character through the ensemble exactly as the engine reads them."""
     import yaml
 
-    from instrument.paths import PROJECT_ROOT
+    from instrument.base.paths import PROJECT_ROOT
     from instrument.train.corpus import load_corpus
 
     card = yaml.safe_load((PROJECT_ROOT / "models" / f"{name}.yaml").read_text())

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from instrument.oscwire import decode, interface_addresses, message  # noqa: E402
+from instrument.base.oscwire import decode, interface_addresses, message  # noqa: E402
 
 RATE = 400
 

@@ -21,8 +21,8 @@ import time
 
 import numpy as np
 
-from instrument.library import installed_names
-from instrument.oscwire import OscDecodeError, decode, message
+from instrument.app.library import installed_names
+from instrument.base.oscwire import OscDecodeError, decode, message
 
 
 def free_port() -> int:

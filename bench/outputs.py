@@ -25,10 +25,10 @@ import numpy as np
 
 from instrument.core.ensemble import Ensemble
 from instrument.engine import Engine
-from instrument.library import installed_names, load
+from instrument.app.library import installed_names, load
 from instrument.outputs.projection import Projection
 from instrument.outputs.speech import Speech
-from instrument.parts import default_mix
+from instrument.app.parts import default_mix
 from instrument.tree import build_tree
 from instrument.screen.theme import load_theme
 

@@ -16,7 +16,7 @@ import threading
 import time
 from statistics import mean, median
 
-from instrument.library import installed_names
+from instrument.app.library import installed_names
 
 
 def free_port() -> int:

@@ -39,9 +39,9 @@ from instrument.core.copying import Copier  # noqa: E402
 from instrument.core.ensemble import Ensemble  # noqa: E402
 from instrument.core.corpusindex import CorpusIndex  # noqa: E402
 from instrument.engine import Engine  # noqa: E402
-from instrument.library import installed  # noqa: E402
-from instrument.parts import Styles, load_styles  # noqa: E402
-from instrument.paths import PROJECT_ROOT  # noqa: E402
+from instrument.app.library import installed  # noqa: E402
+from instrument.app.parts import Styles, load_styles  # noqa: E402
+from instrument.base.paths import PROJECT_ROOT  # noqa: E402
 
 # Equal-fader sets: N styles are the first N of this order (9: all nine of the first release).
 ORDER = ["shakespeare", "bible", "austen", "nietzsche", "baudelaire", "speeches", "linux", "python", "latex"]

@@ -23,9 +23,9 @@ from .core.sampling import draw, shape_distribution
 from .core.stages import Heard
 from .core.vocab import encode
 from .frames import Frame, Subscription
-from .pacing import Pacer
+from .base.pacing import Pacer
 from .params import ParamTree, Snapshot
-from .ratelog import RateLimitedLog
+from .base.ratelog import RateLimitedLog
 from .tree import build_tree
 
 log = logging.getLogger("instrument.engine")

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .core.mixing import RULES
-from .files import brief, clip
-from .ratelog import RateLimitedLog
+from .base.files import brief, clip
+from .base.ratelog import RateLimitedLog
 
 log = logging.getLogger("instrument.params")
 

@@ -9,7 +9,7 @@ import pytest
 
 from instrument.cli import build_parser
 from instrument.control.osc_doc import render
-from instrument.parts import map_control_messages
+from instrument.app.parts import map_control_messages
 from instrument.tree import build_tree
 
 from .conftest import PROJECT
@@ -56,8 +56,8 @@ def answered_commands() -> set[str]:
     """The commands on the router of a playing engine."""
     from instrument.core.ensemble import Ensemble
     from instrument.engine import Engine
-    from instrument.parts import attach_osc
-    from instrument.settings import OscSettings
+    from instrument.app.parts import attach_osc
+    from instrument.app.settings import OscSettings
 
     from .fakes import letter_model
 
@@ -87,8 +87,8 @@ def test_make_targets_in_the_docs_exist():
 
 
 def test_osc_md_is_what_describe_generates():
-    from instrument.library import installed_names
-    from instrument.parts import every_command
+    from instrument.app.library import installed_names
+    from instrument.app.parts import every_command
 
     names = installed_names()
     assert (PROJECT / "docs" / "osc.md").read_text() == render(build_tree(names), every_command(names)) + "\n"
@@ -102,7 +102,7 @@ def test_every_command_a_playing_engine_answers_is_documented_and_every_document
 
 
 def test_models_md_is_what_the_cards_generate():
-    from instrument.library import installed
+    from instrument.app.library import installed
     from instrument.train.report import render as report
 
     assert (PROJECT / "docs" / "models.md").read_text() == report(installed())

@@ -12,7 +12,7 @@ from instrument.core.mixing import RULES, Rule
 from instrument.core.model import CharLSTM, ModelConfig
 from instrument.engine import Engine
 from instrument.frames import Subscription
-from instrument.pacing import Pacer
+from instrument.base.pacing import Pacer
 
 
 def _fresh_engine(lookahead: int | None = None) -> Engine:

@@ -12,7 +12,7 @@ from instrument.core.copying import BANDS, Copier, CopyTable
 from instrument.core.ensemble import Ensemble
 from instrument.core.model import CharLSTM, ModelConfig
 from instrument.engine import Engine
-from instrument.parts import read_copy_table
+from instrument.app.parts import read_copy_table
 
 REPEAT = "the cat sat on the mat. " * 3
 PARTS = ["the cat ", "the dog ", "sat on ", "ran to ", "the mat. ", "a hat. "]

@@ -133,8 +133,8 @@ def test_score_reads_a_text_as_the_engine_predicts_it(installed_style, tmp_path,
     lines = capsys.readouterr().out.splitlines()
     played, lstm, recalled = (float(line.split()[0]) for line in lines)
     assert played < recalled < lstm  # the memory knows this text, and the copy its repeats
-    from instrument.parts import build_engine, load_styles
-    from instrument.settings import EngineSettings
+    from instrument.app.parts import build_engine, load_styles
+    from instrument.app.settings import EngineSettings
 
     engine = build_engine(EngineSettings(models=["fox"], mix={}), load_styles(["fox"]))
     ids = np.frombuffer(text.read_bytes(), dtype=np.uint8)
@@ -170,7 +170,7 @@ def test_a_damaged_memory_is_named_and_the_style_plays_without_it(installed_styl
     data = bytearray(path.read_bytes())
     data[-5] ^= 1
     path.write_bytes(bytes(data))
-    from instrument.parts import load_styles
+    from instrument.app.parts import load_styles
 
     styles = load_styles(["fox"])
     assert styles.memories == [None]

@@ -11,7 +11,7 @@ import pytest
 
 from instrument.control.mapping import MappingError, load_mapping
 from instrument.control.presets import PresetError, Presets
-from instrument.files import FileProblem, read_yaml
+from instrument.base.files import FileProblem, read_yaml
 from instrument.tree import build_tree
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(

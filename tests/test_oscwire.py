@@ -7,7 +7,7 @@ import pytest
 from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
 
-from instrument.oscwire import bundle, decode, message
+from instrument.base.oscwire import bundle, decode, message
 
 CASES = [
     ("/run", ()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 
-from instrument.pacing import Pacer
+from instrument.base.pacing import Pacer
 
 
 def _waits(rates: list, moves: list[tuple[float, float]], stop_after: float = 5.0) -> tuple[float, threading.Event]:

@@ -28,7 +28,7 @@ def test_a_good_value_is_stored(tree):
 
 def test_out_of_range_is_clamped_and_reported_once(tree, caplog):
     from instrument.params import log as params_log
-    from instrument.ratelog import RateLimitedLog
+    from instrument.base.ratelog import RateLimitedLog
 
     tree._clamps = RateLimitedLog(params_log, "clamped values", interval=0.0)  # one report per excursion
     with caplog.at_level(logging.WARNING, logger="instrument.params"):

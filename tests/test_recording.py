@@ -1,7 +1,7 @@
 """Replay from a recording's lines, without processes: the engine given the same snapshots."""
 from __future__ import annotations
 
-from instrument.recording import Recording, replay
+from instrument.app.recording import Recording, replay
 
 from .test_engine import _fresh_engine, _play
 
@@ -42,7 +42,7 @@ def _lines(rec: Recording) -> list[str]:
 
 
 def test_a_torn_last_line_leaves_the_rest_replayable(tmp_path):
-    from instrument.recording import read_recording
+    from instrument.app.recording import read_recording
 
     rec, text = _recording_of(_fresh_engine(), 60, {})
     lines = _lines(rec)
@@ -64,7 +64,7 @@ import pytest  # noqa: E402
     ('{"step": 3, "set": {"/mix/a": [1]}, "fire": ["/nowhere"]}', None),  # refused values, no traceback
 ])
 def test_a_hand_damaged_line_ends_the_intact_part_there_without_a_traceback(tmp_path, damage, says):
-    from instrument.recording import read_recording
+    from instrument.app.recording import read_recording
 
     rec, text = _recording_of(_fresh_engine(), 60, {})
     lines = _lines(rec)

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from instrument.session import Session
-from instrument.settings import (EngineSettings, MidiSettings, OscSettings, OutputSettings, PlaySettings,
+from instrument.app.session import Session
+from instrument.app.settings import (EngineSettings, MidiSettings, OscSettings, OutputSettings, PlaySettings,
                                  SetupError)
 
 from .fakes import write_letter_models

@@ -9,7 +9,7 @@ import pytest
 from instrument.core.corpusindex import CorpusIndex
 from instrument.core.memoryfile import read_memory
 from instrument.core.model import CharLSTM
-from instrument.library import installed
+from instrument.app.library import installed
 from instrument.train import memoryfit
 from instrument.train.compressors import held_out_bpc, ppmd_bytes, zpaq_bytes
 from instrument.train.copyfit import bits_with_copy, lstm_probs

@@ -139,7 +139,7 @@ def add_play(sub) -> None:
 
 
 def _play_settings(args):
-    from ..settings import (EngineSettings, MidiSettings, OscSettings, OutputSettings, PlaySettings,
+    from ..app.settings import (EngineSettings, MidiSettings, OscSettings, OutputSettings, PlaySettings,
                            parse_mix)
 
     return PlaySettings(
@@ -160,8 +160,8 @@ def _play_settings(args):
 def _play(args) -> int:
     import logging
 
-    from ..session import Session
-    from ..settings import SetupError
+    from ..app.session import Session
+    from ..app.settings import SetupError
 
     logging.basicConfig(level=logging.WARNING, format="instrument: %(message)s")
     logging.getLogger("instrument").setLevel(logging.INFO)  # ports opened, presets loaded: a performer wants these

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..paths import models_dir, runs_dir
+from ..base.paths import models_dir, runs_dir
 
 
 def add_train(sub) -> None:
@@ -78,7 +78,7 @@ def add_train_styles(sub) -> None:
 def _train_styles(args) -> int:
     import torch
 
-    from ..paths import PROJECT_ROOT
+    from ..base.paths import PROJECT_ROOT
     from ..train.recipes import load_recipes, train_styles
 
     if args.threads:
@@ -130,8 +130,8 @@ def _fit(infos: list, names: list[str], corpora: Path) -> bool:
 
 
 def _models(args) -> int:
-    from ..files import clip
-    from ..library import installed
+    from ..base.files import clip
+    from ..app.library import installed
 
     infos = installed(args.dir)
     if not infos:
@@ -142,7 +142,7 @@ def _models(args) -> int:
         if unknown:
             print(f"instrument models: no installed style {', '.join(unknown)}", file=sys.stderr)
             return 2
-        from ..paths import PROJECT_ROOT
+        from ..base.paths import PROJECT_ROOT
 
         fitted = _fit(infos, args.fit, args.corpora or PROJECT_ROOT.parent / "shared" / "corpora")
     print(f"{'name':<14}{'arch':<8}{'MB':>6}{'LSTM':>8}{'played':>8}{'PPMd':>8}{'zpaq':>8}  description")
@@ -177,9 +177,9 @@ def add_score(sub) -> None:
 
 def _score(args) -> int:
     from ..core.vocab import encode, transliterate
-    from ..files import FileProblem, read_text
-    from ..parts import build_engine, load_styles
-    from ..settings import EngineSettings, SetupError
+    from ..base.files import FileProblem, read_text
+    from ..app.parts import build_engine, load_styles
+    from ..app.settings import EngineSettings, SetupError
 
     try:
         ids = encode(transliterate(read_text(args.file, SCORE_LIMIT)).text)
@@ -211,8 +211,8 @@ def add_sample(sub) -> None:
 
 
 def _sample(args) -> int:
-    from ..parts import build_engine, load_styles
-    from ..settings import EngineSettings, SetupError
+    from ..app.parts import build_engine, load_styles
+    from ..app.settings import EngineSettings, SetupError
 
     if not 0 <= args.chars <= 1_000_000:
         print("instrument sample: --chars from 0 to 1,000,000", file=sys.stderr)

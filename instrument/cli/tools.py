@@ -31,7 +31,7 @@ def _panel(args) -> int:
     one_software_renderer_thread()
     from ..gui.client import EngineClient
     from ..gui.panel import Panel
-    from ..oscwire import is_loopback, parse_hostport
+    from ..base.oscwire import is_loopback, parse_hostport
     from ..screen import display_available
     from ..screen.theme import ThemeError, load_theme
 
@@ -78,11 +78,11 @@ def add_replay(sub) -> None:
 
 
 def _replay(args) -> int:
-    from ..library import installed
-    from ..recording import (ReplayError, check_models, first_difference, plan_computation, read_recording,
+    from ..app.library import installed
+    from ..app.recording import (ReplayError, check_models, first_difference, plan_computation, read_recording,
                             recorded_copies, recorded_memories, replay)
-    from ..parts import build_engine, load_styles
-    from ..settings import EngineSettings, SetupError
+    from ..app.parts import build_engine, load_styles
+    from ..app.settings import EngineSettings, SetupError
 
     try:
         rec = read_recording(args.recording)
@@ -134,7 +134,7 @@ def _replay(args) -> int:
 
 def _styles(args) -> list[str]:
     """--styles a,b,c, or every installed style."""
-    from ..library import installed_names
+    from ..app.library import installed_names
 
     return args.styles.split(",") if args.styles else installed_names()
 
@@ -152,7 +152,7 @@ def add_touchosc(sub) -> None:
 def _touchosc(args) -> int:
     from ..control import touchosc
     from ..control.presets import Presets
-    from ..paths import presets_dir
+    from ..base.paths import presets_dir
     from ..screen.theme import load_theme
     from ..tree import build_tree
 
@@ -177,7 +177,7 @@ def _describe(args) -> int:
     import json
 
     from ..control.osc_doc import render
-    from ..parts import every_command
+    from ..app.parts import every_command
     from ..tree import build_tree
 
     names = _styles(args)

@@ -37,7 +37,7 @@ class LinkUnavailable(RuntimeError):
 
 
 def _new_link(bpm: float):
-    from ..extras import missing
+    from ..base.extras import missing
 
     problem = missing("link")
     if problem:

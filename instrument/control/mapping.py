@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from ..files import FileProblem, brief, clip, read_text, read_yaml, write_text
+from ..base.files import FileProblem, brief, clip, read_text, read_yaml, write_text
 from ..params import Param, ParamTree, style_of
 
 MODES_CC = ("absolute", "relative", "relative-offset", "relative-signed")

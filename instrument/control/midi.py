@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..params import ParamTree
-from ..ratelog import RateLimitedLog
+from ..base.ratelog import RateLimitedLog
 from .clock import MidiClock
 from .learn import Learner
 from .worker import Immediate
@@ -315,7 +315,7 @@ def quiet_c_stderr():
 
 def backend(api: str | None):
     """mido's rtmidi backend, for a named API or mido's default (MIDO_BACKEND is honoured)."""
-    from ..extras import missing
+    from ..base.extras import missing
 
     problem = missing("mido", "rtmidi")
     if problem:

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..commands import Command, Reply, Sender
-from ..files import clip
-from ..oscwire import OscDecodeError, decode, is_loopback, message
+from ..base.files import clip
+from ..base.oscwire import OscDecodeError, decode, is_loopback, message
 from ..params import ParamTree, mix_address
-from ..ratelog import RateLimitedLog
+from ..base.ratelog import RateLimitedLog
 from .patterns import PatternError, is_pattern, matching
 
 log = logging.getLogger("instrument.osc")

@@ -17,10 +17,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from ..oscwire import interface_addresses
+from ..base.oscwire import interface_addresses
 from ..params import Param, ParamTree
 from .oscquery_ws import MAX_LISTENERS, Listener, handshake, wants_upgrade
-from ..ratelog import RateLimitedLog
+from ..base.ratelog import RateLimitedLog
 
 log = logging.getLogger("instrument.oscquery")
 
@@ -212,7 +212,7 @@ class OscQueryServer:
         try:
             from zeroconf import InterfaceChoice, ServiceInfo, Zeroconf
         except ImportError:
-            from ..extras import missing
+            from ..base.extras import missing
 
             log.warning("%s: OSCQuery is served but not advertised", missing("zeroconf"))
             return

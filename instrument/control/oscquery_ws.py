@@ -21,8 +21,8 @@ import struct
 import threading
 import time
 
-from ..oscwire import message
-from ..ratelog import RateLimitedLog
+from ..base.oscwire import message
+from ..base.ratelog import RateLimitedLog
 
 log = logging.getLogger("instrument.oscquery")
 

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import yaml
 
-from ..files import FileProblem, clip, read_text, read_yaml, write_text, write_yaml
+from ..base.files import FileProblem, clip, read_text, read_yaml, write_text, write_yaml
 from ..params import ParamError, ParamTree, style_of
-from ..ratelog import RateLimitedLog
+from ..base.ratelog import RateLimitedLog
 
 log = logging.getLogger("instrument.presets")
 

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Callable
 
-from ..ratelog import RateLimitedLog
+from ..base.ratelog import RateLimitedLog
 
 log = logging.getLogger("instrument.control")
 

@@ -157,7 +157,7 @@ def _check_header(path: Path, config: ModelConfig, header: dict[str, tuple[str, 
 
 def atomic_write(path: Path, write) -> None:
     """Call write(tmp_path) then rename over path, so a crash never leaves half a file (and a
-    failed write leaves no temporary file behind). The one such helper: files.py uses it too."""
+    failed write leaves no temporary file behind). The one such helper: base/files.py uses it too."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")

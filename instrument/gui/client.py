@@ -12,7 +12,7 @@ from itertools import islice
 
 import numpy as np
 
-from ..oscwire import OscDecodeError, decode, message
+from ..base.oscwire import OscDecodeError, decode, message
 
 TEXT_KEEP = 4000
 HEARTBEAT = 1.0    # s between the client's "are you there" (/mix, which any engine answers)

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from ..screen.backdrop import backdrop_window, fit_to_viewport
-from ..pacing import Pacer
+from ..base.pacing import Pacer
 from ..screen import FONT
 from ..screen.textpaint import LinePainter
 from ..screen.theme import Theme

@@ -24,7 +24,7 @@ import time
 
 from ..frames import Frame
 from ..params import Param, ParamTree
-from ..ratelog import RateLimitedLog
+from ..base.ratelog import RateLimitedLog
 from .base import IDLE, Sink
 
 log = logging.getLogger("instrument.midi")

@@ -13,8 +13,8 @@ import time
 import numpy as np
 
 from ..frames import Frame
-from ..oscwire import bundle, is_loopback, message
-from ..ratelog import RateLimitedLog
+from ..base.oscwire import bundle, is_loopback, message
+from ..base.ratelog import RateLimitedLog
 from .base import Sink
 from .subscriptions import Subscriptions
 

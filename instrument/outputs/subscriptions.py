@@ -22,7 +22,7 @@ import os
 import threading
 import time
 
-from ..oscwire import interface_addresses, is_loopback
+from ..base.oscwire import interface_addresses, is_loopback
 
 Target = tuple[str, int]
 

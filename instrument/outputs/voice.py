@@ -47,7 +47,7 @@ class VoiceProcess:
     """The parent's handle on the voice process."""
 
     def __init__(self, wav_path: Path | None = None, niceness: int = 10):
-        from ..extras import missing
+        from ..base.extras import missing
 
         problem = missing("pyttsx3")
         if problem:

@@ -10,7 +10,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from ..pacing import Pacer
+from ..base.pacing import Pacer
 from ..screen.priority import lowered_priority, one_software_renderer_thread
 from .base import Sink
 

@@ -13,7 +13,7 @@ FONT = Path(__file__).resolve().parent / "fonts" / "DejaVuSansMono.ttf"
 
 def display_available() -> str | None:
     """None if a window can open here, else why not (glfw aborts the process without a display)."""
-    from ..extras import missing
+    from ..base.extras import missing
 
     problem = missing("dearpygui")
     if problem:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..files import FileProblem, read_yaml
+from ..base.files import FileProblem, read_yaml
 
 DEFAULT = Path(__file__).with_name("theme.yaml")
 RGB = tuple[int, int, int]

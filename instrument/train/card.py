@@ -15,7 +15,7 @@ import yaml
 from ..core.corpusindex import CorpusIndex
 from ..core.memoryfile import write_memory
 from ..core.model import CharLSTM
-from ..files import write_text
+from ..base.files import write_text
 from . import copyfit, memoryfit
 from .checkpoint import RunRecord, load_tensors, read_record
 from .compressors import references
@@ -45,8 +45,8 @@ def machine() -> str:
 def sample_lines(name: str, folder: Path, n: int = 3, width: int = 100) -> list[str]:
     """The first n non-empty lines the style writes alone as it plays (its memory and copy too),
     at the defaults but temperature 0.8, seed 0."""
-    from ..parts import build_engine, load_styles
-    from ..settings import EngineSettings
+    from ..app.parts import build_engine, load_styles
+    from ..app.settings import EngineSettings
 
     styles = load_styles([str(folder / f"{name}.safetensors")])
     engine = build_engine(EngineSettings(models=None, mix={styles.names[0]: 1.0},
@@ -90,7 +90,7 @@ def put_play(card: dict, model: CharLSTM, corpus: Corpus, out_dir: Path, name: s
 def refit(card_path: Path, corpus: Corpus) -> dict:
     """Fit an installed style's memory and copy weights again (its LSTM kept) and write them
     beside it, its card updated with the new figures, the rest kept."""
-    from ..files import read_yaml
+    from ..base.files import read_yaml
 
     card = read_yaml(card_path)
     held = card.setdefault("heldout", {})

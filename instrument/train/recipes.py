@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..files import FileProblem, read_yaml
+from ..base.files import FileProblem, read_yaml
 from . import TrainingError
 from .run import train_command
 

@@ -1,7 +1,7 @@
 """docs/models.md from the model cards: one table and a sample of each style."""
 from __future__ import annotations
 
-from ..library import ModelInfo
+from ..app.library import ModelInfo
 
 HEADER = """# The styles
 

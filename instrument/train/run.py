@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from ..core.model import CharLSTM, ModelConfig
-from ..signals import interrupt_on_kill
+from ..app.signals import interrupt_on_kill
 from . import TrainingError
 from .card import export
 from .checkpoint import RunRecord, read_record
@@ -60,7 +60,7 @@ def start_from(model: CharLSTM, record: RunRecord, init: Path) -> None:
 
 def _card(path: Path) -> dict:
     """An exported style's card, or {} (none, unreadable, not a mapping)."""
-    from ..files import FileProblem, read_yaml
+    from ..base.files import FileProblem, read_yaml
 
     try:
         facts = read_yaml(path) if path.is_file() else {}

@@ -7,7 +7,7 @@ import struct
 import pytest
 
 from instrument.control.osc import OscRouter
-from instrument.oscwire import bundle, message
+from instrument.base.oscwire import bundle, message
 from instrument.tree import build_tree
 
 NAMES = ["shakespeare", "bible", "linux"]
@@ -121,7 +121,7 @@ def test_a_modules_commands_are_answered_and_an_address_cannot_be_answered_twice
 
 def test_address_patterns_reach_every_parameter_they_match():
     from instrument.control.osc import OscRouter
-    from instrument.oscwire import message
+    from instrument.base.oscwire import message
     from instrument.tree import build_tree
 
     names = ["austen", "bible", "baudelaire", "linux"]
@@ -143,7 +143,7 @@ def test_a_malformed_or_costly_pattern_is_refused_and_changes_nothing(pattern):
     import time
 
     from instrument.control.osc import OscRouter
-    from instrument.oscwire import message
+    from instrument.base.oscwire import message
     from instrument.tree import build_tree
 
     router = OscRouter(build_tree(["bible"]), ["bible"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import socket
 
 from instrument.control.osc import OscRouter, OscServer
-from instrument.oscwire import message
+from instrument.base.oscwire import message
 from instrument.tree import build_tree
 
 from ..polling import wait_for

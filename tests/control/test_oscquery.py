@@ -90,7 +90,7 @@ def test_zeroconf_advertises_both_services_on_loopback():
 def test_on_every_interface_both_services_are_advertised_at_the_machines_addresses():
     # zeroconf refused interfaces=None: on 0.0.0.0 (the TouchOSC setup) nothing was advertised
     zeroconf = pytest.importorskip("zeroconf")
-    from instrument.oscwire import interface_addresses
+    from instrument.base.oscwire import interface_addresses
 
     outside = next((ip for ip in interface_addresses() if not ip.startswith("127.")), None)
     if outside is None:
@@ -122,7 +122,7 @@ def test_on_every_interface_both_services_are_advertised_at_the_machines_address
 
 def test_listening_on_every_interface_points_each_client_where_it_reached_the_engine():
     """HOST_INFO's OSC_IP and zeroconf's addresses: never 0.0.0.0, and not loopback for a phone."""
-    from instrument.oscwire import interface_addresses
+    from instrument.base.oscwire import interface_addresses
 
     params = build_tree(NAMES)
     srv = OscQueryServer(params, osc_port=9123, host="0.0.0.0", port=0,
@@ -160,7 +160,7 @@ def test_http_clients_are_capped_timed_out_and_held_to_the_allow_list(monkeypatc
             s.close()
     finally:
         srv.stop()
-    outsider = next((ip for ip in __import__("instrument.oscwire", fromlist=["x"]).interface_addresses()
+    outsider = next((ip for ip in __import__("instrument.base.oscwire", fromlist=["x"]).interface_addresses()
                      if not ip.startswith("127.")), None)
     if outsider is not None:  # listening on every interface, a host outside --osc-allow is refused
         srv = OscQueryServer(build_tree(NAMES), osc_port=9123, host="0.0.0.0", port=0).start(advertise=False)
@@ -180,7 +180,7 @@ def test_on_loopback_nothing_is_advertised_on_the_network():
 
     from instrument.core.ensemble import Ensemble
     from instrument.engine import Engine
-    from instrument.parts import start_oscquery
+    from instrument.app.parts import start_oscquery
 
     from ..fakes import letter_model
 

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from instrument.control.oscquery import OscQueryServer
-from instrument.oscwire import decode
+from instrument.base.oscwire import decode
 from instrument.tree import build_tree
 
 websockets = pytest.importorskip("websockets.sync.client", reason="websockets (the test extra) is not installed")

@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from instrument.oscwire import interface_addresses
+from instrument.base.oscwire import interface_addresses
 from instrument.core.ensemble import Ensemble
 from instrument.engine import Engine
-from instrument.oscwire import decode, message
+from instrument.base.oscwire import decode, message
 from instrument.outputs import subscriptions as subs_module
 from instrument.outputs.subscriptions import Subscriptions
-from instrument.parts import attach_osc
-from instrument.settings import OscSettings
+from instrument.app.parts import attach_osc
+from instrument.app.settings import OscSettings
 
 from ..fakes import letter_model
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from instrument.control import touchosc
 from instrument.control.osc import OscRouter
-from instrument.parts import map_control_messages
+from instrument.app.parts import map_control_messages
 from instrument.tree import build_tree
 from instrument.screen.theme import load_theme
 
@@ -56,7 +56,7 @@ def test_the_mode_radio_listens_for_the_number_the_engine_echoes_and_the_layout_
 
 
 def test_the_shipped_layout_covers_every_shipped_style():
-    from instrument.library import installed_names
+    from instrument.app.library import installed_names
 
     shipped = installed_names()
     root = touchosc.read(PROJECT / "mappings" / "instrument.tosc")

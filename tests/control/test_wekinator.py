@@ -7,7 +7,7 @@ import pytest
 from instrument.control.mapping import MappingError, load_mapping
 from instrument.control.osc import OscRouter
 from instrument.control.wekinator import Wekinator
-from instrument.oscwire import message
+from instrument.base.oscwire import message
 from instrument.tree import build_tree
 
 NAMES = ["bible", "linux", "poe"]

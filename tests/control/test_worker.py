@@ -11,9 +11,9 @@ from instrument.control.midi import MidiControl
 from instrument.control.osc import OscRouter
 from instrument.control.presets import Presets
 from instrument.control.worker import Worker
-from instrument.oscwire import message
+from instrument.base.oscwire import message
 from instrument.tree import build_tree
-from instrument.parts import map_control_messages
+from instrument.app.parts import map_control_messages
 
 NAMES = ["bible", "linux"]
 

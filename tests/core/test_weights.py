@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from instrument.core.weights import ModelFileError, read_weights
-from instrument.library import installed_names
+from instrument.app.library import installed_names
 
 
 def test_read_weights_gives_the_modules_tensors(tiny_model, tiny_model_file):
@@ -41,7 +41,7 @@ def test_playing_the_shipped_models_never_imports_torch():
     """torch's import is two seconds of a cold start; the kernel path must not pay it."""
     code = ("import sys\n"
             "from instrument.core.groups import kernel_available\n"
-            "from instrument.parts import build_engine\nfrom instrument.settings import EngineSettings\n"
+            "from instrument.app.parts import build_engine\nfrom instrument.app.settings import EngineSettings\n"
             "engine = build_engine(EngineSettings())\n"
             "engine.step()\n"
             "print(kernel_available(), 'torch' in sys.modules)\n")

@@ -10,7 +10,7 @@ import time
 
 from instrument.gui.client import EngineClient
 from instrument.gui.panel import Panel
-from instrument.oscwire import decode, message
+from instrument.base.oscwire import decode, message
 from instrument.screen.theme import load_theme
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from instrument.gui.client import EngineClient
 from instrument.gui.panel import Panel
-from instrument.oscwire import decode
+from instrument.base.oscwire import decode
 from instrument.screen.theme import load_theme
 
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from instrument.oscwire import decode, message
+from instrument.base.oscwire import decode, message
 
 from ..conftest import PROJECT
 from ..fakes import write_letter_models

@@ -15,10 +15,10 @@ from instrument.control.osc import OscRouter
 from instrument.control.presets import PresetError, Presets
 from instrument.core.ensemble import Ensemble
 from instrument.engine import Engine
-from instrument.oscwire import interface_addresses, message
+from instrument.base.oscwire import interface_addresses, message
 from instrument.tree import build_tree
-from instrument.parts import attach_osc
-from instrument.settings import OscSettings
+from instrument.app.parts import attach_osc
+from instrument.app.settings import OscSettings
 
 from ..fakes import letter_model
 
@@ -58,7 +58,7 @@ def _in_range(params) -> bool:
 def test_hostile_values_on_every_address_neither_stop_the_engine_nor_leave_a_range(tmp_path):
     from instrument.control.midi import MidiControl
     from instrument.control.worker import Worker
-    from instrument.parts import map_control_messages
+    from instrument.app.parts import map_control_messages
 
     engine = Engine(Ensemble([letter_model("a"), letter_model("b")], NAMES))
     engine.params.set("/mix/ayes", 1.0)

@@ -1,5 +1,5 @@
 """`pip install .`, not editable, into a fresh virtualenv: the installed instrument finds the shipped
-styles, presets and mappings (setup.py's data files, paths.py's search) and plays, from a folder
+styles, presets and mappings (setup.py's data files, base/paths.py's search) and plays, from a folder
 that is not the checkout."""
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_a_plain_install_plays_and_lists_the_shipped_styles(tmp_path):
     home = tmp_path / "home"
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("INSTRUMENT_") and k != "PYTHONPATH"},
            "HOME": str(home), "XDG_DATA_HOME": str(home / "data")}
-    where = _run([python, "-c", "import instrument, instrument.paths as p; print(instrument.__file__); "
+    where = _run([python, "-c", "import instrument, instrument.base.paths as p; print(instrument.__file__); "
                   "print(p.models_dir()); print(p.presets_dir()); print(p.mappings_dir())"], cwd=away, env=env)
     package, models, presets, mappings = where.stdout.split()
     assert package.startswith(str(venv)) and models.startswith(str(venv / "share" / "instrument")), where.stdout

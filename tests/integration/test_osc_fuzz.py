@@ -9,7 +9,7 @@ import time
 from instrument.control.osc import OscRouter, OscServer
 from instrument.core.ensemble import Ensemble
 from instrument.engine import Engine
-from instrument.oscwire import bundle, message
+from instrument.base.oscwire import bundle, message
 from instrument.tree import build_tree
 
 from ..fakes import letter_model

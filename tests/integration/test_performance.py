@@ -13,7 +13,7 @@ import wave
 
 import pytest
 
-from instrument.library import installed_names
+from instrument.app.library import installed_names
 from instrument.train.corpus import load_corpus
 
 from ..conftest import CORPORA

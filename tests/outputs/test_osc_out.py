@@ -8,7 +8,7 @@ import pytest
 
 from instrument.core.ensemble import Ensemble
 from instrument.engine import Engine
-from instrument.oscwire import decode
+from instrument.base.oscwire import decode
 from instrument.outputs.osc_out import OscOut
 
 from ..fakes import letter_model

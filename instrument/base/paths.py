@@ -18,7 +18,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent  # instrument/ (this file is instrument/base/paths.py)
 PROJECT_ROOT = PACKAGE.parent  # the source checkout, when the package runs from one
 
 

@@ -15,11 +15,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine import Engine
-from .frames import Frame
-from .files import FileProblem, read_text
-from .outputs.base import Sink
-from .params import Snapshot
+from ..engine import Engine
+from ..frames import Frame
+from ..base.files import FileProblem, read_text
+from ..outputs.base import Sink
+from ..params import Snapshot
 
 FORMAT = 1
 
@@ -214,7 +214,7 @@ def _used_lookahead(rec: Recording) -> bool:
 def plan_computation(rec: Recording) -> Computation:
     """The same backend, precision and rows inner loop as the recording where this machine has
     them; where it has not, what differs. (Call before building the engine: it caps the rows step.)"""
-    from .core.groups import WHY_NO_KERNEL, cap_rows_isa, kernel_available
+    from ..core.groups import WHY_NO_KERNEL, cap_rows_isa, kernel_available
 
     h = rec.header
     backend, precision, rows = h.get("backend", "auto"), h.get("precision", "int8"), h.get("rows")
@@ -249,8 +249,8 @@ def check_models(rec: Recording, files: dict[str, Path]) -> None:
 def recorded_memories(rec: Recording, files: dict[str, Path]) -> list:
     """Each style's corpus memory as the piece played it: the same file (by its hash) or a clear
     error; none for a style that played without one (a recording made before styles remembered)."""
-    from .core.memoryfile import read_memory
-    from .core.weights import ModelFileError
+    from ..core.memoryfile import read_memory
+    from ..core.weights import ModelFileError
 
     memories = []
     for m in rec.header["models"]:
@@ -272,7 +272,7 @@ def recorded_memories(rec: Recording, files: dict[str, Path]) -> list:
 def recorded_copies(rec: Recording) -> list:
     """Each style's copy weights as the piece played them (core/copying.py), whatever its card says
     now; none for a recording made before the styles copied (they did not)."""
-    from .core.copying import CopyTable
+    from ..core.copying import CopyTable
 
     tables = []
     for m in rec.header["models"]:

@@ -62,7 +62,7 @@ class Session:
         styles = parts.load_styles(s.engine.models)
         self.engine = engine = parts.build_engine(s.engine, styles)
         stack.callback(engine.close_subscriptions)  # a failed start ends the outputs' threads too
-        from .control.worker import Worker
+        from ..control.worker import Worker
 
         self.files = Worker()  # preset and mapping files are read and written here, never on a MIDI or OSC thread
         stack.callback(self.files.stop)
@@ -106,7 +106,7 @@ class Session:
         return self.midi.clock.until_beat if self.midi is not None else None
 
     def _open_outputs(self, styles: parts.Styles) -> None:
-        from .outputs.console import Console
+        from ..outputs.console import Console
 
         out, stack, engine = self.settings.outputs, self._stack, self.engine
         if out.record:

@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .core.weights import ModelFileError, ModelWeights, read_weights
-from .files import FileProblem, read_yaml
-from .paths import models_dir
+from ..core.weights import ModelFileError, ModelWeights, read_weights
+from ..base.files import FileProblem, read_yaml
+from ..base.paths import models_dir
 
 
 @dataclass
@@ -58,7 +58,7 @@ class ModelInfo:
     def copy_table(self):
         """The card's copy weights (core/copying.py), or None when it has none. ValueError for a
         `copy:` section that is not well formed."""
-        from .core.copying import CopyTable
+        from ..core.copying import CopyTable
 
         return CopyTable.from_card(self.card["copy"]) if "copy" in self.card else None
 

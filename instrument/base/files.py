@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from .core.weights import atomic_write  # the one write-then-rename, shared with the model files
+from ..core.weights import atomic_write  # the one write-then-rename, shared with the model files
 
 SMALL = 64_000  # bytes: presets, mappings, cards, recipes, themes (theirs are 0.2-4 KB)
 

@@ -1,4 +1,4 @@
-"""Each part of a playing instrument, built from its settings (settings.py): the engine from its
+"""Each part of a playing instrument, built from its settings (app/settings.py): the engine from its
 styles, OSC in and out, OSCQuery, the presets, MIDI, the control commands, the outputs and the
 panel. session.py puts them together and takes them apart; replay and the tests use them alone.
 Each says plainly what it cannot do (SetupError for a setting that cannot start; a warning, and
@@ -10,18 +10,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .core.copying import Copier, CopyTable
-from .core.ensemble import Ensemble
-from .core.corpusindex import CorpusIndex
-from .core.memory import Memory
-from .core.memoryfile import MemoryFile, read_memory
-from .core.weights import ModelFileError, ModelWeights, read_weights
-from .engine import Engine
+from ..core.copying import Copier, CopyTable
+from ..core.ensemble import Ensemble
+from ..core.corpusindex import CorpusIndex
+from ..core.memory import Memory
+from ..core.memoryfile import MemoryFile, read_memory
+from ..core.weights import ModelFileError, ModelWeights, read_weights
+from ..engine import Engine
 from .library import installed_names, read_card, resolve
-from .params import mix_address
-from .paths import mappings_dir, presets_dir
+from ..params import mix_address
+from ..base.paths import mappings_dir, presets_dir
 from .settings import EngineSettings, MidiSettings, OscSettings, OutputSettings, SetupError
-from .tree import build_tree
+from ..tree import build_tree
 
 log = logging.getLogger("instrument")
 
@@ -87,7 +87,7 @@ def load_styles(names: list[str] | None = None) -> Styles:
     names = names or installed_names(tell=log.warning)
     if not names:
         raise SetupError("no models installed: train one with `instrument train`, or check models/")
-    from .core.groups import map_on_cores
+    from ..core.groups import map_on_cores
 
     try:
         files = [resolve(n) for n in names]
@@ -122,7 +122,7 @@ def build_engine(settings: EngineSettings, styles: Styles | None = None) -> Engi
 def _say_how_it_computes(ensemble: Ensemble, backend: str) -> None:
     """Once at start, when the styles are stepped with torch without being asked to: it is several
     times slower, and a performer should know why the fan is loud."""
-    from .core.groups import WHY_NO_KERNEL
+    from ..core.groups import WHY_NO_KERNEL
 
     if backend == "auto" and ensemble.computed["backend"] != "kernel":
         why = WHY_NO_KERNEL or "a style's size is one the C kernel cannot run (hidden units not a multiple of 16)"
@@ -139,9 +139,9 @@ def _set(engine: Engine, address: str, value) -> None:
 def attach_osc(engine: Engine, settings: OscSettings):
     """OSC in (the tree at its addresses) and out (text, frames, echoes). Returns (server, out);
     the server is None if the port cannot be opened: the instrument says so and plays on."""
-    from .control.osc import OscRouter, OscServer
-    from .oscwire import is_loopback, parse_hostport
-    from .outputs.osc_out import OscOut
+    from ..control.osc import OscRouter, OscServer
+    from ..base.oscwire import is_loopback, parse_hostport
+    from ..outputs.osc_out import OscOut
 
     import ipaddress
 
@@ -178,8 +178,8 @@ def attach_osc(engine: Engine, settings: OscSettings):
 def start_oscquery(engine: Engine, host: str, osc_port: int, allow: list[str] | None = None):
     """OSCQuery over HTTP on the OSC port number (TCP), or any free port if that one is taken;
     the same allow-list as OSC; advertised by zeroconf only when it listens beyond this machine."""
-    from .control.oscquery import OscQueryServer
-    from .oscwire import is_loopback
+    from ..control.oscquery import OscQueryServer
+    from ..base.oscwire import is_loopback
 
     for port in (osc_port, 0):
         try:
@@ -195,7 +195,7 @@ def start_oscquery(engine: Engine, host: str, osc_port: int, allow: list[str] | 
 
 # --- presets, MIDI and the commands of both ------------------------------------------------------
 def attach_presets(engine: Engine, folder: Path | None = None):
-    from .control.presets import Presets
+    from ..control.presets import Presets
 
     if folder is not None and not Path(folder).is_dir():
         raise SetupError(f"--presets {folder}: no such folder (create it first; /preset/save writes there)")
@@ -203,7 +203,7 @@ def attach_presets(engine: Engine, folder: Path | None = None):
 
 
 def start_from_preset(presets, name: str) -> None:
-    from .control.presets import PresetError
+    from ..control.presets import PresetError
 
     try:
         presets.load(name)
@@ -215,10 +215,10 @@ def attach_midi(engine: Engine, settings: MidiSettings, presets, announce=lambda
     """The mapping (checked before anything else), the controller and its port. Returns
     (control, port); port is None where no MIDI system exists: the instrument says so and plays on.
     files: the Worker that does the file work a MIDI message asks for (never the MIDI callback)."""
-    from .control.mapping import MappingError, load_mapping
-    from .control.midi import MidiControl, MidiUnavailable, open_input
-    from .control.presets import PresetError
-    from .control.worker import Immediate
+    from ..control.mapping import MappingError, load_mapping
+    from ..control.midi import MidiControl, MidiUnavailable, open_input
+    from ..control.presets import PresetError
+    from ..control.worker import Immediate
 
     path = Path(settings.mapping) if settings.mapping else mappings_dir() / "default.yaml"
     try:
@@ -255,8 +255,8 @@ def open_midi_out(engine: Engine, settings: MidiSettings, control):
     """The MIDI output and what goes through it: feedback to the mapped controls always, notes and
     clock when asked. Returns (port, [sinks]); (None, []) where no output can be opened (it says
     so, and the instrument plays on)."""
-    from .control.midi import MidiUnavailable, open_output
-    from .outputs.midi_out import ClockOut, LockedPort, MidiOut
+    from ..control.midi import MidiUnavailable, open_output
+    from ..outputs.midi_out import ClockOut, LockedPort, MidiOut
 
     try:
         port = LockedPort(open_output(settings.out_port, settings.api))
@@ -275,7 +275,7 @@ def open_midi_out(engine: Engine, settings: MidiSettings, control):
 def start_link(engine: Engine):
     """Join the Link session and follow it (its tempo sets /rate, its transport /run); None, with
     a warning, where Link cannot start."""
-    from .control.link import LinkSession, LinkUnavailable
+    from ..control.link import LinkSession, LinkUnavailable
 
     try:
         session = LinkSession(engine.params).start()
@@ -290,9 +290,9 @@ def start_link(engine: Engine):
 def start_wekinator(engine: Engine, listen: str, mapping=None):
     """A second OSC port that answers only Wekinator's /wek/outputs (wekinator.py); None, with a
     warning, if the port cannot be opened."""
-    from .control.osc import OscRouter, OscServer
-    from .control.wekinator import Wekinator
-    from .oscwire import is_loopback, parse_hostport
+    from ..control.osc import OscRouter, OscServer
+    from ..control.wekinator import Wekinator
+    from ..base.oscwire import is_loopback, parse_hostport
 
     try:
         host, port = parse_hostport(listen)
@@ -316,9 +316,9 @@ def map_control_messages(router, midi, presets, files=None, mappings=None) -> No
     """The commands of learn, mappings and presets (their modules' tables) on the router. What
     touches a file runs on `files` (a Worker), never on the OSC receive thread; its answer is
     sent when it is done."""
-    from .control import midi as midi_module
-    from .control import presets as presets_module
-    from .control.worker import Immediate, Later
+    from ..control import midi as midi_module
+    from ..control import presets as presets_module
+    from ..control.worker import Immediate, Later
 
     later = Later(router, files or Immediate(), presets_module.PresetError)
     router.add(presets_module.commands(presets, later, router.refuse))
@@ -327,8 +327,8 @@ def map_control_messages(router, midi, presets, files=None, mappings=None) -> No
 
 def every_command(names: list[str]) -> list:
     """Every command an engine answers, for docs/osc.md (nothing is called)."""
-    from .control.osc import OscRouter
-    from .outputs.osc_out import OscOut
+    from ..control.osc import OscRouter
+    from ..outputs.osc_out import OscOut
 
     router = OscRouter(build_tree(names), names)
     map_control_messages(router, None, None)
@@ -346,7 +346,7 @@ def start_recorder(engine: Engine, path: Path, files: list[Path]):
 def start_speech(engine: Engine, settings: OutputSettings, beats=None):
     """Speech to the speakers or into a WAV; it says so and is silent where no voice can start.
     beats: seconds to the next beat (Link, MIDI clock), for phrases on the beat."""
-    from .outputs.speech import Speech
+    from ..outputs.speech import Speech
 
     for address, value in (("/speech/voice", settings.voice), ("/speech/policy", settings.policy),
                            ("/speech/on_beat", settings.on_beat or None)):
@@ -360,9 +360,9 @@ def start_speech(engine: Engine, settings: OutputSettings, beats=None):
 def attach_projection(engine: Engine, settings: OutputSettings):
     """The projection window, subscribed (its loop is run on the main thread), or None where no
     window can open: it says so and the instrument plays on."""
-    from .outputs.projection import Projection
-    from .screen import display_available
-    from .screen.theme import ThemeError, load_theme
+    from ..outputs.projection import Projection
+    from ..screen import display_available
+    from ..screen.theme import ThemeError, load_theme
 
     problem = display_available()
     if problem:
