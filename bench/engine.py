@@ -21,7 +21,8 @@ import numpy as np
 import torch
 
 from instrument.core.copying import Copier
-from instrument.core.ensemble import Ensemble, softmax
+from instrument.core.ensemble import Ensemble
+from instrument.core.sampling import softmax
 from instrument.core.groups import kernel_available
 from instrument.core.mixing import linear
 from instrument.core.model import CharLSTM, ModelConfig

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import sys
 
 import pytest
 
@@ -114,3 +115,42 @@ def test_every_benchmark_in_the_docs_exists_with_its_flags(page, line):
     source = (PROJECT / script).read_text()
     for flag in (a for a in args if a.startswith("--")):
         assert f'"{flag}"' in source, f"{page}: `{line}`: {script} has no {flag}"
+
+
+def _architecture_row(what: str) -> str:
+    text = (PROJECT / "docs" / "architecture.md").read_text()
+    return next(line for line in text.splitlines() if line.startswith(f"| a **{what}**"))
+
+
+def test_architecture_names_every_parameter_table_and_every_tag():
+    from instrument.params import CONTROLS, TAGS
+    from instrument.tree import TABLES
+
+    row = _architecture_row("parameter")
+    for tag in TAGS:
+        assert f"`{tag}`" in row, tag
+    for table in TABLES:
+        if table is CONTROLS:
+            continue
+        module = next(m for m in list(sys.modules.values())
+                      if getattr(m, "PARAMS", None) is table and m.__name__.startswith("instrument."))
+        assert "`" + module.__name__.removeprefix("instrument.").replace(".", "/") + ".py`" in row
+
+
+def test_architecture_names_every_decoder_stage():
+    from instrument.core.ensemble import Ensemble
+    from instrument.core.model import CharLSTM, ModelConfig
+    from instrument.engine import Engine
+
+    engine = Engine(Ensemble([CharLSTM(ModelConfig(1, 8, dropout=0.0)).eval()], ["a"]))
+    row = _architecture_row("decoder stage")
+    named = set(re.findall(r"`(core/\w+\.py)`", row)) - {"core/stages.py"}
+    assert named == {type(s).__module__.removeprefix("instrument.").replace(".", "/") + ".py" for s in engine.stages}
+
+
+def test_architecture_says_a_mixing_rule_is_a_Rule_in_RULES():
+    from instrument.core.mixing import RULES, Rule
+
+    row = _architecture_row("mixing rule")
+    assert "`Rule`" in row and "`RULES`" in row and "`core/mixing.py`" in row
+    assert all(isinstance(rule, Rule) for rule in RULES.values())

@@ -156,9 +156,9 @@ def attach_osc(engine: Engine, settings: OscSettings):
         raise SetupError(f"OSC: listening on {host} reaches the network; name who may play with "
                          f"--osc-allow (e.g. --osc-allow 192.168.1.0/24)")
     out = OscOut(engine.names, targets, settings.frame_rate, engine.params)
-    router = OscRouter(engine.params, engine.names)
+    router = OscRouter(engine.params, engine.names, verified=out.subscriptions.verified,
+                       heard=out.subscriptions.heard)
     router.add(out.commands())
-    router.verified, router.heard = out.subscriptions.verified, out.subscriptions.heard
     engine.params.add_listener(out.echo)
     out.start(engine)
     try:

@@ -56,10 +56,41 @@ class Binding:
             return ("cc14", self.channel, self.cc14)
         return ("cc", self.channel, self.cc)
 
+    @property
+    def source(self) -> str:
+        """Who moved a parameter, as the tree records it, when this control did."""
+        return f"midi:{self.key}"
+
+    def range(self, param: Param) -> tuple[float, float]:
+        """The binding's (min, max), defaulting to the parameter's range (0..1 for the rest)."""
+        lo, hi = (param.range if param.kind in ("float", "int") else (0.0, 1.0))
+        return (self.min if self.min is not None else lo, self.max if self.max is not None else hi)
+
+    def scaled(self, param: Param, x: float):
+        """A 0..1 control position -> the value to write, by curve, range and kind."""
+        y = curve_value(self.curve, x)
+        if param.kind == "enum":
+            return param.range[min(int(y * len(param.range)), len(param.range) - 1)]
+        if param.kind == "bool":
+            return y >= 0.5
+        lo, hi = self.range(param)
+        return lo + (hi - lo) * y
+
+    def position(self, param: Param, value) -> float | None:
+        """Where on the control (0..1) a parameter value sits; None if it has no place (text)."""
+        if param.kind == "enum":
+            return (param.range.index(value) + 0.5) / len(param.range) if value in param.range else None
+        if param.kind == "bool":
+            return 1.0 if value else 0.0
+        if param.kind not in ("float", "int"):
+            return None
+        lo, hi = self.range(param)
+        return inverse_curve(self.curve, (value - lo) / (hi - lo)) if hi != lo else 0.0
+
     def feedback(self, param: Param, value) -> list[list[int]]:
         """The MIDI bytes that show this control the parameter's value: its CC (both halves of a
         14-bit pair), or a pad's light on or off."""
-        x = position(self, param, value)
+        x = self.position(param, value)
         if x is None:
             return []
         x, channel = min(max(x, 0.0), 1.0), self.channel - 1
@@ -210,32 +241,3 @@ def save_mapping(mapping: Mapping) -> None:
         data["wekinator"] = list(mapping.wekinator)
     body = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120)
     write_text(path, "\n".join(header) + ("\n" if header else "") + body)
-
-
-def target_range(binding: Binding, param: Param) -> tuple[float, float]:
-    """The binding's (min, max), defaulting to the parameter's range (0..1 for the rest)."""
-    lo, hi = (param.range if param.kind in ("float", "int") else (0.0, 1.0))
-    return (binding.min if binding.min is not None else lo, binding.max if binding.max is not None else hi)
-
-
-def scaled(binding: Binding, param: Param, x: float):
-    """A 0..1 control position -> the value to write, by curve, range and kind."""
-    y = curve_value(binding.curve, x)
-    if param.kind == "enum":
-        return param.range[min(int(y * len(param.range)), len(param.range) - 1)]
-    if param.kind == "bool":
-        return y >= 0.5
-    lo, hi = target_range(binding, param)
-    return lo + (hi - lo) * y
-
-
-def position(binding: Binding, param: Param, value) -> float | None:
-    """Where on the control (0..1) a parameter value sits; None if it has no place (text)."""
-    if param.kind == "enum":
-        return (param.range.index(value) + 0.5) / len(param.range) if value in param.range else None
-    if param.kind == "bool":
-        return 1.0 if value else 0.0
-    if param.kind not in ("float", "int"):
-        return None
-    lo, hi = target_range(binding, param)
-    return inverse_curve(binding.curve, (value - lo) / (hi - lo)) if hi != lo else 0.0

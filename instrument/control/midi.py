@@ -22,7 +22,7 @@ from ..base.ratelog import RateLimitedLog
 from .clock import MidiClock
 from .learn import Learner
 from .worker import Immediate
-from .mapping import Binding, Mapping, position, save_mapping, scaled
+from .mapping import Binding, Mapping, save_mapping
 
 log = logging.getLogger("instrument.midi")
 
@@ -120,7 +120,7 @@ class MidiControl:
             if velocity == 0:
                 return
             param = self.params.params[binding.target]
-            here = position(binding, param, self.params.get(binding.target))
+            here = binding.position(param, self.params.get(binding.target))
             self._write(binding, 0.0 if (here or 0.0) >= 0.5 else 1.0)  # flip what is there now
         else:
             self._write(binding, 1.0 if velocity > 0 else 0.0)
@@ -129,7 +129,7 @@ class MidiControl:
         state = self._state(binding)
         param = self.params.params[binding.target]
         if binding.mode != "absolute":
-            here = position(binding, param, self.params.get(binding.target))
+            here = binding.position(param, self.params.get(binding.target))
             self._write(binding, min(max((here or 0.0) + relative_delta(binding.mode, value) / 127, 0.0), 1.0))
             return
         if part == "msb":
@@ -139,7 +139,7 @@ class MidiControl:
         x = (state.msb * 128 + state.lsb) / 16383 if part else value / 127
         previous, state.last = state.last, x
         if binding.soft_takeover and not state.picked_up:
-            here = position(binding, param, self.params.get(binding.target))
+            here = binding.position(param, self.params.get(binding.target))
             crossed = here is None or abs(x - here) <= 1 / 127 or (
                 previous is not None and (previous - here) * (x - here) <= 0)
             if not crossed:
@@ -151,15 +151,15 @@ class MidiControl:
         param = self.params.params[binding.target]
         if param.kind == "trigger":
             if x >= 0.5:
-                self.params.set(binding.target, source=f"midi:{binding.key}")
+                self.params.set(binding.target, source=binding.source)
             return
-        self.params.set(binding.target, scaled(binding, param, x), source=f"midi:{binding.key}")
+        self.params.set(binding.target, binding.scaled(param, x), source=binding.source)
 
     def _moved_elsewhere(self, address: str, value, source: str) -> None:
         """Soft takeover: a value moved by a preset, OSC or another control is not jumped back."""
         with self._lock:
             for binding in self.mapping.bindings:
-                if binding.target == address and source != f"midi:{binding.key}" and binding.soft_takeover:
+                if binding.target == address and source != binding.source and binding.soft_takeover:
                     self._state(binding).picked_up = False
 
     def reload_mapping(self, path=None) -> str | None:

@@ -53,12 +53,13 @@ class OscRouter:
     commands: dict[str, Command] = field(default_factory=dict)
     stats: OscStats = field(default_factory=OscStats)
     values: bool = True  # the tree's addresses too; False: only the commands added (Wekinator's port)
+    verified: Callable[[str], bool] = is_loopback  # may this host get large replies? (outputs/subscriptions.py)
+    heard: Callable[[str], None] = lambda ip: None  # told of every host heard from (subscriptions.py again)
 
     def __post_init__(self):
         self._complaints = RateLimitedLog(log, "refused OSC messages")
         self.sent: list[tuple[Sender, Reply]] = []  # replies sent later (file jobs), without a server
-        self.verified: Callable[[str], bool] = is_loopback  # may this host get large replies? (see subscriptions)
-        self.heard: Callable[[str], None] = lambda ip: None       # a host was heard from
+        self.server: "OscServer | None" = None  # the server in front of it (served_by), which sends later replies
         self.request_size = 0  # bytes of the datagram being handled: later replies keep its budget
         if self.values:
             self.add(self.own_commands())
@@ -80,10 +81,16 @@ class OscRouter:
                 raise ValueError(f"{command.address} is answered twice")
             self.commands[command.address] = command
 
+    def served_by(self, server: "OscServer") -> None:
+        self.server = server
+
     def send(self, sender: Sender, replies: list[Reply], request_size: int = 0) -> None:
-        """Replies that come later than the message (a file job's): the server replaces this with
-        one that sends them; without a server they are kept in `sent`."""
-        self.sent += [(sender, r) for r in replies]
+        """Replies that come later than the message (a file job's): the server sends them, within
+        the request's budget; without a server they are kept in `sent`."""
+        if self.server is not None:
+            self.server.reply(sender, replies, request_size)
+        else:
+            self.sent += [(sender, r) for r in replies]
 
     def budget(self, sender: Sender, request_size: int) -> float:
         """Bytes of replies this sender may get for a request: AMPLIFICATION times it, unless its
@@ -183,7 +190,7 @@ class OscServer:
         self._failures = RateLimitedLog(log, "OSC handler failures")
         self._withheld = RateLimitedLog(log, "OSC replies withheld")
         self.query = None  # the OSCQuery server that describes this one, if any
-        router.send = self._send_later
+        router.served_by(self)
 
     def allowed(self, ip: str) -> bool:
         addr = ipaddress.ip_address(ip)
@@ -208,11 +215,11 @@ class OscServer:
                 continue
             self.router.heard(sender[0])
             try:
-                self._reply(sender, self.router.handle_packet(data, sender), len(data))
+                self.reply(sender, self.router.handle_packet(data, sender), len(data))
             except Exception as e:
                 self._failures.log(f"OSC handler failed ({type(e).__name__}: {e}); the server goes on")
 
-    def _reply(self, sender: Sender, replies: list[Reply], request_size: int) -> None:
+    def reply(self, sender: Sender, replies: list[Reply], request_size: int) -> None:
         budget = self.router.budget(sender, request_size)
         for address, args in replies:
             dgram = message(address, *args)
@@ -226,9 +233,6 @@ class OscServer:
                 self.sock.sendto(dgram, sender)
             except OSError:
                 pass  # a reply that cannot be delivered (the sender went away) is dropped
-
-    def _send_later(self, sender: Sender, replies: list[Reply], request_size: int = 0) -> None:
-        self._reply(sender, replies, request_size)
 
     def stop(self) -> None:
         self._running = False

@@ -113,7 +113,7 @@ class Presets:
         return {a: round(snap[a], DECIMALS) + 0.0 if isinstance(snap[a], float) else snap[a] for a in keep}
 
     def save(self, name: str) -> Path:
-        """The sound now (see SOUND), written then renamed into place; a new preset joins the end
+        """The sound now (sound(): every parameter tagged "sound"), written then renamed into place; a new preset joins the end
         of the bank, so a program change reaches it."""
         path = self.path(name)
         write_yaml(path, {"name": name, "values": self.sound()})

@@ -14,16 +14,11 @@ from collections import defaultdict
 import numpy as np
 
 from .groups import make_group
+from .sampling import softmax
 from .vocab import NEWLINE, VOCAB_SIZE
 from .weights import ModelWeights
 
 CATCH_UP = 512
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits.astype(np.float64)
-    z = np.exp(z - z.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
 
 
 class Ensemble:
@@ -122,13 +117,9 @@ class Ensemble:
         """Step the given models (global indices) through chars, grouped by architecture."""
         if len(models) == 0 or len(chars) == 0:
             return
-        per_group: dict[int, list[int]] = defaultdict(list)
-        for i in models:
-            per_group[self.where[int(i)][0]].append(int(i))
-        for g, members in per_group.items():
-            group, _ = self.groups[g]
-            inner = np.array([self.where[i][1] for i in members])
-            self.logits[members] = group.feed(inner, chars)
+        models = np.asarray(models, dtype=np.int64)
+        for group, inner, positions in self._by_group(models):
+            self.logits[models[positions]] = group.feed(inner, chars)
 
     # --- rows: the lookahead's candidate paths ------------------------------------------------
     def _by_group(self, models: np.ndarray):

@@ -47,7 +47,7 @@ import numpy as np
 from .copying import Copier, carry_run
 from .memory import Memory
 from .mixing import RULES, Rule, cap_confidence, logsumexp
-from .sampling import shape_rows
+from .sampling import shape_rows, softmax
 
 BOUNDARY = np.zeros(128, dtype=bool)
 BOUNDARY[[ord(" "), ord("\n"), ord("\t")]] = True
@@ -329,8 +329,3 @@ def temper(omega: np.ndarray, temperature: float) -> np.ndarray:
     z = np.exp(z - z.max(axis=-1, keepdims=True))
     return z / z.sum(axis=-1, keepdims=True)
 
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits.astype(np.float64)
-    z = np.exp(z - z.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)

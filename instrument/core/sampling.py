@@ -8,6 +8,13 @@ from .vocab import PRINTABLE
 _UNPRINTABLE = ~PRINTABLE
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Logits (any shape, last axis the characters) -> probabilities, in float64."""
+    z = logits.astype(np.float64)
+    z = np.exp(z - z.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
 def shape_distribution(probs: np.ndarray, temperature: float = 1.0, top_p: float = 1.0,
                        min_p: float = 0.0) -> np.ndarray:
     """Re-shape probabilities (128,): p^(1/T), keep the smallest top set of mass >= top_p and

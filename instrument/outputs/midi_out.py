@@ -120,7 +120,7 @@ class MidiOut(Sink):
         """A move from anywhere but the control itself (the tree calls this in the writer's thread)."""
         if value is None:
             return
-        due = [b for b in self.control.mapping.bindings if b.target == address and source != f"midi:{b.key}"]
+        due = [b for b in self.control.mapping.bindings if b.target == address and source != b.source]
         if not due:
             return
         with self._noted:

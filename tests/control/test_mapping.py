@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from instrument.control.mapping import (Binding, MappingError, curve_value, inverse_curve, load_mapping,
-                                        position, save_mapping, scaled)
+                                        save_mapping)
 from instrument.tree import build_tree
 
 TREE = build_tree(["bible", "linux"])
@@ -90,11 +90,11 @@ def test_curves_run_end_to_end_and_invert():
 def test_scaling_by_kind():
     t = TREE.params
     b = Binding(channel=1, cc=1, target="/temperature", min=0.2, max=1.0)
-    assert scaled(b, t["/temperature"], 0.5) == pytest.approx(0.6)
-    assert position(b, t["/temperature"], 0.6) == pytest.approx(0.5)
-    assert scaled(Binding(channel=1, cc=1, target="/mode"), t["/mode"], 0.9) == "product"
-    assert scaled(Binding(channel=1, cc=1, target="/run"), t["/run"], 0.2) is False
-    assert scaled(Binding(channel=1, cc=1, target="/rate"), t["/rate"], 1.0) == 2000.0
+    assert b.scaled(t["/temperature"], 0.5) == pytest.approx(0.6)
+    assert b.position(t["/temperature"], 0.6) == pytest.approx(0.5)
+    assert Binding(channel=1, cc=1, target="/mode").scaled(t["/mode"], 0.9) == "product"
+    assert Binding(channel=1, cc=1, target="/run").scaled(t["/run"], 0.2) is False
+    assert Binding(channel=1, cc=1, target="/rate").scaled(t["/rate"], 1.0) == 2000.0
 
 
 def test_the_default_mapping_stays_off_the_controllers_general_midi_defines():

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from instrument.core.ensemble import CATCH_UP, Ensemble, softmax
+from instrument.core.ensemble import CATCH_UP, Ensemble
+from instrument.core.sampling import softmax
 from instrument.core.groups import KernelGroup, kernel_available
 from instrument.core.torch_group import TorchGroup
 from instrument.core.model import CharLSTM, ModelConfig

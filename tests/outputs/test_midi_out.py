@@ -84,7 +84,7 @@ def test_a_move_from_elsewhere_is_fed_back_but_a_control_is_never_echoed_its_own
     rig = Rig([fader])
     rig.tree.set("/mix/a", 1.0, source="osc:127.0.0.1:5000")
     assert wait_for(lambda: rig.port.of(0xB0, 0xBF) == [[0xB0, 1, 127]])
-    rig.tree.set("/mix/a", 0.0, source=f"midi:{fader.key}")  # the fader itself: a motor fader must not fight
+    rig.tree.set("/mix/a", 0.0, source=fader.source)  # the fader itself: a motor fader must not fight
     time.sleep(0.1)
     rig.end()
     assert rig.port.of(0xB0, 0xBF) == [[0xB0, 1, 127]]
