@@ -85,6 +85,8 @@ def _number(param: Param, value: Any, integer: bool) -> tuple[Any, bool]:
         value = float(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ParamError(f"{param.address} needs a number, got a {type(value).__name__} ({brief(value, 30)})")
+    if isinstance(value, int) and abs(value) > 2**63:  # float() of it would overflow; no range reaches it
+        raise ParamError(f"{param.address} refuses a {len(str(abs(value)))}-digit number")
     if not math.isfinite(value):
         raise ParamError(f"{param.address} refuses {value} (not a finite number)")
     lo, hi = param.range

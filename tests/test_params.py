@@ -144,3 +144,12 @@ def test_a_move_of_many_values_is_one_version_and_all_or_nothing(tree):
     assert all(s["/mix/bible"] == 0.9 and s["/mix/shakespeare"] == 0.1 for s in seen)  # no listener saw half of it
     result = tree.set_many({"/mix/bible": 0.2, "/mix/shakespeare": float("nan")})
     assert not result.ok and tree.get("/mix/bible") == 0.9 and tree.snapshot().version == version + 1
+
+
+@pytest.mark.parametrize("address", ["/temperature", "/seed", "/lookahead"])
+def test_a_number_of_hundreds_of_digits_is_refused_not_a_crash(address):
+    tree = build_tree(["a"])
+    before = tree.get(address)
+    result = tree.set(address, 10**400)
+    assert not result.ok and "401-digit" in result.message
+    assert tree.get(address) == before

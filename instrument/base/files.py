@@ -36,9 +36,19 @@ def brief(value, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)]}  # C0, DEL and C1
+
+
+def escaped(text: str, keep: str = "") -> str:
+    """A text with every control character (an escape sequence's ESC, a bell, a newline) shown as
+    \\xNN: a string a client or a file supplies can never drive the performer's terminal (clear
+    it, retitle it, forge a line). `keep`: the controls left as they are."""
+    return str(text).translate({c: v for c, v in _CONTROLS.items() if chr(c) not in keep})
+
+
 def clip(text: str, limit: int = 60) -> str:
-    """A text (an address, a name) cut to `limit` characters."""
-    text = str(text)
+    """A text (an address, a name) with its controls escaped, cut to `limit` characters."""
+    text = escaped(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -98,8 +108,13 @@ def read_yaml(path: Path, limit: int = SMALL):
     try:
         _refuse_structure(path, text)
         return yaml.load(text, Loader=_LOADER)  # noqa: S506 (a safe loader)
+    except FileProblem:
+        raise
     except yaml.YAMLError as e:
         raise FileProblem(f"{path}: not valid YAML: {' '.join(str(e).split())[:300]}") from None
+    except ValueError as e:  # an integer of thousands of digits (over Python's limit on int(text))
+        why = "a number of thousands of digits" if "digits" in str(e) else clip(str(e), 120)
+        raise FileProblem(f"{path}: holds a value that cannot be read ({why})") from None
     except RecursionError:
         raise FileProblem(f"{path}: nested too deeply to be one of the instrument's files") from None
 

@@ -61,6 +61,7 @@ class MidiControl:
 
     def __post_init__(self):
         self.learner = Learner()
+        self._expiry: threading.Timer | None = None  # the armed learn's deadline
         self.clock = MidiClock(self.params)
         if self.follow_clock:
             self.params.set("/clock/follow", True, source="setup")
@@ -187,10 +188,12 @@ class MidiControl:
         if "status" in self.params.params[address].tags:
             return f"{address} is reported by the instrument: a fader cannot set it"
         with self._lock:
-            self.learner.arm(address, timeout)
-        timer = threading.Timer(timeout + 0.05, self._expire, args=(address,))
-        timer.daemon = True
-        timer.start()
+            self.learner.arm(address, timeout)  # one learn at a time: a new one replaces the last
+            if self._expiry is not None:
+                self._expiry.cancel()  # and its deadline (a thread per learn: 2,000 learns, 1,600 threads)
+            self._expiry = threading.Timer(timeout + 0.05, self._expire, args=(address,))
+            self._expiry.daemon = True
+            self._expiry.start()
         self._learns.log(f"MIDI learn: move a control for {address} (within {timeout:.3g} s)")
         return None
 

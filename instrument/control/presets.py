@@ -34,6 +34,7 @@ SAVED_KINDS = ("float", "int", "bool", "enum")
 # set any value of those kinds.
 DECIMALS = 3  # a fader's resolution (7-bit MIDI: 1/127) is coarser; float noise is not saved
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
+RESERVED = {"bank"}  # file names of the folder that are not presets (bank.yaml: the program-change order)
 MORPH_HZ = 50
 
 
@@ -44,8 +45,11 @@ class PresetError(ValueError):
 def slug(name: str) -> str:
     """'Scripture meets kernel' -> 'scripture-meets-kernel' (the file name)."""
     if not NAME.match(name) or ".." in name:
-        raise PresetError(f"{name!r} is not a preset name (letters, digits, space, _ . -; up to 64)")
-    return re.sub(r"[ _]+", "-", name.strip().lower())
+        raise PresetError(f"{clip(repr(name), 70)} is not a preset name (letters, digits, space, _ . -; up to 64)")
+    stem = re.sub(r"[ _]+", "-", name.strip().lower())
+    if stem in RESERVED:
+        raise PresetError(f"{name!r} is reserved (presets/{stem}.yaml is the bank, not a preset); choose another name")
+    return stem
 
 
 class Presets:
@@ -55,6 +59,7 @@ class Presets:
         self.on_loaded = on_loaded
         self.current: str | None = None
         self._outside = RateLimitedLog(log, "program changes outside the bank")
+        self._announced = RateLimitedLog(log, "presets loaded")  # a flood of loads must not flood the console
         self._morph: threading.Event | None = None
         self._lock = threading.Lock()
 
@@ -112,10 +117,14 @@ class Presets:
         keep = self.params.tagged("sound")
         return {a: round(snap[a], DECIMALS) + 0.0 if isinstance(snap[a], float) else snap[a] for a in keep}
 
-    def save(self, name: str) -> Path:
-        """The sound now (sound(): every parameter tagged "sound"), written then renamed into place; a new preset joins the end
-        of the bank, so a program change reaches it."""
+    def save(self, name: str, overwrite: bool = False) -> Path:
+        """The sound now (sound(): every parameter tagged "sound"), written then renamed into
+        place; a new preset joins the end of the bank, so a program change reaches it. An existing
+        preset is replaced only when asked (overwrite)."""
         path = self.path(name)
+        if path.exists() and not overwrite:
+            raise PresetError(f"preset {name!r} exists ({path}); to replace it, save with overwrite "
+                              f"(/preset/save s NAME i 1, or tick 'replace' on the panel)")
         write_yaml(path, {"name": name, "values": self.sound()})
         self._add_to_bank(name)
         log.info("preset %r saved to %s", name, path)
@@ -144,7 +153,7 @@ class Presets:
 
     def _loaded(self, name: str) -> None:
         self.current = name
-        log.info("preset %r loaded", name)
+        self._announced.log(f"preset {clip(repr(name), 70)} loaded")
         self.on_loaded(name)
 
     def recall(self, program: int) -> dict | None:
@@ -204,7 +213,8 @@ def commands(presets: "Presets", later, refuse) -> list:
 
         def job():
             if action == "save":
-                return [("/preset/saved", (presets.save(name).stem,))]
+                overwrite = len(args) > 1 and isinstance(args[1], (int, float)) and bool(args[1])
+                return [("/preset/saved", (presets.save(name, overwrite).stem,))]
             if action == "load":
                 presets.load(name)
                 return [("/preset/loaded", (name,))]
@@ -213,7 +223,8 @@ def commands(presets: "Presets", later, refuse) -> list:
         return later(sender, f"{action} preset {name[:40]!r}", job)
 
     return [
-        Command("/preset/save", "s name", "the sound now into presets/NAME.yaml, and into the bank; answers "
+        Command("/preset/save", "s name [i overwrite]", "the sound now into presets/NAME.yaml, and into the bank; "
+                "an existing preset is replaced only with overwrite 1 ('bank' is reserved); answers "
                 "`/preset/saved STEM`", act),
         Command("/preset/load", "s name", "recall a preset as one move; answers `/preset/loaded NAME`", act),
         Command("/preset/morph", "s name [f seconds]", "glide to a preset (4 s unless given); answers "

@@ -93,6 +93,8 @@ class Panel:
             return
         if action == "morph":
             self.client.send("/preset/morph", name, float(dpg.get_value("morph-seconds")))
+        elif action == "save":
+            self.client.send("/preset/save", name, int(bool(dpg.get_value("preset-replace"))))
         else:
             self.client.send(f"/preset/{action}", name)
 
@@ -195,8 +197,9 @@ class Panel:
             dpg.add_input_float(tag="morph-seconds", default_value=4.0, width=70, step=0, format="%.1f")
             dpg.add_text("s")
         with dpg.group(horizontal=True):
-            dpg.add_input_text(tag="preset-name", hint="name", width=230)
+            dpg.add_input_text(tag="preset-name", hint="name", width=150)
             dpg.add_button(label="save", width=60, callback=self._preset, user_data="save")
+            dpg.add_checkbox(label="replace", tag="preset-replace")
 
     # --- drawing -------------------------------------------------------------------------------
     def _drag(self, sender, app_data) -> None:

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 
+from ..base.files import escaped
 from ..frames import Frame
 from .base import Sink
 
@@ -77,7 +78,7 @@ class Console(Sink):
         class Through(logging.Handler):
             def emit(self, record: logging.LogRecord) -> None:
                 try:
-                    console.interject(self.format(record))
+                    console.interject(escaped(self.format(record), keep="\n\t"))  # a client's string never drives the terminal
                 except Exception:
                     self.handleError(record)
 

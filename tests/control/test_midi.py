@@ -279,3 +279,20 @@ def test_learning_a_control_for_a_target_replaces_its_old_control(setup):
     cc(control, 42, 40)
     linux = {b.key for b in load_mapping(path, params).bindings if b.target == "/mix/linux"}
     assert linux == {("cc", 1, 42), ("note", 10, 36)}
+
+
+def test_a_flood_of_learns_keeps_one_deadline_not_a_thread_each(setup):
+    """2,000 `/learn s /mix/bible f 600` once took the process from 8 to 1,608 threads, each living
+    600 s: one learn is armed at a time, and so is one deadline."""
+    import threading
+
+    import time
+
+    control, *_ = setup
+    before = threading.active_count()
+    for _ in range(300):
+        assert control.learn("/mix/bible", timeout=600) is None
+    time.sleep(0.2)  # a cancelled deadline's thread ends as soon as it is scheduled
+    assert threading.active_count() <= before + 1
+    assert control.learner.armed and control.learner.target == "/mix/bible"
+    control._expiry.cancel()

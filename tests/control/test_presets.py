@@ -1,3 +1,4 @@
+import logging
 import time
 
 import pytest
@@ -123,7 +124,7 @@ def test_a_saved_preset_is_the_sound_as_a_person_set_it_and_joins_the_bank(tmp_p
     assert {"/temperature", "/mode", "/lookahead"} <= set(saved)
     assert presets.bank() == ["salon", "Night train"]
     assert (tmp_path / "bank.yaml").read_text().startswith("# program change N")  # its comments kept
-    presets.save("night train")  # the same preset again: not a second bank entry
+    presets.save("night train", overwrite=True)  # the same preset again: not a second bank entry
     assert presets.bank() == ["salon", "Night train"]
     presets.recall(1)
     assert heard == ["Night train"] and presets.current == "Night train"
@@ -138,3 +139,41 @@ def test_a_presets_mix_is_the_whole_mix(presets):
     presets.path("cool").write_text("values: {/temperature: 0.5}\n")  # no mix named: the mix stays
     presets.load("cool")
     assert presets.params.get("/mix/bible") == 0.8
+
+
+def test_the_bank_is_not_a_preset_name(presets):
+    """/preset/save bank once turned bank.yaml into a preset: every later save said "not in the
+    bank" and program changes stopped."""
+    (presets.folder / "bank.yaml").write_text("- salon\n")
+    for name in ("bank", "Bank", "BANK "):
+        with pytest.raises(PresetError, match="reserved"):
+            presets.save(name)
+        with pytest.raises(PresetError, match="reserved"):
+            presets.load(name)
+    assert (presets.folder / "bank.yaml").read_text() == "- salon\n"
+
+
+def test_an_existing_preset_is_replaced_only_when_asked(presets):
+    presets.params.set("/temperature", 0.5)
+    presets.save("salon")
+    before = presets.path("salon").read_text()
+    presets.params.set("/temperature", 1.5)
+    with pytest.raises(PresetError, match="exists"):
+        presets.save("salon")
+    assert presets.path("salon").read_text() == before
+    presets.save("salon", overwrite=True)
+    assert "1.5" in presets.path("salon").read_text()
+
+
+def test_a_number_of_thousands_of_digits_names_the_preset_file(presets):
+    presets.path("big").write_text("values:\n  /seed: " + "9" * 5000 + "\n")
+    with pytest.raises(PresetError, match=r"big\.yaml.*thousands of digits"):
+        presets.load("big")
+
+
+def test_loads_from_many_senders_do_not_flood_the_console(presets, caplog):
+    presets.path("salon").write_text("values: {/mix/bible: 1.0}\n")
+    with caplog.at_level(logging.INFO, logger="instrument.presets"):
+        for _ in range(200):
+            presets.load("salon")
+    assert len(caplog.records) == 1 and presets.current == "salon"

@@ -127,3 +127,18 @@ def test_a_flood_of_log_lines_is_dropped_and_counted_not_queued_without_end(monk
     for i in range(120):  # the listener is not started: nothing drains
         logger.warning("line %d", i)
     assert handler.dropped == 70 and handler.queue.qsize() == 50
+
+
+def test_a_clients_escape_codes_never_reach_the_terminal(monkeypatch):
+    """`oscsend localhost 9000 /learn s $'/x\\e[2J\\e]0;PWNED\\a'` once cleared and retitled the
+    performer's terminal through a log line."""
+    err = io.StringIO()
+    monkeypatch.setattr("sys.stderr", err)
+    console = Console(stream=io.StringIO(), status=False)
+    logger = logging.getLogger("instrument.test-console-escapes")
+    logger.addHandler(console.log_handler())
+    logger.propagate = False
+    logger.warning("OSC refused: no parameter at %s", "/x\x1b[2J\x1b]0;PWNED\x07\x9b")
+    shown = err.getvalue()
+    assert "\x1b" not in shown and "\x07" not in shown and "\x9b" not in shown
+    assert shown == "instrument: OSC refused: no parameter at /x\\x1b[2J\\x1b]0;PWNED\\x07\\x9b\n"
