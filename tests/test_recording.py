@@ -75,3 +75,43 @@ def test_a_hand_damaged_line_ends_the_intact_part_there_without_a_traceback(tmp_
     if says:
         assert says in back.damage
     replay(_fresh_engine(), back)  # plays what is intact: no exception
+
+
+@pytest.mark.parametrize("damage, says", [
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),          # was RecursionError, then AttributeError
+    ('{"step": 3, "set": {"/seed": ' + "9" * 5000 + "}}", "thousands of digits"),  # was a ValueError traceback
+    ('{"text": "' + "a" * (1 << 21) + '"}', "longer than"),        # a line far past any the recorder writes
+    (b"\xff\xfe".decode("latin-1"), None),                          # not UTF-8 once written as Latin-1 below
+])
+def test_lines_that_once_crashed_a_replay_end_its_intact_part(tmp_path, damage, says):
+    from instrument.app.recording import read_recording
+
+    rec, text = _recording_of(_fresh_engine(), 60, {})
+    lines = _lines(rec)
+    path = tmp_path / "piece.jsonl"
+    path.write_bytes(("\n".join(lines) + "\n").encode() + damage.encode("latin-1" if says is None else "utf-8") + b"\n")
+    back = read_recording(path)
+    assert back.text == text and back.damage.startswith(f"line {len(lines) + 1} is")
+    assert (says or "not UTF-8") in back.damage
+    assert replay(_fresh_engine(), back) == text
+
+
+def test_an_end_mark_past_the_text_does_not_replay_for_ever(tmp_path):
+    """{"end": 1000000000000} as the last line once had the replay write until it was killed."""
+    from instrument.app.recording import read_recording
+
+    rec, text = _recording_of(_fresh_engine(), 60, {})
+    path = tmp_path / "piece.jsonl"
+    path.write_text("\n".join(_lines(rec)) + '\n{"end": 1000000000000}\n')
+    back = read_recording(path)
+    assert back.steps is None and "end mark says 1,000,000,000,000 characters" in back.damage
+    assert replay(_fresh_engine(), back) == text
+
+
+def test_a_header_nested_too_deeply_is_not_a_recording(tmp_path):
+    from instrument.app.recording import ReplayError, read_recording
+
+    path = tmp_path / "piece.jsonl"
+    path.write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ReplayError, match="not a recording"):
+        read_recording(path)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..engine import Engine
 from ..frames import Frame
-from ..base.files import FileProblem, read_text
+from ..base.files import FileProblem, check_regular, clip
 from ..outputs.base import Sink
 from ..params import Snapshot
 
@@ -140,27 +140,64 @@ def _record_problem(line) -> str | None:
     return "a line the recorder never writes"
 
 
+MAX_LINE = 1 << 20  # bytes: the recorder's longest line (a change with a 10,000-character prime) is ~60 KB
+
+
+def _lines(path: Path):
+    """(number, line, torn) for each line of a recording, read one at a time (a 300 MB line must
+    not be held twice over); a line longer than MAX_LINE or not UTF-8 comes as None."""
+    try:
+        check_regular(path, MAX_RECORDING)
+        f = open(path, "rb")
+    except FileProblem as e:
+        raise ReplayError(str(e)) from None
+    except OSError as e:
+        raise ReplayError(f"{path}: cannot read: {e.strerror or e}") from None
+    with f:
+        for number, raw in enumerate(iter(lambda: f.readline(MAX_LINE + 1), b""), start=1):
+            torn = not raw.endswith(b"\n")
+            if len(raw) > MAX_LINE:
+                yield number, None, f"longer than the {MAX_LINE:,} bytes the recorder ever writes"
+                return
+            try:
+                yield number, raw.decode("utf-8"), torn
+            except UnicodeDecodeError:
+                yield number, None, "not UTF-8 text"
+                return
+
+
+def _parse(text: str):
+    """A line's JSON, or the reason it is none (a RecursionError from deep nesting, a ValueError
+    from a number of thousands of digits are reasons too, not tracebacks)."""
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as e:
+        return None, e.msg
+    except RecursionError:
+        return None, "nested too deeply"
+    except ValueError as e:
+        return None, "a number of thousands of digits" if "digits" in str(e) else clip(str(e), 80)
+
+
 def read_recording(path: Path) -> Recording:
     """The recording as far as it is intact: a torn last line (a full disk, a machine that died)
     or a damaged one ends it there, and `damage` says which line and why."""
-    try:
-        lines = read_text(Path(path), MAX_RECORDING).splitlines()
-    except FileProblem as e:
-        raise ReplayError(str(e)) from None
-    try:
-        header = json.loads(lines[0]) if lines else None
-    except json.JSONDecodeError:
-        header = None
+    path = Path(path)
+    lines = _lines(path)
+    first = next(lines, None)
+    header = _parse(first[1])[0] if first is not None and first[1] is not None else None
     if not isinstance(header, dict) or header.get("instrument") != FORMAT or not _models_ok(header.get("models")):
         raise ReplayError(f"{path}: not a recording of this instrument (format {FORMAT})")
     rec = Recording(header)
-    for number, raw in enumerate(lines[1:], start=2):
+    for number, raw, torn in lines:
+        if raw is None:
+            rec.damage = f"line {number} is {torn}"
+            break
         if not raw.strip():
             continue
-        try:
-            line = json.loads(raw)
-        except (json.JSONDecodeError, RecursionError) as e:
-            rec.damage = f"line {number} is not JSON ({'torn: the last line' if number == len(lines) else e.msg})"
+        line, why = _parse(raw)
+        if why is not None:
+            rec.damage = f"line {number} is not JSON ({'torn: the last line' if torn else why})"
             break
         problem = _record_problem(line)
         if problem is not None:
@@ -182,7 +219,11 @@ TEXT_LAG = 5000  # characters the text lines may trail the change lines by (the 
 def _bound_steps(rec: Recording) -> None:
     """A change cannot come after more characters than the recording holds (a hand-edited step
     of 10^12 would have the replay write for ever): the intact part ends before such a change."""
-    bound = max(len(rec.text), rec.steps or 0) + TEXT_LAG
+    bound = len(rec.text) + TEXT_LAG
+    if rec.steps is not None and rec.steps > bound:  # {"end": 10^12} would have the replay write for ever
+        rec.damage = (rec.damage or "") + ("; " if rec.damage else "") + \
+            f"its end mark says {rec.steps:,} characters, past the {len(rec.text):,} it holds"
+        rec.steps = None
     for i, change in enumerate(rec.changes):
         if change["step"] > bound or (i and change["step"] < rec.changes[i - 1]["step"]):
             rec.damage = (rec.damage or "") + ("; " if rec.damage else "") + \

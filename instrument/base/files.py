@@ -52,8 +52,9 @@ def clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def read_bytes(path: Path, limit: int = SMALL) -> bytes:
-    """The bytes of a regular file of at most `limit` bytes, or FileProblem."""
+def check_regular(path: Path, limit: int = SMALL) -> int:
+    """The size of a regular file of at most `limit` bytes, or FileProblem: a FIFO would block its
+    reader forever, /dev/zero fill memory, a folder is not a file."""
     path = Path(path)
     try:
         info = os.stat(path)
@@ -65,6 +66,13 @@ def read_bytes(path: Path, limit: int = SMALL) -> bytes:
         raise FileProblem(f"{path}: not a regular file (a FIFO, a device or a folder); refused")
     if info.st_size > limit:
         raise FileProblem(f"{path}: {info.st_size:,} bytes, more than the {limit:,} such a file may have")
+    return info.st_size
+
+
+def read_bytes(path: Path, limit: int = SMALL) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, or FileProblem."""
+    path = Path(path)
+    check_regular(path, limit)
     try:
         with open(path, "rb") as f:
             data = f.read(limit + 1)

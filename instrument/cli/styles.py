@@ -39,6 +39,13 @@ def _train(args) -> int:
 
     from ..train.run import train_command
 
+    from ..train import TrainingError, check_name
+
+    try:
+        check_name(args.name)
+    except TrainingError as e:
+        print(f"instrument train: {e}", file=sys.stderr)
+        return 2
     if args.threads:
         torch.set_num_threads(args.threads)
     out = args.out or models_dir()

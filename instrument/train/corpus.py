@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..base.files import FileProblem, read_bytes
 from ..core.vocab import encode, transliterate
+from . import TrainingError
 
 HELDOUT_FRACTION = 0.05
 DEV_FRACTION = 0.05       # of the text before the held-out part: the LSTM never trains on it
@@ -60,17 +62,30 @@ class Corpus:
         return self.ids[self.split :]
 
 
+MAX_CORPUS = 64 << 20  # bytes: the largest shipped corpus is 5 MB; a 2x512 takes hours per 10 MB here
+MIN_CHARS = 20_000  # a held-out part (5%), a dev slice (at least 10,000) and something to train on
+
+
 def load_corpus(path: str | Path) -> Corpus:
-    """Read a UTF-8 text file and encode it into the ASCII-128 vocabulary."""
+    """Read a UTF-8 text file and encode it into the ASCII-128 vocabulary. A corpus goes through
+    the guard every file of the instrument does (a regular file, size-capped: a FIFO would hang
+    the run, /dev/zero fill memory); what is not text is refused by name (TrainingError)."""
     path = Path(path)
-    raw = path.read_bytes()
+    try:
+        raw = read_bytes(path, MAX_CORPUS)
+    except FileProblem as e:
+        raise TrainingError(f"{e} (a corpus is one UTF-8 text file of at most {MAX_CORPUS >> 20} MB)") from None
+    if b"\x00" in raw[:65536]:
+        raise TrainingError(f"{path}: a binary file (it holds zero bytes), not text")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not UTF-8 text ({e})") from None
+        raise TrainingError(f"{path}: not UTF-8 text (byte {e.start:,}: {raw[e.start:e.start + 1]!r}); convert it "
+                            f"first, e.g. `iconv -f latin1 -t utf-8`") from None
     result = transliterate(text)
-    if len(result.text) < 1000:
-        raise ValueError(f"{path}: only {len(result.text)} usable characters; a corpus needs at least 1000")
+    if len(result.text) < MIN_CHARS:
+        raise TrainingError(f"{path}: {len(result.text):,} usable characters; a corpus needs at least {MIN_CHARS:,} "
+                            f"(5% held out, a dev slice of 10,000 and the rest to train on)")
     ids = encode(result.text)
     return Corpus(path, ids, len(raw), hashlib.sha256(raw).hexdigest(), result.dropped)
 

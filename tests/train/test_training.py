@@ -107,9 +107,9 @@ def test_interrupt_saves_a_checkpoint(repeating_text, tmp_path):
 
 def test_heldout_text_is_never_trained_on(tmp_path):
     path = tmp_path / "split.txt"
-    path.write_text("a" * 9500 + "Z" * 500)  # the last 5% is all Z
+    path.write_text("a" * 19_000 + "Z" * 1_000)  # the last 5% is all Z
     corpus = load_corpus(path)
-    assert corpus.split == 9500 and (corpus.heldout == encode("Z")[0]).all()
+    assert corpus.split == 19_000 and (corpus.heldout == encode("Z")[0]).all()
     batcher = StreamBatcher(corpus.train, batch=4, seq_len=16)
     for _ in range(3 * batcher.batches_per_epoch):
         x, y, _ = batcher.next()
@@ -215,3 +215,55 @@ def test_a_run_stops_when_the_dev_figure_stops_improving(repeating_text, tmp_pat
     trainer.run()
     assert trainer.record.best_bpc == 1.5 and trainer.record.step <= 6 and trainer.progress < 0.1
     assert (tmp_path / "runs" / "rep" / "best.safetensors").exists()
+
+
+def _bad_corpus(tmp_path, kind: str) -> str:
+    import os
+
+    path = tmp_path / kind
+    if kind == "binary":
+        path.write_bytes(bytes(range(256)) * 100)
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "one-byte":
+        path.write_bytes(b"a")
+    elif kind == "latin-1":
+        path.write_bytes("café crème ".encode("latin-1") * 3000)
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "short":
+        path.write_text("the rain in spain " * 58)  # 1,044 characters
+    elif kind == "fifo":
+        os.mkfifo(path)  # a reader would wait for a writer for ever
+    elif kind == "huge":
+        with open(path, "wb") as f:  # sparse: 500 MB that cost no disk
+            f.truncate(500 << 20)
+    elif kind == "device":
+        return "/dev/zero"
+    return str(path)
+
+
+@pytest.mark.parametrize("kind, says", [
+    ("binary", "binary file"), ("empty", "needs at least"), ("one-byte", "needs at least"),
+    ("latin-1", "not UTF-8"), ("folder", "not a regular file"), ("short", "needs at least"),
+    ("fifo", "not a regular file"), ("huge", "more than the"), ("device", "not a regular file"),
+])
+def test_a_corpus_that_is_not_one_is_one_line_and_nothing_written(tmp_path, capsys, kind, says):
+    from instrument.cli import main
+
+    corpus = _bad_corpus(tmp_path, kind)
+    code = main(["train", corpus, "--name", "t", "--out", str(tmp_path / "out"), "--runs", str(tmp_path / "runs")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and says in err[0], err
+    assert not (tmp_path / "out").exists() and not list((tmp_path / "runs").glob("*/*"))
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "a/b", "", ".hidden", "x" * 65])
+def test_a_style_name_is_a_name_not_a_path(tmp_path, capsys, name):
+    from instrument.cli import main
+
+    (tmp_path / "c.txt").write_text("the rain in spain stays mainly in the plain\n" * 600)
+    code = main(["train", str(tmp_path / "c.txt"), "--name", name, "--out", str(tmp_path / "out"),
+                 "--runs", str(tmp_path / "runs"), "--minutes", "0.01"])
+    assert code == 2 and "a style's name is" in capsys.readouterr().err
+    assert not any(tmp_path.parent.glob("escaped*")) and not (tmp_path / "out").exists()
