@@ -18,6 +18,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -44,6 +45,13 @@ class OscStats:
     withheld: int = 0      # replies too large for a sender that has not shown it receives
 
 
+# Parameters one datagram may address, patterns counted by what they match: a whole mixer of 17
+# styles and every control at once is ~60; a bundle of 3,249 `/mix/*` (55,000 targets) held the
+# OSC thread for a second a packet and a performer's /temperature for eight.
+MAX_TARGETS = 256
+TEXT_GAP = 2.0  # seconds between writes of a text parameter (/prime) over OSC
+
+
 @dataclass
 class OscRouter:
     """Turns OSC messages into parameter writes, queries and commands (each module's table)."""
@@ -60,7 +68,8 @@ class OscRouter:
         self._complaints = RateLimitedLog(log, "refused OSC messages")
         self.sent: list[tuple[Sender, Reply]] = []  # replies sent later (file jobs), without a server
         self.server: "OscServer | None" = None  # the server in front of it (served_by), which sends later replies
-        self.request_size = 0  # bytes of the datagram being handled: later replies keep its budget
+        self.request_size = 0
+        self._last_text = -float("inf")  # when a text parameter was last written (_text_allowed)  # bytes of the datagram being handled: later replies keep its budget
         if self.values:
             self.add(self.own_commands())
 
@@ -111,10 +120,24 @@ class OscRouter:
             messages = decode(data)
         except OscDecodeError as e:
             return self.refuse(f"malformed packet of {len(data)} bytes from {sender[0]}: {e}")
-        replies = []
+        replies, left = [], MAX_TARGETS
         for address, args in messages:
+            left -= self._reach(address)
+            if left < 0:
+                self.refuse(f"a packet from {sender[0]} addresses more than {MAX_TARGETS} parameters; "
+                            f"the rest of it ({len(messages)} messages in all) is dropped")
+                break
             replies += self.handle_message(address, args, sender)
         return replies
+
+    def _reach(self, address: str) -> int:
+        """How many parameters a message addresses: a pattern every one it matches."""
+        if address in self.params or address in self.commands or not is_pattern(address):
+            return 1
+        try:
+            return max(len(matching(address, self.params.params)), 1)
+        except PatternError:
+            return 1
 
     def handle_message(self, address: str, args: list, sender: Sender) -> list[Reply]:
         self.stats.messages += 1
@@ -132,8 +155,19 @@ class OscRouter:
             return [(address, (self.params.get(address),))]
         if "status" in param.tags:
             return self.refuse(f"{address} is reported by the instrument, not set (send it without a value to read it)")
+        if param.kind == "text" and not self._text_allowed():
+            return self.refuse(f"{address}: one text every {TEXT_GAP:g} s at most (each costs every style a re-read)")
         result = self.params.set(address, args[0] if args else None, source=f"osc:{sender[0]}:{sender[1]}")
         return [] if result.ok else self.refuse(result.message)
+
+    def _text_allowed(self) -> bool:
+        """A text parameter (/prime) makes every style re-read up to 10,000 characters: ten a
+        second from one client left the text at 0.008 of its rate. One every TEXT_GAP seconds."""
+        now = time.monotonic()
+        if now - self._last_text < TEXT_GAP:
+            return False
+        self._last_text = now
+        return True
 
     def _pattern(self, pattern: str, args: list, sender: Sender) -> list[Reply]:
         """An OSC 1.0 address pattern (/mix/*): the message goes to every parameter it matches."""

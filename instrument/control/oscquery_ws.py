@@ -54,6 +54,15 @@ class ProtocolError(ValueError):
     pass
 
 
+def unmask(payload: bytes, mask: bytes) -> bytes:
+    """XOR with the 4-byte mask, repeated: one big-integer XOR, not a Python loop per byte (a
+    client sending masked 16 KB frames cut the text to a quarter of its rate that way)."""
+    if not payload:
+        return b""
+    key = (mask * (len(payload) // 4 + 1))[: len(payload)]
+    return (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(len(payload), "big")
+
+
 def parse_frames(buffer: bytearray) -> list[tuple[int, bytes]]:
     """Complete client frames from the front of the buffer (removed from it), unmasked. A client's
     frames must be masked (RFC 6455 5.1) and at most MAX_FRAME long; fragments are not accepted
@@ -79,7 +88,7 @@ def parse_frames(buffer: bytearray) -> list[tuple[int, bytes]]:
         if len(buffer) < at + 4 + n:
             break
         mask = buffer[at:at + 4]
-        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(buffer[at + 4:at + 4 + n]))
+        payload = unmask(bytes(buffer[at + 4:at + 4 + n]), bytes(mask))
         del buffer[:at + 4 + n]
         out.append((first & 0x0F, payload))
     return out

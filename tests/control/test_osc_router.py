@@ -150,3 +150,34 @@ def test_a_malformed_or_costly_pattern_is_refused_and_changes_nothing(pattern):
     t = time.monotonic()
     assert router.handle_packet(message(pattern, 0.5), ("127.0.0.1", 9)) == []
     assert router.stats.refused == 1 and router.params.get("/mix/bible") == 0.0 and time.monotonic() - t < 0.1
+
+
+def test_a_bundle_of_patterns_addresses_at_most_MAX_TARGETS_parameters():
+    """A 65 KB bundle of 3,249 `/mix/*` (55,000 targets at 17 styles) held the OSC thread for a
+    second; a datagram now reaches at most MAX_TARGETS parameters, and says it dropped the rest."""
+    from instrument.base.oscwire import bundle, message
+    from instrument.control.osc import MAX_TARGETS
+
+    names = [f"s{i}" for i in range(17)]
+    router = OscRouter(build_tree(names), names)
+    router.handle_packet(bundle([message("/mix/*", 0.5)] * 3249), ("127.0.0.1", 5))
+    writes = router.params.snapshot().writes
+    assert sum(writes[f"/mix/{n}"] for n in names) == (MAX_TARGETS // 17) * 17
+    assert router.stats.refused == 1
+    router.handle_packet(bundle([message("/mix/*", 0.25)]), ("127.0.0.1", 5))  # the next packet is heard
+    assert router.params.get("/mix/s16") == 0.25
+
+
+def test_a_flood_of_primes_is_one_every_TEXT_GAP_seconds(router, monkeypatch):
+    """Ten 10,000-character primes a second from one client left the text at 0.008 of its rate:
+    every prime has every style re-read the text. Over OSC a text is taken once per TEXT_GAP."""
+    from instrument.control import osc
+
+    now = [1000.0]
+    monkeypatch.setattr(osc.time, "monotonic", lambda: now[0])
+    for _ in range(10):
+        router.handle_packet(message("/prime", "x" * 10_000), ME)
+    assert router.params.snapshot().writes["/prime"] == 1 and router.stats.refused == 9
+    now[0] += osc.TEXT_GAP
+    router.handle_packet(message("/prime", "the house "), ME)
+    assert router.params.get("/prime") == "the house "

@@ -124,3 +124,13 @@ def test_stopping_the_server_ends_its_websocket_clients(server):
 
         with pytest.raises(ConnectionClosed):
             ws.recv(timeout=5)
+
+
+@pytest.mark.parametrize("size", [0, 1, 3, 4, 5, 9, 16384])
+def test_unmasking_is_the_rfc_xor_at_any_length(size):
+    import os
+
+    from instrument.control.oscquery_ws import unmask
+
+    payload, mask = os.urandom(size), os.urandom(4)
+    assert unmask(payload, mask) == bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
