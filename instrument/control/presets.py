@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from ..base.files import FileProblem, clip, read_text, read_yaml, write_text, write_yaml
+from ..base.files import FileProblem, clear_orphans, clip, read_text, read_yaml, write_text, write_yaml
 from ..params import ParamError, ParamTree, style_of
 from ..base.ratelog import RateLimitedLog
 
@@ -57,6 +57,8 @@ class Presets:
         """on_loaded(name): a preset was loaded or a morph to it began (for /preset/current)."""
         self.params, self.folder = params, Path(folder)
         self.on_loaded = on_loaded
+        for orphan in clear_orphans(self.folder):  # a save killed mid-write
+            log.info("removed %s, left by a save that was cut off", orphan.name)
         self.current: str | None = None
         self._outside = RateLimitedLog(log, "program changes outside the bank")
         self._announced = RateLimitedLog(log, "presets loaded")  # a flood of loads must not flood the console

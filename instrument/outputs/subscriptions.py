@@ -9,7 +9,8 @@ PORT TOKEN that echoes it starts the stream (and the whole state, sent at once).
 keyed hash of the target, so the engine keeps nothing for a forged request. A sender on this
 machine (loopback) cannot be forged from outside: it is subscribed at once.
 
-Subscriptions are capped (CAP) and expire LIFETIME seconds after the target's host was last heard
+Subscriptions are capped (CAP in all, PER_HOST for one other host, HERE_SLOTS of them kept for
+this machine's panel) and expire LIFETIME seconds after the target's host was last heard
 from (any message renews it: the panel's heartbeat, a fader moved on a phone). The engine's own
 ports are refused as targets: a subscription pointing the engine at itself was a feedback loop.
 """
@@ -27,6 +28,8 @@ from ..base.oscwire import interface_addresses, is_loopback
 Target = tuple[str, int]
 
 CAP = 16
+PER_HOST = 4    # targets one other host may hold (a phone, a laptop's panel and its Max patch)
+HERE_SLOTS = 2  # of CAP, kept for this machine: 16 ports of one host once kept the local panel out for 272 s
 LIFETIME = 120.0  # seconds
 
 
@@ -58,8 +61,14 @@ class Subscriptions:
             return f"port {port} is the engine's own"
         with self._lock:
             self._expire()
-            if target not in self._live and len(self._live) >= CAP:
-                return f"{CAP} clients are subscribed already"
+            if target in self._live:
+                return None
+            if is_here(ip):
+                return f"{CAP} clients are subscribed already" if len(self._live) >= CAP else None
+            if sum(1 for t in self._live if t[0] == ip) >= PER_HOST:
+                return f"{ip} holds {PER_HOST} subscriptions already (one host may hold {PER_HOST})"
+            if sum(1 for t in self._live if not is_here(t[0])) >= CAP - HERE_SLOTS:
+                return f"{CAP - HERE_SLOTS} clients from other machines are subscribed already"
         return None
 
     def confirm(self, target: Target, token) -> bool:

@@ -177,3 +177,16 @@ def test_loads_from_many_senders_do_not_flood_the_console(presets, caplog):
         for _ in range(200):
             presets.load("salon")
     assert len(caplog.records) == 1 and presets.current == "salon"
+
+
+def test_a_save_cut_off_mid_write_leaves_nothing_after_the_next_start(tmp_path):
+    import os
+
+    orphan = tmp_path / ".salon.yaml.tmp"  # what a SIGKILL between write and rename leaves
+    orphan.write_text("values: {/mix/bi")
+    os.utime(orphan, (time.time() - 3600, time.time() - 3600))
+    young = tmp_path / ".other.yaml.tmp"  # another instrument writing right now
+    young.write_text("values: {")
+    (tmp_path / "salon.yaml").write_text("values: {/mix/bible: 1.0}\n")
+    Presets(build_tree(NAMES), tmp_path)
+    assert not orphan.exists() and young.exists() and (tmp_path / "salon.yaml").exists()
