@@ -67,8 +67,9 @@ def find(tree: dict, path: str) -> dict | None:
     return node
 
 
-READ_TIMEOUT = 5.0   # s a client may take to send its request
+READ_TIMEOUT = 5.0   # s a client may take to send its whole request (not each read: a byte every 3 s held a slot for ever)
 MAX_CLIENTS = 32     # connections served at once; more are closed at once
+MAX_PER_HOST = 8     # of them, from one host (16 idle WebSockets and 17 slow requests shut everyone out)
 
 
 class _Server(ThreadingHTTPServer):
@@ -81,20 +82,32 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, handler)
         self.allowed, self.refused = allowed, refused
         self.slots = threading.BoundedSemaphore(MAX_CLIENTS)
+        self.per_host: dict[str, int] = {}
+        self.hosts_lock = threading.Lock()
 
     def verify_request(self, request, client_address) -> bool:
-        if not self.allowed(client_address[0]):
-            self.refused.log(f"OSCQuery: {client_address[0]} is not in --osc-allow")
+        ip = client_address[0]
+        if not self.allowed(ip):
+            self.refused.log(f"OSCQuery: {ip} is not in --osc-allow")
             return False
-        if not self.slots.acquire(blocking=False):
-            self.refused.log(f"OSCQuery: {MAX_CLIENTS} clients are connected already; {client_address[0]} refused")
-            return False
+        with self.hosts_lock:
+            if self.per_host.get(ip, 0) >= MAX_PER_HOST:
+                self.refused.log(f"OSCQuery: {ip} holds {MAX_PER_HOST} connections already; refused")
+                return False
+            if not self.slots.acquire(blocking=False):
+                self.refused.log(f"OSCQuery: {MAX_CLIENTS} clients are connected already; {ip} refused")
+                return False
+            self.per_host[ip] = self.per_host.get(ip, 0) + 1
         return True
 
     def process_request_thread(self, request, client_address):
         try:
             super().process_request_thread(request, client_address)
         finally:
+            with self.hosts_lock:
+                self.per_host[client_address[0]] -= 1
+                if not self.per_host[client_address[0]]:
+                    del self.per_host[client_address[0]]
             self.slots.release()
 
     def handle_error(self, request, client_address) -> None:
@@ -179,7 +192,24 @@ class OscQueryServer:
         class Handler(BaseHTTPRequestHandler):
             timeout = READ_TIMEOUT  # a client that connects and says nothing is let go
 
+            def setup(self):
+                super().setup()
+                self.deadline = threading.Timer(READ_TIMEOUT, self.too_slow)  # the whole request, not a read
+                self.deadline.daemon = True
+                self.deadline.start()
+
+            def too_slow(self):
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)  # its read ends; the slot is freed
+                except OSError:
+                    pass
+
+            def finish(self):
+                self.deadline.cancel()
+                super().finish()
+
             def do_GET(self):  # noqa: N802 (the http.server name)
+                self.deadline.cancel()  # the request is in
                 if wants_upgrade(self):
                     if len(server._listeners) >= MAX_LISTENERS:
                         self.send_error(503, f"OSCQuery LISTEN: {MAX_LISTENERS} clients listen already")

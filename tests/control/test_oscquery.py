@@ -191,3 +191,57 @@ def test_on_loopback_nothing_is_advertised_on_the_network():
         assert query._zeroconf is None and not any(t.name == "zeroconf" for t in threading.enumerate())
     finally:
         query.stop()
+
+
+def test_a_request_sent_a_byte_at_a_time_is_cut_off_at_READ_TIMEOUT(monkeypatch):
+    """A byte every 3 s once held a slot for ever (the timeout was per read): 17 such connections
+    and 16 idle WebSockets shut every new client out."""
+    import socket as socketlib
+    import time
+
+    from instrument.control import oscquery
+
+    monkeypatch.setattr(oscquery, "READ_TIMEOUT", 1.0)
+    srv = OscQueryServer(build_tree(NAMES), osc_port=9123, port=0).start(advertise=False)
+    try:
+        slow = socketlib.create_connection(srv.address, timeout=3)
+        started, closed = time.monotonic(), False
+        for ch in b"GET /?HOST_INFO HTTP/1.0\r\n":  # one byte each 0.3 s: every read well inside the timeout
+            try:
+                slow.sendall(bytes([ch]))
+            except OSError:
+                closed = True
+                break
+            time.sleep(0.3)
+            if time.monotonic() - started > 3.0:
+                break
+        if not closed:
+            slow.settimeout(3)
+            closed = slow.recv(100) == b""
+        assert closed and time.monotonic() - started < 4.0
+        slow.close()
+    finally:
+        srv.stop()
+
+
+def test_one_host_cannot_take_every_connection(monkeypatch):
+    import socket as socketlib
+    import time
+
+    from instrument.control import oscquery
+
+    monkeypatch.setattr(oscquery, "MAX_PER_HOST", 3)
+    srv = OscQueryServer(build_tree(NAMES), osc_port=9123, port=0).start(advertise=False)
+    try:
+        idle = [socketlib.create_connection(srv.address, timeout=2) for _ in range(3)]
+        time.sleep(0.2)
+        fourth = socketlib.create_connection(srv.address, timeout=2)
+        fourth.sendall(b"GET /?HOST_INFO HTTP/1.0\r\n\r\n")
+        assert fourth.recv(100) == b""  # 127.0.0.1 holds its three
+        other = socketlib.create_connection(srv.address, timeout=2, source_address=("127.0.0.2", 0))
+        other.sendall(b"GET /?HOST_INFO HTTP/1.0\r\n\r\n")
+        assert other.recv(100).startswith(b"HTTP/1.0 200")  # another host is served
+        for s in idle + [fourth, other]:
+            s.close()
+    finally:
+        srv.stop()
