@@ -53,11 +53,30 @@ def test_each_character_takes_the_colour_of_its_lead_style():
     assert {g.colour for g in glyphs_for(frames, "xab", [RED, BLUE], theme, tint=False)} == {theme.text}
 
 
-def test_the_shipped_theme_gives_every_style_a_distinct_colour():
+def _closest_pair(colours) -> float:
+    import numpy as np
+
+    from instrument.screen.theme import lab
+
+    d = np.linalg.norm(lab(colours)[:, None] - lab(colours)[None], axis=-1)
+    np.fill_diagonal(d, np.inf)
+    return float(d.min())
+
+
+def test_every_installed_style_and_seven_more_get_colours_far_apart():
+    """Eight of the seventeen styles once shared four colours (beeton = javascript, chilcot =
+    lovesongs, ...): up to 24 styles, every pair is at least 25 apart in CIELAB (2.3 is a just
+    noticeable difference), and every colour is light enough to read on black."""
+    from instrument.app.library import installed_names
+    from instrument.screen.theme import lab
+
     theme = load_theme()
-    names = ["austen", "baudelaire", "bible", "latex", "linux", "nietzsche", "python", "shakespeare", "speeches"]
-    assert len(set(theme.colours(names))) == 9
-    assert theme.colours(["mine", "yours"]) == theme.fallback[:2]
+    names = installed_names()
+    assert len(names) >= 17 and all(n in theme.styles for n in names)  # the shipped ones are chosen by hand
+    everyone = names + [f"mine{i}" for i in range(24 - len(names))]
+    colours = theme.colours(everyone)
+    assert _closest_pair(colours) >= 25 and (lab(colours)[:, 0] >= 50).all()
+    assert theme.colours(names) == colours[: len(names)]  # a style of one's own moves no shipped colour
 
 
 def test_the_window_shows_the_text_in_each_style_colour(display, tmp_path):
