@@ -100,9 +100,19 @@ def _rgba(rgb, a: float = 1.0) -> tuple:
     return (rgb[0] / 255, rgb[1] / 255, rgb[2] / 255, a)
 
 
-def _label(children, text: str, frame, colour) -> None:
+CHAR_WIDTH = 0.6  # of the text size: a generous average glyph width, to check that a label fits
+
+
+def fitted(text: str, width: float, size: int) -> str:
+    """The text cut to what a label `width` px wide shows at `size`."""
+    room = int(width / (CHAR_WIDTH * size))
+    return text if len(text) <= room else text[: max(room - 1, 1)] + "."
+
+
+def _label(children, text: str, frame, colour, size: int = 18) -> None:
+    text = fitted(text, frame[2], size)
     node = _node(children, "LABEL", f"label {text}", frame, (0, 0, 0, 0), background=("b", False),
-                 textColor=("c", _rgba(colour)), textSize=("i", 18))
+                 textColor=("c", _rgba(colour)), textSize=("i", size))
     _value(node.find("values"), "text", text)
 
 
@@ -136,14 +146,14 @@ def build(params: ParamTree, names: list[str], theme: Theme, presets: list[str])
     for i, (name, colour) in enumerate(zip(names, colours)):
         x, y = 20 + (i % per_row) * width, 20 + (i // per_row) * (height + 30)
         _fader(children, mix_address(name), name, (x, y, width - 14, height), colour)
-        _label(children, name[:9], (x - 4, y + height + 2, width - 6, 26), colour)
+        _label(children, name, (x - 4, y + height + 2, width - 6, 26), colour, size=12)
     right = W - 440
     phone = [a for a in params.tagged("phone") if params.params[a].kind in ("float", "int")]
     for row, address in enumerate(phone):  # every parameter tagged "phone", a horizontal fader each
         lo, hi = params.params[address].range
         hi = min(hi, 400.0) if address == "/rate" else hi
         _fader(children, address, address[1:], (right, 20 + row * 56, 300, 46), theme.text, lo, hi, horizontal=True)
-        _label(children, address[1:], (right + 305, 28 + row * 56, 130, 30), theme.text)
+        _label(children, address[1:], (right + 305, 28 + row * 56, 130, 30), theme.text, size=16)
     y = 20 + len(phone) * 56
     modes = params.params["/mode"].range
     radio = _node(children, "RADIO", "/mode", (right, y, 300, 46), _rgba(theme.text), steps=("i", len(modes)))
@@ -152,7 +162,7 @@ def build(params: ParamTree, names: list[str], theme: Theme, presets: list[str])
     # /mode/index, which is what the radio listens to
     _osc(radio, "/mode", [("VALUE", "INTEGER", "x", 0, len(modes) - 1)], receive=False)
     _osc(radio, "/mode/index", [("VALUE", "INTEGER", "x", 0, len(modes) - 1)], send=False)
-    _label(children, " | ".join(modes), (right + 305, y + 8, 130, 30), theme.text)
+    _label(children, " | ".join(modes), (right + 305, y + 8, 130, 30), theme.text, size=14)
     y += 60
     play = _node(children, "BUTTON", "/run", (right, y, 140, 56), _rgba((92, 222, 122)), buttonType=("i", 1))
     _value(play.find("values"), "x", 1)
@@ -167,18 +177,20 @@ def build(params: ParamTree, names: list[str], theme: Theme, presets: list[str])
     _osc(sync, "/subscribe", [], condition="RISE", receive=False)
     _label(children, "sync", (right + 330, y + 58, 80, 26), theme.text)
     _status(children, "/preset/current", "preset", (right, y + 90, 420, 30), theme.text)
-    xy = _node(children, "XY", "/morph", (20, 500, 280, 280), _rgba(theme.text, 0.8))
+    # below the faders: the morph pad, then the presets (three a row), then the last line; every
+    # control in its own rectangle (tests/control/test_touchosc.py checks that none overlap)
+    xy = _node(children, "XY", "/morph", (20, 480, 260, 256), _rgba(theme.text, 0.8))
     _value(xy.find("values"), "x", 0.5)
     _value(xy.find("values"), "y", 0.5)
     _osc(xy, "/morph", [("VALUE", "FLOAT", "x", 0, 1), ("VALUE", "FLOAT", "y", 0, 1)], receive=False)
-    _label(children, "morph: styles on a circle, centre = all", (310, 750, 400, 30), theme.text)
-    _status(children, "/text/line", "the last line", (20, H - 40, W - 40, 30), theme.text)
+    _label(children, "morph: centre = all styles", (20, 738, 260, 22), theme.text, size=14)
+    _status(children, "/text/line", "the last line", (20, H - 36, W - 40, 30), theme.text)
     for i, preset in enumerate(presets[:12]):
-        x, y = 330 + (i % 4) * 150, 500 + (i // 4) * 80
-        button = _node(children, "BUTTON", f"preset {preset}", (x, y, 140, 60), _rgba((108, 170, 252), 0.7))
+        x, y = 300 + (i % 3) * 176, 480 + (i // 3) * 68
+        button = _node(children, "BUTTON", f"preset {preset}", (x, y, 166, 48), _rgba((108, 170, 252), 0.7))
         _value(button.find("values"), "x", 0)
         _osc(button, "/preset/load", [("CONSTANT", "STRING", preset)], condition="RISE", receive=False)
-        _label(children, preset[:16], (x, y + 62, 140, 16), theme.text)
+        _label(children, preset, (x, y + 49, 166, 17), theme.text, size=12)
     return root
 
 

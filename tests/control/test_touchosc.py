@@ -80,3 +80,38 @@ def test_seventeen_styles_each_get_a_fader_on_one_screen_none_overlapping():
         assert 0 <= x and x + w <= touchosc.W and 0 <= y and y + h <= touchosc.H and w >= 40 and h >= 40
         for (x2, y2, w2, h2) in frames[i + 1:]:
             assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y, "two controls overlap"
+
+
+def _frames(root) -> list[tuple[str, tuple]]:
+    out = []
+    for node in root.iter("node"):
+        if node.get("type") == "GROUP":
+            continue
+        r = node.find("properties/property[key='frame']/value")
+        name = node.find("properties/property[key='name']/value").text
+        out.append((name, tuple(int(r.findtext(k)) for k in "xywh")))
+    return out
+
+
+def test_no_two_controls_or_labels_of_the_shipped_layout_touch_and_every_label_fits():
+    """Read from the .tosc's geometry: a preset button once covered the play button and its label,
+    /preset/current a preset, the morph pad the /text/line strip, and labels were cut ("javascrip")."""
+    from instrument.app.library import installed_names
+    from instrument.app.parts import attach_presets
+
+    names = installed_names()
+    presets = attach_presets(type("E", (), {"params": build_tree(names)})()).bank()
+    root = touchosc.build(build_tree(names), names, load_theme(), presets)
+    frames = _frames(root)
+    for i, (a, (x, y, w, h)) in enumerate(frames):
+        assert 0 <= x and x + w <= touchosc.W and 0 <= y and y + h <= touchosc.H, a
+        for b, (x2, y2, w2, h2) in frames[i + 1:]:
+            assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y, f"{a} overlaps {b}"
+    shown = {n.find("values/value[key='text']/default").text for n in root.iter("node") if n.get("type") == "LABEL"}
+    assert set(names) <= shown and set(presets[:12]) <= shown  # whole, not cut
+    for node in root.iter("node"):
+        if node.get("type") == "LABEL":
+            size = int(node.find("properties/property[key='textSize']/value").text)
+            width = int(node.find("properties/property[key='frame']/value").findtext("w"))
+            text = node.find("values/value[key='text']/default").text
+            assert len(text) * touchosc.CHAR_WIDTH * size <= width or node.find("messages/osc") is not None, text
