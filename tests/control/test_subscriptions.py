@@ -12,7 +12,7 @@ from instrument.core.ensemble import Ensemble
 from instrument.engine import Engine
 from instrument.base.oscwire import decode, message
 from instrument.outputs import subscriptions as subs_module
-from instrument.outputs.subscriptions import Subscriptions
+from instrument.outputs.subscriptions import CAP, HERE_SLOTS, PER_HOST, Subscriptions
 from instrument.app.parts import attach_osc
 from instrument.app.settings import OscSettings
 
@@ -106,7 +106,7 @@ def test_the_engines_own_port_is_never_a_target(engine_on_the_network):
 def test_subscriptions_are_capped_and_expire_unless_their_host_is_heard_from():
     now = {"t": 0.0}
     subs = Subscriptions(static=[("10.0.0.1", 9001)], clock=lambda: now["t"])
-    for k in range(subs_module.CAP):
+    for k in range(subs_module.CAP - subs_module.HERE_SLOTS):  # the rest are kept for this machine
         assert subs.refusal((f"10.0.1.{k}", 9000)) is None
         subs.add((f"10.0.1.{k}", 9000))
     assert "subscribed already" in subs.refusal(("10.0.2.1", 9000))
@@ -115,3 +115,30 @@ def test_subscriptions_are_capped_and_expire_unless_their_host_is_heard_from():
     now["t"] = subs_module.LIFETIME + 1
     assert subs.targets() == [("10.0.0.1", 9001), ("10.0.1.0", 9000)]  # the static one, and the one heard from
     assert subs.verified("10.0.1.0") and not subs.verified("10.0.1.5") and subs.verified("127.0.0.1")
+
+
+def _subscribe(subs: Subscriptions, target) -> bool:
+    if subs.refusal(target) is not None:
+        return False
+    subs.add(target)
+    return True
+
+
+def test_one_host_holds_at_most_PER_HOST_subscriptions():
+    """16 ports of one host re-subscribing every 30 s kept the panel on 127.0.0.1 refused for 272 s."""
+    subs = Subscriptions()
+    taken = [_subscribe(subs, ("203.0.113.7", 9000 + i)) for i in range(16)]
+    assert sum(taken) == PER_HOST
+    assert "holds" in subs.refusal(("203.0.113.7", 9100))
+    assert _subscribe(subs, ("127.0.0.1", 9001))  # the panel gets in
+    assert _subscribe(subs, ("203.0.113.7", 9000))  # a target already subscribed renews
+
+
+def test_other_machines_leave_room_for_this_one():
+    subs = Subscriptions()
+    hosts = [f"203.0.113.{i}" for i in range(1, 40)]
+    taken = sum(_subscribe(subs, (h, 9000 + p)) for h in hosts for p in range(PER_HOST))
+    assert taken == CAP - HERE_SLOTS
+    assert all(_subscribe(subs, ("127.0.0.1", 9001 + i)) for i in range(HERE_SLOTS))
+    assert subs.refusal(("127.0.0.1", 9999)) is not None  # and the whole is still capped
+    assert len(subs.targets()) == CAP
