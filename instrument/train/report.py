@@ -72,9 +72,10 @@ with the copy model alone.
 TRAINING = """
 ## Train your own style
 
-Any UTF-8 text of a few hundred KB or more makes a style. Accents and typographic quotes are
-transliterated to ASCII; the last 5% is held out to measure the style, and the 5% before it (the
-dev slice, 10,000 to 200,000 characters) is kept from the LSTM to fit the rest on.
+Any UTF-8 text of a few hundred KB or more makes a style (at least 20,000 characters, at most
+64 MB; one regular file, and a name of letters, digits, `_` and `-`). Accents and typographic
+quotes are transliterated to ASCII; the last 5% is held out to measure the style, and the 5%
+before it (the dev slice, 10,000 to 200,000 characters) is kept from the LSTM to fit the rest on.
 
 ```sh
 instrument train my_lyrics.txt --name lyrics --minutes 10 --description "my lyrics"
