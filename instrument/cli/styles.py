@@ -91,6 +91,10 @@ def _train_styles(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     corpora = args.corpora or PROJECT_ROOT.parent / "shared" / "corpora"
+    if not corpora.is_dir():
+        print(f"instrument train-styles: the corpora are expected in {corpora} (a folder of the recipes' "
+              f"text files, e.g. shakespeare.txt); point at yours with --corpora FOLDER", file=sys.stderr)
+        return 2
     return _training("train-styles", lambda: train_styles(load_recipes(args.recipes or models_dir() / "recipes.yaml"),
                                                           args.names, corpora, args.out or models_dir(),
                                                           args.runs or runs_dir()))

@@ -153,9 +153,9 @@ class Presets:
         self._loaded(name)
         return values
 
-    def _loaded(self, name: str) -> None:
+    def _loaded(self, name: str, news: str | None = None) -> None:
         self.current = name
-        self._announced.log(f"preset {clip(repr(name), 70)} loaded")
+        self._announced.log(news or f"preset {clip(repr(name), 70)} loaded")
         self.on_loaded(name)
 
     def recall(self, program: int) -> dict | None:
@@ -179,7 +179,7 @@ class Presets:
         stop = threading.Event()
         with self._lock:
             self._morph = stop
-        self._loaded(name)
+        self._loaded(name, f"morphing to preset {clip(repr(name), 70)} over {seconds:g} s")
         threading.Thread(target=self._glide, args=(glide, seconds, stop), name="morph", daemon=True).start()
         return values
 

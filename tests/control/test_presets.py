@@ -190,3 +190,11 @@ def test_a_save_cut_off_mid_write_leaves_nothing_after_the_next_start(tmp_path):
     (tmp_path / "salon.yaml").write_text("values: {/mix/bible: 1.0}\n")
     Presets(build_tree(NAMES), tmp_path)
     assert not orphan.exists() and young.exists() and (tmp_path / "salon.yaml").exists()
+
+
+def test_a_morph_is_announced_as_a_morph_not_a_load(presets, caplog):
+    presets.path("salon").write_text("values: {/mix/bible: 1.0}\n")
+    with caplog.at_level(logging.INFO, logger="instrument.presets"):
+        presets.morph("salon", 0.05)
+    assert [r.getMessage() for r in caplog.records] == ["morphing to preset 'salon' over 0.05 s"]
+    time.sleep(0.2)

@@ -267,3 +267,11 @@ def test_a_style_name_is_a_name_not_a_path(tmp_path, capsys, name):
                  "--runs", str(tmp_path / "runs"), "--minutes", "0.01"])
     assert code == 2 and "a style's name is" in capsys.readouterr().err
     assert not any(tmp_path.parent.glob("escaped*")) and not (tmp_path / "out").exists()
+
+
+def test_train_styles_without_the_corpora_says_where_they_are_expected(tmp_path, capsys):
+    from instrument.cli import main
+
+    code = main(["train-styles", "bible", "--corpora", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "expected in" in err and "--corpora" in err and "Traceback" not in err
