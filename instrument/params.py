@@ -62,6 +62,7 @@ class Param:
     default: Any = None
     doc: str = ""
     tags: frozenset = frozenset()
+    span: tuple = ()  # the part of a number's range a fader covers (panel, TouchOSC, MIDI): all of it if empty
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -90,6 +91,8 @@ def _number(param: Param, value: Any, integer: bool) -> tuple[Any, bool]:
     if not math.isfinite(value):
         raise ParamError(f"{param.address} refuses {value} (not a finite number)")
     lo, hi = param.range
+    if value < lo and param.span:  # under the range: where a fader's bottom is (/rate: slow, not flat out)
+        lo = param.span[0]
     clamped = min(max(value, lo), hi)
     out = int(round(clamped)) if integer else float(clamped)
     return out, clamped != value
@@ -285,8 +288,9 @@ class ParamTree:
     def describe(self) -> list[dict]:
         """Every parameter with its kind, range, value and doc, in registration order."""
         snap = self.snapshot()
-        return [{"address": p.address, "kind": p.kind, "range": list(p.range), "default": p.default,
-                 "value": snap[p.address], "doc": p.doc, "tags": sorted(p.tags)} for p in self.params.values()]
+        return [{"address": p.address, "kind": p.kind, "range": list(p.range), "span": list(p.span or p.range),
+                 "default": p.default, "value": snap[p.address], "doc": p.doc, "tags": sorted(p.tags)}
+                for p in self.params.values()]
 
 
 def style_params(names: list[str]) -> list[Param]:
@@ -326,7 +330,8 @@ CONTROLS = [
           "mixing rule: linear (the paper's weighted average) or product (log-linear product of experts)", MIXING | FLAG),
     Param("/threshold", "float", (0.0, 1.0), 0.05,
           "styles weighted below this are not stepped (they catch up when raised)", MIXING | FLAG),
-    Param("/rate", "float", (0.0, 2000.0), 40.0, "characters per second; 0 = as fast as it goes", SURFACE | PHONE | FLAG),
+    Param("/rate", "float", (0.0, 2000.0), 40.0, "characters per second; 0 = as fast as it goes, an explicit "
+          "choice: a fader's bottom is 1, and a value under 0 is 1 too", SURFACE | PHONE | FLAG, span=(1.0, 400.0)),
     Param("/seed", "int", (0, 2**31 - 1), 0, "re-seed the sampler (same seed and moves, same text)",
           frozenset({"event"}) | FLAG),
     Param("/run", "bool", (), True, "play (1) or pause (0)", SURFACE),

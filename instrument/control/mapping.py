@@ -62,8 +62,9 @@ class Binding:
         return f"midi:{self.key}"
 
     def range(self, param: Param) -> tuple[float, float]:
-        """The binding's (min, max), defaulting to the parameter's range (0..1 for the rest)."""
-        lo, hi = (param.range if param.kind in ("float", "int") else (0.0, 1.0))
+        """The binding's (min, max), defaulting to the part of the parameter's range a fader covers
+        (its span: /rate's bottom is slow, not flat out), 0..1 for the rest."""
+        lo, hi = ((param.span or param.range) if param.kind in ("float", "int") else (0.0, 1.0))
         return (self.min if self.min is not None else lo, self.max if self.max is not None else hi)
 
     def scaled(self, param: Param, x: float):

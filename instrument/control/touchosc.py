@@ -150,8 +150,7 @@ def build(params: ParamTree, names: list[str], theme: Theme, presets: list[str])
     right = W - 440
     phone = [a for a in params.tagged("phone") if params.params[a].kind in ("float", "int")]
     for row, address in enumerate(phone):  # every parameter tagged "phone", a horizontal fader each
-        lo, hi = params.params[address].range
-        hi = min(hi, 400.0) if address == "/rate" else hi
+        lo, hi = params.params[address].span or params.params[address].range
         _fader(children, address, address[1:], (right, 20 + row * 56, 300, 46), theme.text, lo, hi, horizontal=True)
         _label(children, address[1:], (right + 305, 28 + row * 56, 130, 30), theme.text, size=16)
     y = 20 + len(phone) * 56

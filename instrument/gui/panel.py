@@ -36,7 +36,6 @@ DIST_H = DIST_ROWS * ROW_H + 20  # active styles the rows get thinner, down to M
 MIN_ROW_H = 16
 FADERS_PER_ROW = 8   # at most, in a row of the mixer (a fader with its name, learn and CC is 48 px)
 PAD = 250
-SLIDER_MAX = {"/rate": 400.0}  # the slider's end where a parameter's own is more than a hand wants
 
 
 class Panel:
@@ -168,8 +167,8 @@ class Panel:
         for e in (e for e in surface if e["kind"] in ("float", "int")):
             address = e["address"]
             with dpg.group(horizontal=True):
-                dpg.add_slider_float(tag=f"fader:{address}", width=220, min_value=float(e["range"][0]),
-                                     max_value=SLIDER_MAX.get(address, float(e["range"][1])),
+                lo, hi = e.get("span") or e["range"]  # the part a hand wants (/rate: 1-400, not flat out)
+                dpg.add_slider_float(tag=f"fader:{address}", width=220, min_value=float(lo), max_value=float(hi),
                                      default_value=float(e["value"]), callback=self._slider_moved, user_data=address)
                 dpg.add_text(f"{address[1:]:<11}")
                 dpg.add_button(label="learn", tag=f"learn:{address}", width=46, callback=self._learn, user_data=address)

@@ -94,7 +94,24 @@ def test_scaling_by_kind():
     assert b.position(t["/temperature"], 0.6) == pytest.approx(0.5)
     assert Binding(channel=1, cc=1, target="/mode").scaled(t["/mode"], 0.9) == "product"
     assert Binding(channel=1, cc=1, target="/run").scaled(t["/run"], 0.2) is False
-    assert Binding(channel=1, cc=1, target="/rate").scaled(t["/rate"], 1.0) == 2000.0
+    rate = Binding(channel=1, cc=1, target="/rate")  # a fader covers /rate's span: slow at the bottom
+    assert (rate.scaled(t["/rate"], 0.0), rate.scaled(t["/rate"], 1.0)) == (1.0, 400.0)
+
+
+def test_no_surface_reaches_flat_out_by_pulling_the_rate_down():
+    """/rate 0 is "as fast as it goes": pulling the TouchOSC rate fader (0..400) down once flooded
+    the screen, and a value under 0 clamped to it. Flat out is now only ever an explicit 0."""
+    from instrument.control import touchosc
+    from instrument.screen.theme import load_theme
+
+    tree = build_tree(["a"])
+    assert tree.set("/rate", -5).value == 1.0 and tree.set("/rate", 0).value == 0.0
+    root = touchosc.build(tree, ["a"], load_theme(), [])
+    fader = next(n for n in root.iter("node") if n.find("properties/property[key='name']/value").text == "/rate")
+    lo = float(fader.find("messages/osc/arguments/partial/scaleMin").text)
+    assert lo == 1.0
+    panel_row = next(e for e in tree.describe() if e["address"] == "/rate")
+    assert panel_row["span"][0] == 1.0
 
 
 def test_the_default_mapping_stays_off_the_controllers_general_midi_defines():
