@@ -28,12 +28,21 @@ def main(folder: str) -> dict:
     seen = {}
 
     def script() -> None:
+        def until(done, seconds: float = 60.0) -> None:
+            """Wait for what the window does, not for a time a loaded machine may miss (a fixed
+            1.5 s failed 2 runs in 3 under load: software rendering slows to a few frames a second)."""
+            deadline = time.monotonic() + seconds
+            while not done() and time.monotonic() < deadline:
+                time.sleep(0.02)
+
         def settle(size: int, shot: str | None = None) -> None:
             engine.params.set("/project/size", size)
-            time.sleep(1.5)
+            until(lambda: projection._font_size == size and projection._advance is not None)
+            drawn = projection._font_frames
+            until(lambda: projection._font_frames >= drawn + 3)  # frames drawn with the measured width
             if shot:
                 projection.screenshot(str(out / shot))
-                time.sleep(0.5)
+                until(lambda: (out / shot).exists())
 
         settle(20)
         engine.params.set("/run", False)  # what is on the screen now stays: only the size changes it
