@@ -6,6 +6,8 @@ import datetime
 import hashlib
 import os
 import platform
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +44,12 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}"
 
 
+def say(text: str) -> None:
+    """A phase of an export, on stderr as it starts: an export takes minutes (the memory's index,
+    the compressors, the gate), and a bar sitting at 100% for six of them looked like a hang."""
+    print(f"  {time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
+
+
 def sample_lines(name: str, folder: Path, n: int = 3, width: int = 100) -> list[str]:
     """The first n non-empty lines the style writes alone as it plays (its memory and copy too),
     at the defaults but temperature 0.8, seed 0."""
@@ -66,15 +74,20 @@ def put_play(card: dict, model: CharLSTM, corpus: Corpus, out_dir: Path, name: s
     with its memories (`memory_bpc`) and as it plays (`played_bpc`), on the whole held-out part
     and its check slice."""
     ids, dev, split = corpus.ids, corpus.dev_start, corpus.split
+    say(f"indexing the {dev:,} characters before the dev slice, to fit the memory's gate on it")
     before_dev = CorpusIndex(reversed_bwt(ids[:dev]))
+    say(f"fitting the gate on the dev slice ({split - dev:,} characters)")
     recall = memoryfit.fit(model, before_dev, ids, dev, split)
+    say("fitting the copy weights")
     table = copyfit.fit_table(memoryfit.style_probs(model, before_dev, recall, ids, dev, split), np.asarray(ids[dev:split]))
+    say(f"indexing the {split:,} characters the memory ships with")
     bwt = reversed_bwt(corpus.known)
     index = CorpusIndex(bwt)
     path = out_dir / f"{name}.memory"
     write_memory(path, bwt, recall, {"corpus_sha256": corpus.sha256, "characters": int(split)})
     os.chmod(path, 0o644)
     held, check = card["heldout"], card["heldout"]["check"]
+    say("measuring the held-out part as it plays")
     for figures, start, end in ((held, split, len(ids)), (check, check["start"], check["end"])):
         p = memoryfit.style_probs(model, index, recall, ids, start, end)
         figures["memory_bpc"] = round(float(-np.log2(p).mean()), 4)
@@ -98,8 +111,10 @@ def refit(card_path: Path, corpus: Corpus) -> dict:
     held.pop("copy_bpc", None)  # a card from before the memory: "as it plays" is played_bpc now
     held["check"].pop("copy_bpc", None)
     if any(held.get(key) is None for key in ("xz_bpc", "ppmd_bpc", "zpaq_bpc")):
+        say("compressing the held-out part with xz, PPMd and zpaq, for comparison")
         held.update(references(corpus.ids, corpus.split))
     put_play(card, CharLSTM.load(card_path.with_suffix(".safetensors")), corpus, card_path.parent, card_path.stem)
+    say("writing three sample lines")
     card["samples"] = sample_lines(card_path.stem, card_path.parent)
     write_card(card_path, card)
     return card
@@ -111,7 +126,9 @@ def write_card(path: Path, card: dict) -> None:
 
 def export(record: RunRecord, best_path: Path, corpus: Corpus, name: str, description: str,
            out_dir: Path) -> dict:
-    """Write out_dir/NAME.safetensors (fp16), NAME.memory and NAME.yaml; returns the card."""
+    """Write out_dir/NAME.safetensors (fp16), NAME.memory and NAME.yaml; returns the card. Each
+    phase is said on stderr as it starts."""
+    say(f"exporting '{name}': the best weights on the dev slice (step {record.best_step}) as fp16")
     model = CharLSTM(record.model_config)
     model.load_state_dict(load_tensors(best_path, "model."))
     at_best = read_record(best_path)  # the run as it stood when these weights were saved
@@ -121,6 +138,8 @@ def export(record: RunRecord, best_path: Path, corpus: Corpus, name: str, descri
     shipped = CharLSTM.load(weights)  # every figure below comes from the shipped fp16 file
     split = corpus.split
     check_end = min(len(corpus.ids), split + CHECK_SLICE)
+    say(f"measuring the held-out part ({len(corpus.ids) - split:,} characters) with the LSTM alone, and "
+        f"compressing it with xz, PPMd and zpaq for comparison")
     card = {
         "name": name,
         "description": description,
@@ -145,6 +164,7 @@ def export(record: RunRecord, best_path: Path, corpus: Corpus, name: str, descri
     }
     put_play(card, shipped, corpus, out_dir, name)
     write_card(out_dir / f"{name}.yaml", card)
+    say("writing three sample lines")
     card["samples"] = sample_lines(name, out_dir)
     write_card(out_dir / f"{name}.yaml", card)
     return card

@@ -25,8 +25,12 @@ def _train(corpus, tmp_path, *extra: str) -> int:
                  "--runs", str(tmp_path / "runs"), *FAST, *extra])
 
 
-def test_training_learns_a_repeating_text_and_exports_a_card(repeating_text, tmp_path):
+def test_training_learns_a_repeating_text_and_exports_a_card(repeating_text, tmp_path, capsys):
     assert _train(repeating_text, tmp_path, "--epochs", "12", "--lr", "0.01", "--eval-every", "1000") == 0
+    said = capsys.readouterr().err
+    # the export says each phase as it starts (it sat silent at 100% for six minutes)
+    for phase in ("exporting 'rep'", "xz, PPMd and zpaq", "fitting the gate", "indexing", "as it plays", "sample lines"):
+        assert phase in said, phase
     card = yaml.safe_load((tmp_path / "models" / "rep.yaml").read_text())
     assert card["heldout"]["bpc"] < 0.1  # near zero: the phrase is fully predictable
     assert card["arch"] == "1x64" and card["params"] == CharLSTM.load(tmp_path / "models" / "rep.safetensors").n_params()
