@@ -178,7 +178,12 @@ def train_command(corpus: Path | list[Path], name: str, arch: str | None, out_di
         try:
             trainer.run()
         except KeyboardInterrupt:
-            print(f"\nstopped; checkpoint saved. Resume with: {resume_command(corpora, name, run_dir, out_dir)}",
+            best = trainer.record.best_bpc
+            print(f"\nstopped; checkpoint saved, the best so far {best:.4f} bpc on the dev slice at step "
+                  f"{trainer.record.best_step} (what was learned since the last check included). Resume with: "
+                  f"{resume_command(corpora, name, run_dir, out_dir)}\n(or export it as it is with --export-only)"
+                  if best is not None else
+                  f"\nstopped; checkpoint saved. Resume with: {resume_command(corpora, name, run_dir, out_dir)}",
                   file=sys.stderr)
             return 130
         if trainer.record.step < FEW_STEPS:

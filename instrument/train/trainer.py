@@ -142,7 +142,8 @@ class Trainer:
         return len(since) >= patience
 
     def run(self) -> None:
-        """Train until the budget is spent; Ctrl-C saves a checkpoint before it propagates."""
+        """Train until the budget is spent; Ctrl-C measures what was learned since the last check
+        (kept as the best if it is) and saves a checkpoint before it propagates."""
         self.model.train()
         clock = time.monotonic()
         last_eval = last_ckpt = self.record.elapsed_s
@@ -166,5 +167,16 @@ class Trainer:
                     self.checkpoint()
                     last_ckpt = self.record.elapsed_s
             self.evaluate()
+        except KeyboardInterrupt:
+            self._keep_what_was_learned()
+            raise
         finally:
             self.checkpoint()
+
+    def _keep_what_was_learned(self) -> None:
+        """Ctrl-C: the weights learned since the last check are measured on the dev slice and kept
+        as the best if they are (they were lost to an export before); a second Ctrl-C skips it."""
+        try:
+            self.evaluate()
+        except KeyboardInterrupt:
+            pass

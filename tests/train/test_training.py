@@ -129,6 +129,7 @@ def test_sequences_are_at_least_80_characters_by_default():
 
 
 def test_kill_stops_a_run_with_a_checkpoint(repeating_text, tmp_path):
+    import os
     import signal
     import subprocess
     import sys
@@ -138,10 +139,17 @@ def test_kill_stops_a_run_with_a_checkpoint(repeating_text, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "instrument", "train", str(repeating_text), "--name", "rep",
                              "--runs", str(runs), "--out", str(tmp_path / "models"), *FAST, "--epochs", "500"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    time.sleep(6)
+    # SIGTERM once it is training (its handler is installed before the first progress line), not
+    # after a fixed sleep: on a loaded machine 6 s came before the handler and the run died of -15
+    seen, deadline = b"", time.monotonic() + 120
+    while b"chars/s" not in seen and time.monotonic() < deadline:
+        seen += os.read(proc.stderr.fileno(), 4096)
+    time.sleep(1.0)  # a few steps learned since the last check
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=120)
+    err = seen + err
     assert proc.returncode == 130, err
+    assert b"best so far" in err  # Ctrl-C measured what was learned since the last check
     assert read_record(runs / "rep" / "last.safetensors").step > 0
     command = err.decode().split("Resume with: ")[1].splitlines()[0]  # it names the folders it used
     assert f"--runs {runs}" in command and "--resume" in command and f"--out {tmp_path / 'models'}" in command
