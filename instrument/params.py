@@ -293,6 +293,22 @@ class ParamTree:
                 for p in self.params.values()]
 
 
+# The shipped styles' order, which numbers them (a style's MIDI note channel, its Wekinator
+# output) ahead of a performer's own: numbers once followed alphabetical order, and an 18th style
+# of one's own rerouted the shipped ones in Live. A style shipped later is appended, never inserted.
+SHIPPED_STYLES = ("austen", "baudelaire", "beeton", "bible", "chilcot", "elisp", "holmes", "javascript", "latex",
+                  "linux", "lovesongs", "moby", "nietzsche", "poe", "python", "shakespeare", "speeches")
+
+
+def style_numbers(names: list[str]) -> dict[str, int]:
+    """Each loaded style's number, counted over the loaded styles: the shipped ones first, in the
+    order of SHIPPED_STYLES, then a performer's own, alphabetically. So a style of one's own,
+    added or loaded, moves none of the shipped styles' numbers."""
+    shipped = [n for n in SHIPPED_STYLES if n in names]
+    order = [*shipped, *sorted(set(names) - set(SHIPPED_STYLES))]
+    return {n: order.index(n) for n in names}
+
+
 def style_params(names: list[str]) -> list[Param]:
     """A weight per loaded style."""
     return [Param(mix_address(n), "float", (0.0, 1.0), 0.0, f"weight of the {n} style in the mix",

@@ -1,8 +1,9 @@
 """Wekinator (wekinator.org): a small neural net that maps any gesture (a webcam, a Leap Motion,
 a phone's tilt, the panel's morph pad) to numbers, trained by example. It sends `/wek/outputs f f
 ...` to 127.0.0.1:12000 by default; the instrument listens there (`--wekinator`) and each vector
-moves the mix as one move: output 1 the first style, output 2 the second, ... in the order of
-`instrument models` (alphabetical), or in the order the mapping file gives:
+moves the mix as one move: output 1 the first style, output 2 the second, ... the loaded
+styles numbered as params.style_numbers does (the shipped ones in their fixed order, then a
+performer's own: adding a style of one's own moves no output), or in the order the mapping file gives:
 
     wekinator: [shakespeare, bible, linux]      # output 1 -> /mix/shakespeare, ...
     wekinator: [/mix/poe, /temperature]         # or any numeric address
@@ -17,7 +18,7 @@ import logging
 import math
 
 from ..commands import Command
-from ..params import ParamTree, mix_address
+from ..params import ParamTree, mix_address, style_numbers
 
 log = logging.getLogger("instrument.wekinator")
 
@@ -27,9 +28,18 @@ INPUTS = "127.0.0.1:6448"    # where Wekinator listens for /wek/inputs
 
 def targets(names: list[str], order: list[str] | None, params: ParamTree) -> list[str | None]:
     """The address each output moves (None: a style not loaded tonight, that output is skipped)."""
-    entries = order if order else names
+    if order:
+        entries = order
+    else:  # output i: the style numbered i (params.style_numbers), None where it is not loaded
+        numbers = style_numbers(names)
+        entries = [None] * (max(numbers.values(), default=-1) + 1)
+        for name, number in numbers.items():
+            entries[number] = name
     out = []
     for entry in entries:
+        if entry is None:
+            out.append(None)
+            continue
         address = entry if entry.startswith("/") else mix_address(entry)
         numeric = address in params and params.params[address].kind in ("float", "int")
         out.append(address if numeric else None)

@@ -11,9 +11,9 @@
 Notes: letters walk the C major scale upwards from C3 (a=C3, b=D3, ... z=G6), capitals an octave
 above their small letter, digits the C major pentatonic from C2; space, tab and newline are rests
 (the sounding note ends); punctuation is an accent on the General MIDI drum channel 10: . ! ? a
-kick (36), , ; : a snare (38), any other symbol a closed hi-hat (42). Style i (in the order of
-`instrument models`) plays on channel i+1, skipping 10, so 15 styles have channels of their own
-(the 16th shares the first's). Velocity is 20 + 107 x the character's probability in the mix.
+kick (36), , ; : a snare (38), any other symbol a closed hi-hat (42). The style numbered i
+(params.style_numbers: the loaded shipped styles in their fixed order, then a performer's own)
+plays on channel i+1, skipping 10; past 15 the channels repeat. Velocity is 20 + 107 x the character's probability in the mix.
 At most NOTE_RATE notes a second: above that, each 1/NOTE_RATE s plays its last character.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ import threading
 import time
 
 from ..frames import Frame
-from ..params import Param, ParamTree
+from ..params import Param, ParamTree, style_numbers
 from ..base.ratelog import RateLimitedLog
 from .base import IDLE, Sink
 
@@ -108,6 +108,8 @@ class MidiOut(Sink):
         binding knows the messages that show its control a value (mapping.Binding.feedback)."""
         super().__init__()
         self.port, self.params, self.control, self.names = port, params, control, names
+        numbers = style_numbers(names)
+        self.channels = [style_channel(numbers[n]) for n in names]  # a style's channel whatever else is loaded
         self._pending: dict[tuple, object] = {}  # binding key -> binding, to send its target's value
         self._noted = threading.Lock()
         self._last_sent: dict[tuple, float] = {}
@@ -172,7 +174,7 @@ class MidiOut(Sink):
             return
         drum, pitch = note
         p = float(frame.rho[ord(frame.char)]) if frame.rho is not None and ord(frame.char) < len(frame.rho) else 0.5
-        channel = DRUMS if drum else style_channel(max(frame.lead, 0))
+        channel = DRUMS if drum else self.channels[max(frame.lead, 0)]
         self.port.send([0x90 | channel, pitch, velocity(p)])
         self._sounding = (channel, pitch)
 

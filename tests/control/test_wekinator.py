@@ -70,3 +70,13 @@ def test_its_port_answers_only_wekinator_and_nonsense_changes_nothing():
     for packet in (message("/mix/bible", 1.0), _hostile_outputs(), message("/describe")):
         assert r.handle_packet(packet, SENDER) == []
     assert mix(tree) == [0.0, 0.0, 0.0] and r.stats.refused == 2
+
+
+def test_a_style_of_ones_own_moves_no_shipped_styles_output():
+    """Outputs once followed alphabetical order: an own style 'aardvark' took output 1 from bible."""
+    names = ["aardvark", *NAMES]
+    tree = build_tree(names)
+    r = OscRouter(tree, names, values=False)
+    r.add(Wekinator(tree, names).commands())
+    r.handle_packet(message("/wek/outputs", 0.2, 0.4, 0.6, 0.8), SENDER)
+    assert mix(tree) == [0.2, 0.4, 0.6] and tree.get("/mix/aardvark") == pytest.approx(0.8)

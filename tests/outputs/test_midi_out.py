@@ -136,3 +136,24 @@ def test_the_clock_out_ticks_24_a_beat_at_the_tempo_and_starts_and_stops_with_ru
     tree.set("/run", False)
     out.tend()
     assert [m[0] for _, m in port.messages if m[0] != 0xF8] == [0xFA, 0xFC]
+
+
+def test_a_style_of_ones_own_moves_no_shipped_styles_channel():
+    """Channels once followed alphabetical order: a performer's own 18th style rerouted Live."""
+    from instrument.params import SHIPPED_STYLES, style_numbers
+
+    before = style_numbers(list(SHIPPED_STYLES))
+    after = style_numbers(["aardvark", *SHIPPED_STYLES, "zebra"])
+    assert all(after[n] == before[n] for n in SHIPPED_STYLES)
+    assert after["aardvark"] == len(SHIPPED_STYLES) and after["zebra"] == len(SHIPPED_STYLES) + 1
+
+
+def test_every_shipped_style_has_its_place_in_the_fixed_order():
+    import yaml
+
+    from ..conftest import PROJECT
+    from instrument.params import SHIPPED_STYLES
+
+    recipes = yaml.safe_load((PROJECT / "models" / "recipes.yaml").read_text())
+    shipped = {n for n in recipes if (PROJECT / "models" / f"{n}.safetensors").exists()}
+    assert shipped == set(SHIPPED_STYLES) and len(SHIPPED_STYLES) == len(set(SHIPPED_STYLES))
