@@ -19,6 +19,7 @@ from .core.lookahead import Lookahead, Plan, Shaping
 from .core.memory import Memory
 from .core.mixing import RULES, active_models, cap_confidence
 from .core.presence import Presence
+from .core.repeats import Repeats, guard
 from .core.sampling import draw, shape_distribution
 from .core.stages import Heard
 from .core.vocab import encode
@@ -58,8 +59,10 @@ class Engine:
         self._mixing = set(self.params.tagged("mixing"))  # what a step may take late (the mix, T, ...)
         self.lookahead = Lookahead(ensemble, self.copier, self.memory)
         self.presence = Presence(ensemble.n)
+        self.repeats = Repeats()
+        self.lookahead.repeats = self.repeats
         # all the state the next character depends on, besides self.rng (core/stages.py)
-        self.stages = (self.ensemble, self.memory, self.copier, self.lookahead, self.presence)
+        self.stages = (self.ensemble, self.memory, self.copier, self.lookahead, self.presence, self.repeats)
         self._apply_events(self.params.snapshot())
 
     # --- outputs -----------------------------------------------------------------------------
@@ -141,6 +144,7 @@ class Engine:
             self._observe(snap)
             omega = cap_confidence(omega, snap["/cap"])
             rho = self._mixture(snap, pi[active], omega, active)
+            rho = guard(rho, *self.repeats.next(), snap["/loop_guard"])
             x = draw(shape_distribution(rho, snap["/temperature"], snap["/top_p"], snap["/min_p"]), self.rng)
             lead = int(active[np.argmax(pi[active] * omega[:, x])])
         frame = Frame(self.steps, chr(x), pi, active, omega, rho, lead)
@@ -174,7 +178,7 @@ class Engine:
         plan = Plan(tuple(active.tolist()), tuple(pi[active].tolist()), snap["/mode"], snap["/beams"],
                     snap["/lookahead"])
         shaping = Shaping(snap["/temperature"], snap["/top_p"], snap["/min_p"], snap["/cap"], snap["/phrase"],
-                          snap["/copy"], snap["/memory"])
+                          snap["/copy"], snap["/memory"], snap["/loop_guard"])
         x, lead = self.lookahead.next_char(plan, weights, omega, shaping, self.rng)
         return x, int(active[lead]), self._mixture(snap, weights, omega, active), omega
 

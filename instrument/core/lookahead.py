@@ -46,6 +46,7 @@ import numpy as np
 
 from .copying import Copier, carry_run
 from .memory import Memory
+from .repeats import Repeats, guard
 from .mixing import RULES, Rule, cap_confidence, logsumexp
 from .sampling import shape_rows, softmax
 
@@ -82,6 +83,7 @@ class Shaping:
     phrase: float = 0.8  # linear mode: the chance that the style that wrote a word writes the next
     copy: float = 1.0  # the copy model's level (core/copying.py): each path copies from its own text
     memory: float = 1.0  # the corpus memory's level (core/memory.py): each path recalls after its own text
+    loop_guard: float = 0.0  # how hard a path is pushed off a long repeat (core/repeats.py)
 
 
 class Lookahead:
@@ -91,6 +93,7 @@ class Lookahead:
         self.ensemble = ensemble
         self.copier = copier or Copier()  # none given: no style copies
         self.memory = memory or Memory.none(0)  # none given: no style remembers its corpus
+        self.repeats = Repeats()  # the committed text's repeat (the engine gives its own stage)
         self.plan: Plan | None = None
         self.shaped: tuple | None = None  # the temperature and copy level the pending paths were drawn at
         self.word = None  # (N,) log P_i of the committed part of the word being written (P_i tempered in linear mode)
@@ -218,6 +221,8 @@ class Lookahead:
         """Every path one character further, the K of them stepped as one batched call."""
         self.copy_level = shaping.copy
         mixed = self._no_runaway(rule.proposals(self, logw, shaping.phrase))
+        if shaping.loop_guard > 0:  # each path pushed off the committed text's repeat, if it goes on with it
+            mixed = guard(mixed, *self.repeats.along(self.chars), shaping.loop_guard)
         temperature = 1.0 if rule.tempers_styles else shaping.temperature  # else the styles are
         shaped = shape_rows(mixed, temperature, shaping.top_p, shaping.min_p)
         cdf = np.cumsum(shaped, axis=1)
