@@ -255,6 +255,51 @@ def solo_table(rows: list[dict]) -> str:
                           f"{r['windows']:.2%} | {r['repeat']} |\n" for r in rows)
 
 
+# The ends of the decoding faders (issue 31), alone and in the mixes that went wrong: each with
+# eight equal styles unless it names its own
+EDGES = [
+    ("defaults", {}), ("temperature 0.05", {"/temperature": 0.05}), ("temperature 0.3", {"/temperature": 0.3}),
+    ("temperature 3", {"/temperature": 3.0}), ("top-p 0.01", {"/top_p": 0.01}), ("min-p 0.5", {"/min_p": 0.5}),
+    ("cap 0.2", {"/cap": 0.2}), ("phrase 0", {"/phrase": 0.0}), ("phrase 0.95", {"/phrase": 0.95}),
+    ("copy 0", {"/copy": 0.0}), ("lookahead 0", {"/lookahead": 0}), ("lookahead 16", {"/lookahead": 16}),
+    ("beams 1", {"/beams": 1}), ("beams 16", {"/beams": 16}), ("product", {"/mode": "product"}),
+    ("top-p 0.01, guard off", {"/top_p": 0.01, "/loop_guard": 0.0}),
+    ("min-p 0.5, guard off", {"/min_p": 0.5, "/loop_guard": 0.0}),
+]
+CODE_MIX = ["linux", "python", "latex", "javascript", "elisp", "beeton"]
+
+
+def edges(band_for, vocab: set[str], n: int) -> list[dict]:
+    """Each end of a decoding fader for n characters: words, distinct words, the longest stretch
+    written twice in the last 5,000 characters, and whitespace outside indentation. (How soon the
+    text comes back after the fader does is not measured yet.)"""
+    rows = []
+    for label, settings in [*EDGES, ("code and Beeton", {"styles": CODE_MIX})]:
+        settings = dict(settings)
+        styles = settings.pop("styles", ORDER[:8])
+        band = band_for(styles)
+        text, _ = play(band.engine(styles, {"/seed": 1, **settings}), n)
+        figures = word_figures(text, vocab, SOLO_BLOCK)
+        rows.append({"label": label, **figures, "repeat": longest_repeat(text[-5000:]),
+                     "space": outdented_space(text), "sample": text[-160:]})
+        print(f"{label}: words {figures['words']:.1%} distinct {figures['distinct']:.2f} repeat "
+              f"{rows[-1]['repeat']} space {rows[-1]['space']:.1%}", flush=True)
+    return rows
+
+
+def outdented_space(text: str) -> float:
+    """Whitespace outside indentation (a line's leading spaces and tabs are code's, not a flood)."""
+    body = "".join(line.lstrip(" \t") for line in text.split("\n"))
+    return sum(c.isspace() for c in body) / max(1, len(text))
+
+
+def edges_table(rows: list[dict]) -> str:
+    head = "| setting | words | distinct | longest written twice (last 5,000) | whitespace outside indentation |\n"
+    head += "|---|---:|---:|---:|---:|\n"
+    return head + "".join(f"| {r['label']} | {r['words']:.1%} | {r['distinct']:.2f} | {r['repeat']} | "
+                          f"{r['space']:.1%} |\n" for r in rows)
+
+
 def table(rows: list[dict]) -> str:
     head = "| styles | mode | T | lookahead | words | distinct | run | space | min share | evenness | chars/s |\n"
     head += "|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n"
@@ -283,6 +328,8 @@ def main() -> int:
                     "installed, or those named), --seeds seeds of --chars characters: words, distinct, and how "
                     "much it recites its corpus (longest stretch found in it, share of 40-character windows)")
     ap.add_argument("--seeds", type=int, default=3, help="with --solo (default 3)")
+    ap.add_argument("--edges", action="store_true", help="instead: each end of every decoding fader (and the "
+                    "mixes of issue 31), eight equal styles, --chars characters (default 5,000)")
     args = ap.parse_args()
     if args.quick:
         args.chars, args.temperatures, args.counts, args.response_seeds, args.pairs = 5000, [0.8], [8, 9], 1, 8
@@ -290,6 +337,17 @@ def main() -> int:
     for item in args.set:
         address, value = item.split("=", 1)
         extra[address] = float(value) if "." in value else int(value) if value.isdigit() else value
+    if args.edges:
+        chars = 5000 if args.chars == 20000 else args.chars
+        everyone = [m.name for m in installed()]
+        band = Band([n for n in everyone if n in {*ORDER[:8], *CODE_MIX}])
+        print(f"# The ends of the faders, {chars:,} characters each, seed 1\n")
+        rows = edges(lambda styles: band, vocabulary(everyone), chars)
+        print("\n" + edges_table(rows))
+        if args.samples:
+            for r in rows:
+                print(f"## {r['label']}\n\n```\n{r['sample']}\n```\n")
+        return 0
     if args.solo is not None:
         names = args.solo or [m.name for m in installed()]
         band = Band(names)

@@ -14,7 +14,7 @@ import threading
 import numpy as np
 
 from .core.copying import Copier
-from .core.ensemble import CATCH_UP, Ensemble
+from .core.ensemble import Ensemble
 from .core.lookahead import Lookahead, Plan, Shaping
 from .core.memory import Memory
 from .core.mixing import RULES, active_models, cap_confidence
