@@ -63,6 +63,7 @@ def test_in_product_mode_the_copy_joins_the_product_once():
     eng = _engine()
     eng.params.set("/mix/b", 1.0)  # a copies at 0.9, b not: the weighted gain is 0.45
     eng.params.set("/mode", "product")
+    eng.params.set("/loop_guard", 0.0)  # the primed text repeats itself: the guard would push the copy too
     eng.prime(REPEAT)
     pred = eng.copier.pred
     raw = eng.ensemble.distributions(np.array([0, 1]))
