@@ -19,6 +19,7 @@ KEY = 12           # characters whose last occurrence proposes a repeat
 WINDOW = 5000      # characters back a repeat is looked for
 GUARD_FROM = 32    # characters repeated before the guard pushes (a repeated name, a short refrain, is shorter)
 GUARD_SCALE = 8    # characters of repeat over GUARD_FROM for each e-fold of the push
+LONGEST = 512      # a new repeat is followed back this far at most (past it the push is total anyway)
 
 
 class Repeats:
@@ -58,7 +59,7 @@ class Repeats:
         if before is None or n - before > WINDOW:
             return 0, 0
         distance, length = n - before, KEY
-        while length < WINDOW and self._at(n - 1 - length) >= 0 and \
+        while length < LONGEST and self._at(n - 1 - length) >= 0 and \
                 self._at(n - 1 - length) == self._at(n - 1 - length - distance):
             length += 1
         return length, distance
