@@ -137,3 +137,12 @@ def test_every_parameter_tagged_flag_is_a_play_flag_that_lands_at_its_address():
         values = _play_settings(args).engine.values
         assert values[param.address] == value, param.address
         assert all(v is None for a, v in values.items() if a != param.address)  # the others: their defaults
+
+
+def test_learn_without_midi_says_so_first_and_plays_nothing():
+    """`--learn` without MIDI once said "move a control for /mix/bible" and only then "no MIDI
+    system"; now it says there is nothing to learn from, and stops before playing."""
+    result = _instrument("play", "--no-midi", "--learn", "/mix/bible", "--chars", "5", "--rate", "0",
+                         "--osc-listen", "127.0.0.1:0", "--no-oscquery")
+    assert result.returncode == 2 and "no MIDI input is open" in result.stderr
+    assert "move a control" not in result.stderr and result.stdout == ""

@@ -237,10 +237,6 @@ def attach_midi(engine: Engine, settings: MidiSettings, presets, announce=lambda
                           on_program=lambda n: files.submit(f"program change {n}", lambda: recall(n), source="midi"),
                           on_learned=lambda b: announce("/learned", b.target, b.key[0], b.channel, b.key[2]),
                           on_timeout=lambda address: announce("/learn/timeout", address))
-    if settings.learn:
-        problem = control.learn(settings.learn)
-        if problem:
-            raise SetupError(f"--learn: {problem}")
     port = None
     if settings.enabled:
         try:
@@ -248,6 +244,14 @@ def attach_midi(engine: Engine, settings: MidiSettings, presets, announce=lambda
             log.info("MIDI: listening on %s", port.name)
         except MidiUnavailable as e:
             log.warning("MIDI: %s; playing on without MIDI", e)
+    if settings.learn:  # after the port: "move a control" once said before "no MIDI system"
+        if port is None:
+            raise SetupError(f"--learn {settings.learn}: no MIDI input is open, so no control can be learned "
+                             f"({'--no-midi' if not settings.enabled else 'see the MIDI line above'})")
+        problem = control.learn(settings.learn)
+        if problem:
+            port.close()
+            raise SetupError(f"--learn: {problem}")
     return control, port
 
 
