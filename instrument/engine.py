@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import numpy as np
 
@@ -54,6 +55,8 @@ class Engine:
         self.params.add_listener(self._rate_moved)
         self.failure: BaseException | None = None  # what ended the loop, if a fault did
         self._faults = RateLimitedLog(log, "failed steps")
+        self._slow = RateLimitedLog(log, "slow characters", interval=30.0)
+        self._slow_in_a_row = 0
         self.steps = 0
         self.rng = np.random.default_rng(self.params.get("/seed"))
         self._mixing = set(self.params.tagged("mixing"))  # what a step may take late (the mix, T, ...)
@@ -274,8 +277,10 @@ class Engine:
                     break
                 version = self.params.version
                 try:
+                    started = time.perf_counter()
                     frame = self.step()
                     faults = 0
+                    self._too_slow(time.perf_counter() - started)
                 except Exception as e:
                     faults += 1
                     self._faults.log(f"a step failed ({type(e).__name__}: {e}); the engine plays on")
@@ -291,6 +296,20 @@ class Engine:
                 pacer.wait(lambda: self.params.get("/rate"), self._wake, self._stop)
         finally:
             self.close_subscriptions()
+
+    SLOW_STEP = 0.5  # seconds: a character this late is a gap the audience hears
+
+    def _too_slow(self, seconds: float) -> None:
+        """The tree's ranges allow settings this machine cannot play in time (17 styles at
+        lookahead 16 x 16 beams: 5.5 characters a second, gaps of 1.6 s): say so, at most every
+        30 s, with what to lower. Three in a row: one slow step is a catch-up (a style raised after
+        a long rest, a prime), not the setting."""
+        self._slow_in_a_row = self._slow_in_a_row + 1 if seconds >= self.SLOW_STEP else 0
+        if self._slow_in_a_row >= 3:
+            snap = self.params.snapshot()
+            self._slow.log(f"a character took {seconds:.2f} s to choose (lookahead {snap['/lookahead']} x "
+                           f"{snap['/beams']} beams, {sum(w > 0 for w in snap.mix(self.names))} styles up): more than "
+                           f"this machine plays in time; lower /beams or /lookahead, or fewer styles")
 
     def close_subscriptions(self) -> None:
         """The piece is over: every reader drains what is left and ends."""

@@ -332,3 +332,19 @@ def test_the_engine_plays_each_mode_as_its_rule_says(monkeypatch, mode, lookahea
     eng.params.set("/mix/b", 0.7)
     eng.params.set("/mode", mode)
     assert eng.write(60) == "z" * 60
+
+
+def test_a_setting_the_machine_cannot_play_in_time_is_said_once(caplog, monkeypatch):
+    """17 styles at lookahead 16 x 16 beams played at 5.5 characters a second with 1.6 s gaps, in
+    silence: a character slower than SLOW_STEP is reported, at most every 30 s."""
+    import time
+
+    eng = _fresh_engine()
+    step = eng.step
+    monkeypatch.setattr(eng, "SLOW_STEP", 0.05)
+    monkeypatch.setattr(eng, "step", lambda: (time.sleep(0.06), step())[1])
+    eng.params.set("/rate", 0)
+    with caplog.at_level("WARNING", logger="instrument.engine"):
+        eng.run(max_chars=5)
+    said = [r.getMessage() for r in caplog.records if "to choose" in r.getMessage()]
+    assert len(said) == 1 and "lower /beams or /lookahead" in said[0]
