@@ -60,10 +60,9 @@ class Engine:
         self.steps = 0
         self.rng = np.random.default_rng(self.params.get("/seed"))
         self._mixing = set(self.params.tagged("mixing"))  # what a step may take late (the mix, T, ...)
-        self.lookahead = Lookahead(ensemble, self.copier, self.memory)
-        self.presence = Presence(ensemble.n)
         self.repeats = Repeats()
-        self.lookahead.repeats = self.repeats
+        self.lookahead = Lookahead(ensemble, self.copier, self.memory, self.repeats)
+        self.presence = Presence(ensemble.n)
         # all the state the next character depends on, besides self.rng (core/stages.py)
         self.stages = (self.ensemble, self.memory, self.copier, self.lookahead, self.presence, self.repeats)
         self._apply_events(self.params.snapshot())

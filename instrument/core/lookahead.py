@@ -89,11 +89,12 @@ class Shaping:
 class Lookahead:
     """The paths, their pending characters and what each style made of them."""
 
-    def __init__(self, ensemble, copier: Copier | None = None, memory: Memory | None = None):
+    def __init__(self, ensemble, copier: Copier | None = None, memory: Memory | None = None,
+                 repeats: Repeats | None = None):
         self.ensemble = ensemble
         self.copier = copier or Copier()  # none given: no style copies
         self.memory = memory or Memory.none(0)  # none given: no style remembers its corpus
-        self.repeats = Repeats()  # the committed text's repeat (the engine gives its own stage)
+        self.repeats = repeats or Repeats()  # the committed text's repeat (a stage the engine feeds)
         self.plan: Plan | None = None
         self.shaped: tuple | None = None  # the temperature and copy level the pending paths were drawn at
         self.word = None  # (N,) log P_i of the committed part of the word being written (P_i tempered in linear mode)
