@@ -68,8 +68,9 @@ class OscRouter:
         self._complaints = RateLimitedLog(log, "refused OSC messages")
         self.sent: list[tuple[Sender, Reply]] = []  # replies sent later (file jobs), without a server
         self.server: "OscServer | None" = None  # the server in front of it (served_by), which sends later replies
-        self.request_size = 0
-        self._last_text = -float("inf")  # when a text parameter was last written (_text_allowed)  # bytes of the datagram being handled: later replies keep its budget
+        self.request_size = 0  # bytes of the datagram being handled: later replies keep its budget
+        self._last_text = -float("inf")  # when a text parameter was last written (_text_allowed)
+        self._matched: dict[str, list[str] | str] = {}  # pattern -> its targets, or why it is refused
         if self.values:
             self.add(self.own_commands())
 
@@ -134,10 +135,20 @@ class OscRouter:
         """How many parameters a message addresses: a pattern every one it matches."""
         if address in self.params or address in self.commands or not is_pattern(address):
             return 1
-        try:
-            return max(len(matching(address, self.params.params)), 1)
-        except PatternError:
-            return 1
+        targets = self._targets(address)
+        return max(len(targets), 1) if isinstance(targets, list) else 1
+
+    def _targets(self, pattern: str) -> list[str] | str:
+        """The parameters a pattern matches, or why it is refused; each pattern matched once (a
+        bundle repeats one pattern thousands of times, and _reach then _pattern ask for it)."""
+        if pattern not in self._matched:
+            if len(self._matched) >= 256:
+                self._matched.clear()
+            try:
+                self._matched[pattern] = matching(pattern, self.params.params)
+            except PatternError as e:
+                self._matched[pattern] = str(e)
+        return self._matched[pattern]
 
     def handle_message(self, address: str, args: list, sender: Sender) -> list[Reply]:
         self.stats.messages += 1
@@ -171,10 +182,9 @@ class OscRouter:
 
     def _pattern(self, pattern: str, args: list, sender: Sender) -> list[Reply]:
         """An OSC 1.0 address pattern (/mix/*): the message goes to every parameter it matches."""
-        try:
-            targets = matching(pattern, self.params.params)
-        except PatternError as e:
-            return self.refuse(str(e))
+        targets = self._targets(pattern)
+        if isinstance(targets, str):
+            return self.refuse(targets)
         if not targets:
             return self.refuse(f"no parameter matches {clip(pattern)!r}")
         replies = []
