@@ -55,7 +55,8 @@ def lab(rgb) -> np.ndarray:
 _SRGB_TO_XYZ = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
 _WHITE = np.array([0.95047, 1.0, 1.08883])
 _GRID = np.array([(r, g, b) for r in range(0, 256, 17) for g in range(0, 256, 17) for b in range(0, 256, 17)])
-CANDIDATES = [tuple(int(v) for v in c) for c in _GRID[(lab(_GRID)[:, 0] >= 55) & (lab(_GRID)[:, 0] <= 95)]]
+_LIGHTNESS = lab(_GRID)[:, 0]
+CANDIDATES = [tuple(int(v) for v in c) for c in _GRID[(_LIGHTNESS >= 55) & (_LIGHTNESS <= 95)]]
 
 
 def _farthest(candidates: list[RGB], taken: list[RGB]) -> RGB:
