@@ -97,10 +97,11 @@ def test_no_two_controls_or_labels_of_the_shipped_layout_touch_and_every_label_f
     """Read from the .tosc's geometry: a preset button once covered the play button and its label,
     /preset/current a preset, the morph pad the /text/line strip, and labels were cut ("javascrip")."""
     from instrument.app.library import installed_names
-    from instrument.app.parts import attach_presets
+    from instrument.base.paths import presets_dir
+    from instrument.control.presets import Presets
 
     names = installed_names()
-    presets = attach_presets(type("E", (), {"params": build_tree(names)})()).bank()
+    presets = Presets(build_tree(names), presets_dir()).bank()  # as `instrument touchosc` reads the bank
     root = touchosc.build(build_tree(names), names, load_theme(), presets)
     frames = _frames(root)
     for i, (a, (x, y, w, h)) in enumerate(frames):
