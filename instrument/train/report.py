@@ -97,7 +97,8 @@ retrained with `instrument train-styles` from `models/recipes.yaml`.
 def _minutes(card: dict) -> str:
     init = card.get("init") or {}
     minutes = str(card.get("minutes", "?"))
-    return f"{minutes} + {init['minutes']} base" if isinstance(init, dict) and "minutes" in init else minutes
+    base = init.get("minutes") if isinstance(init, dict) else None
+    return f"{minutes} + {base} base" if base is not None else minutes  # a base of unknown cost: none shown
 
 
 def _f(value) -> str:

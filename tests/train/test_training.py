@@ -287,3 +287,11 @@ def test_train_styles_without_the_corpora_says_where_they_are_expected(tmp_path,
     code = main(["train-styles", "bible", "--corpora", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2 and "expected in" in err and "--corpora" in err and "Traceback" not in err
+
+
+def test_the_models_table_adds_a_base_runs_minutes_only_when_its_card_knows_them():
+    from instrument.train.report import _minutes
+
+    assert _minutes({"minutes": 24.1, "init": {"run": "holmes", "minutes": 21.2}}) == "24.1 + 21.2 base"
+    assert _minutes({"minutes": 24.1, "init": {"run": "init_holmes", "chars": None, "minutes": None}}) == "24.1"
+    assert _minutes({"minutes": 24.1}) == "24.1"
