@@ -76,9 +76,16 @@ def _card_description(card: Path) -> str | None:
 
 
 def _card_cost(card: Path) -> tuple[int | None, float | None]:
-    """What an exported style's card says its training cost (characters, minutes), if it says."""
+    """What an exported style's card says its training cost (characters, minutes), if it says,
+    its own base's cost included (a style continued twice owes both runs)."""
     facts = _card(card)
-    return facts.get("chars_trained"), facts.get("minutes")
+    chars, minutes = facts.get("chars_trained"), facts.get("minutes")
+    base = facts.get("init") if isinstance(facts.get("init"), dict) else {}
+    if isinstance(chars, int) and isinstance(base.get("chars"), int):
+        chars += base["chars"]
+    if isinstance(minutes, (int, float)) and isinstance(base.get("minutes"), (int, float)):
+        minutes = round(minutes + base["minutes"], 1)
+    return chars, minutes
 
 
 def prepare(corpus_path: Path | list[Path], name: str, arch: str | None, run_dir: Path, resume: bool,

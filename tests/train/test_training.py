@@ -295,3 +295,13 @@ def test_the_models_table_adds_a_base_runs_minutes_only_when_its_card_knows_them
     assert _minutes({"minutes": 24.1, "init": {"run": "holmes", "minutes": 21.2}}) == "24.1 + 21.2 base"
     assert _minutes({"minutes": 24.1, "init": {"run": "init_holmes", "chars": None, "minutes": None}}) == "24.1"
     assert _minutes({"minutes": 24.1}) == "24.1"
+
+
+def test_a_style_continued_from_a_continued_style_owes_both_runs(tmp_path):
+    from instrument.train.run import _card_cost
+
+    card = tmp_path / "holmes.yaml"
+    card.write_text("chars_trained: 3530752\nminutes: 24.1\ninit: {run: holmes, chars: 3719168, minutes: 21.2}\n")
+    assert _card_cost(card) == (3530752 + 3719168, 45.3)
+    card.write_text("chars_trained: 3530752\nminutes: 24.1\ninit: {run: init_holmes, chars: null, minutes: null}\n")
+    assert _card_cost(card) == (3530752, 24.1)
