@@ -27,6 +27,16 @@ def require(tool: str) -> str:
     return path
 
 
+def require_module(module: str) -> None:
+    """A Python module an extra installs (piper: instrument[voice]); CI must have it."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        if os.environ.get("INSTRUMENT_REAL_PARTS") == "1":
+            pytest.fail(f"{module} is not installed, and CI must run this test")
+        pytest.skip(f"{module} is not installed")
+
+
 def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))

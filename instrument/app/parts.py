@@ -350,13 +350,20 @@ def start_recorder(engine: Engine, path: Path, files: list[Path]):
 def start_speech(engine: Engine, settings: OutputSettings, beats=None):
     """Speech to the speakers or into a WAV; it says so and is silent where no voice can start.
     beats: seconds to the next beat (Link, MIDI clock), for phrases on the beat."""
+    from ..base.files import FileProblem
     from ..outputs.speech import Speech
+    from ..outputs.voices import load_voices
 
+    try:
+        voices = load_voices(settings.voices)
+    except FileProblem as e:
+        raise SetupError(f"the voice table: {e}") from None
     for address, value in (("/speech/voice", settings.voice), ("/speech/policy", settings.policy),
                            ("/speech/on_beat", settings.on_beat or None)):
         if value is not None:
             _set(engine, address, value)
-    speech = Speech(engine.params, Path(settings.speak_to) if settings.speak_to else None)
+    speech = Speech(engine.params, Path(settings.speak_to) if settings.speak_to else None, voices=voices,
+                    names=engine.names)
     speech.beats = beats
     return speech.start(engine)
 

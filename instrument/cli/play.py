@@ -123,7 +123,10 @@ def add_play(sub) -> None:
     out = p.add_argument_group("outputs (the console always shows the text)")
     out.add_argument("--speak", action="store_true", help="speak the text (pyttsx3: espeak-ng, or the system voices)")
     out.add_argument("--speak-to", type=Path, metavar="FILE.wav", help="render the spoken phrases into a WAV file instead")
-    out.add_argument("--voice", help="voice: part of its id or name, e.g. en-us or fr")
+    out.add_argument("--voice", help="empty (default): each style its own voice, from the voice table; piper: the "
+                     "neural voice (instrument[voice]); else one voice for all, part of its id or name, e.g. en-us")
+    out.add_argument("--voices", type=Path, metavar="FILE.yaml", help="the voice table: who speaks each style "
+                     "(default instrument/outputs/voices.yaml; copy it and edit)")
     out.add_argument("--on-beat", action="store_true", help="the voice starts each phrase on the beat (of Link or "
                      "the MIDI clock followed)")
     out.add_argument("--policy", choices=("live", "recite"), help="when the voice falls behind: live skips "
@@ -152,7 +155,7 @@ def _play_settings(args):
                           learn=args.learn, clock=args.midi_clock, out=not args.no_midi_out, out_port=args.midi_out,
                           notes=args.notes, clock_out=args.midi_clock_out),
         outputs=OutputSettings(record=args.record, speak=args.speak, speak_to=args.speak_to, voice=args.voice,
-                               policy=args.policy, project=args.project, fullscreen=args.fullscreen, theme=args.theme,
+                               voices=args.voices, policy=args.policy, project=args.project, fullscreen=args.fullscreen, theme=args.theme,
                                screenshot=args.screenshot, panel=args.panel, on_beat=args.on_beat),
         presets=args.presets, preset=args.preset, chars=args.chars, link=args.link, wekinator=args.wekinator)
 

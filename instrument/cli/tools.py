@@ -104,7 +104,7 @@ def _replay(args) -> int:
     if args.speak_to:
         from ..outputs.speech import Speech
 
-        speech = Speech(engine.params, Path(args.speak_to), policy="recite").start(engine)  # every phrase
+        speech = Speech(engine.params, Path(args.speak_to), policy="recite", names=engine.names).start(engine)
     try:
         text = replay(engine, rec)
     except ReplayError as e:

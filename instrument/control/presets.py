@@ -31,7 +31,8 @@ SAVED_KINDS = ("float", "int", "bool", "enum")
 # What /preset/save writes: the sound (the parameters tagged "sound": the mix, temperature, mode,
 # lookahead...). Not the transport (/run, /rate), the dice (/seed), nor the voice or the projector
 # (a preset made at rehearsal must not re-voice the show). A preset file written by hand may still
-# set any value of those kinds.
+# set any value of those kinds, and a text that holds (the voice: `/speech/voice: piper`), not one
+# that fires (/prime).
 DECIMALS = 3  # a fader's resolution (7-bit MIDI: 1/127) is coarser; float noise is not saved
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 RESERVED = {"bank"}  # file names of the folder that are not presets (bank.yaml: the program-change order)
@@ -101,7 +102,7 @@ class Presets:
                     continue  # a style not loaded tonight
                 raise PresetError(f"{path}: {clip(address)}: no such parameter")
             param = self.params.params[address]
-            if param.kind not in SAVED_KINDS:
+            if param.kind not in SAVED_KINDS and not (param.kind == "text" and "event" not in param.tags):
                 raise PresetError(f"{path}: {address}: a {param.kind} cannot be part of a preset")
             try:
                 checked[address], _ = param.coerce(value)

@@ -7,8 +7,16 @@ initialised on the thread that uses it, which comtypes does for the thread that 
 its own process both hold, and synthesis also no longer takes the engine's GIL.
 
 The parent sends one JSON line per phrase on the child's stdin and reads one JSON line back:
-    {"say": TEXT, "rate": WPM, "volume": 0-1, "voice": "..."} -> {"seconds": S or null} or {"error": "..."}
+    {"say": TEXT, "rate": WPM, "volume": 0-1, "voice": "...", "pitch": 0-100}
+        -> {"seconds": S or null} or {"error": "..."}
+    {"warm": "piper", "rate": WPM} -> {"seconds": null} once the neural voice is loaded at that pace
 The first line the child writes says whether it could start: {"ready": true} or {"error": ...}.
+The voice "piper" is the neural voice (neural.py), rendered by piper's own processes and played
+as any rendered phrase is.
+
+Cut (/speech/stop): the parent kills the child's whole process group, player included, so the
+sound stops at once, wherever the child was; the next phrase starts a new child. A piper process
+reading from the child ends when its input closes.
 
 Sound: on Linux pyttsx3's espeak driver plays through `aplay` with os.system, which prints an error
 line after every phrase when aplay or the sound card is missing. The voice renders each phrase to
@@ -22,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -55,8 +64,9 @@ class VoiceProcess:
         args = [sys.executable, "-m", "instrument.outputs.voice", str(niceness)]
         if wav_path is not None:
             args.append(str(Path(wav_path).resolve()))
+        own_group = {"start_new_session": True} if os.name == "posix" else {}  # the cut kills the player too
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True, bufsize=1)
+                                     stderr=subprocess.DEVNULL, text=True, bufsize=1, **own_group)
         reply = self._reply()
         if "error" in reply:
             self.close()
@@ -68,11 +78,18 @@ class VoiceProcess:
             raise VoiceError(f"the voice process ended (exit code {self.proc.poll()})")
         return json.loads(line)
 
-    def speak(self, text: str, rate: float, volume: float, voice: str) -> float | None:
+    def speak(self, text: str, rate: float, volume: float, voice: str, pitch: int = 50) -> float | None:
         """Say text; into the WAV file, returns the seconds of audio it made (to the speakers it
         returns None, once the phrase has been heard)."""
+        return self._ask({"say": text, "rate": rate, "volume": volume, "voice": voice, "pitch": pitch})
+
+    def warm(self, voice: str, rate: float) -> None:
+        """Load a voice that takes a while to load (piper: a second or two) before its first phrase."""
+        self._ask({"warm": voice, "rate": rate})
+
+    def _ask(self, message: dict) -> float | None:
         try:
-            self.proc.stdin.write(json.dumps({"say": text, "rate": rate, "volume": volume, "voice": voice}) + "\n")
+            self.proc.stdin.write(json.dumps(message) + "\n")
         except (BrokenPipeError, OSError):
             raise VoiceError(f"the voice process ended (exit code {self.proc.poll()})") from None
         reply = self._reply()
@@ -83,6 +100,19 @@ class VoiceProcess:
 
             logging.getLogger("instrument.speech").warning("speech: %s", reply["warning"])
         return reply.get("seconds")
+
+    def cut(self) -> None:
+        """Silence now: the process and everything it started (the player) killed. Safe from any
+        thread; whoever waits on a reply gets VoiceError."""
+        if self.proc.poll() is not None:
+            return
+        try:
+            if os.name == "posix":
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            else:
+                self.proc.kill()
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def close(self) -> None:
         """End the process (its WAV file is complete when it has gone)."""
@@ -98,15 +128,17 @@ class VoiceProcess:
 # --- the child ---------------------------------------------------------------------------------
 def find_player() -> tuple[list[str] | None, str]:
     """A command that plays a WAV file here and works (checked with a moment of silence), or None
-    and why not."""
-    if not sys.platform.startswith("linux"):
-        return None, ""  # the driver plays by itself
+    and why not. On macOS it is afplay; on Windows, where no command plays a file, winsound
+    (WINSOUND)."""
+    if sys.platform == "win32":
+        return [WINSOUND], ""
+    players = (("afplay",),) if sys.platform == "darwin" else PLAYERS
     silence = Path(tempfile.mkdtemp(prefix="instrument-voice-")) / "silence.wav"
     with wave.open(str(silence), "wb") as w:
         w.setnchannels(1), w.setsampwidth(2), w.setframerate(22050)
         w.writeframes(b"\0\0" * 1100)
     reasons = []
-    for player in PLAYERS:
+    for player in players:
         path = shutil.which(player[0])
         if path is None:
             continue
@@ -120,14 +152,43 @@ def find_player() -> tuple[list[str] | None, str]:
     return None, "no sound output (" + "; ".join(reasons) + ")"
 
 
+WINSOUND = "winsound"
+
+
+def play(player: list[str], path: Path) -> None:
+    """Play a WAV file to its end; VoiceError when the sound output fails."""
+    if player == [WINSOUND]:
+        import winsound  # Windows' own module: plays a WAV file synchronously
+
+        winsound.PlaySound(str(path), winsound.SND_FILENAME)
+        return
+    result = subprocess.run([*player, str(path)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise VoiceError(f"the sound output failed ({player[0]}: {_last_line(result.stderr, result.returncode)})")
+
+
 def _last_line(stderr: str, code: int) -> str:
     """What a failed player said last (aplay's own summary comes after ALSA's lines)."""
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
     return lines[-1].strip() if lines else f"exit code {code}"
 
 
+def match_voice(voices, asked: str) -> str | None:
+    """The id of the voice asked for: an exact id first (`roa/fr`, not `roa/fr-be`), then the id's
+    last part (`fr`), then any id or name containing it (`scotland`)."""
+    asked = asked.lower()
+    ids = [(v.id, (v.name or "")) for v in voices]
+    for test in (lambda i, n: i.lower() == asked, lambda i, n: i.lower().rsplit("/", 1)[-1] == asked,
+                 lambda i, n: asked in i.lower() or asked in n.lower()):
+        found = next((i for i, n in ids if test(i, n)), None)
+        if found:
+            return found
+    return None
+
+
 class ChildVoice:
-    """pyttsx3 itself, on this process's main thread."""
+    """pyttsx3 itself, on this process's main thread, and piper's processes when a phrase asks
+    for the neural voice."""
 
     def __init__(self, wav_path: Path | None):
         import pyttsx3
@@ -136,42 +197,77 @@ class ChildVoice:
         self.wav_path = wav_path
         self.tmp = Path(tempfile.mkdtemp(prefix="instrument-voice-"))
         self.player = None
+        self.neural = None     # piper's processes, from the first phrase that asks for them
         self._voice = ""
+        self._unknown: set[str] = set()
         self._out: wave.Wave_write | None = None
+        self._format = None    # the WAV file's (channels, width, rate)
         if wav_path is None and sys.platform.startswith("linux"):
-            self.player, why = find_player()
-            if self.player is None:
-                raise VoiceError(why)
+            self.player, why = self._player()
 
-    def configure(self, rate: float, volume: float, voice: str) -> str:
-        """Set rate, volume and voice; a warning when no voice matches."""
+    def _player(self):
+        player, why = find_player()
+        if player is None:
+            raise VoiceError(why)
+        return player, why
+
+    def configure(self, rate: float, volume: float, voice: str, pitch: int = 50) -> str:
+        """Set rate, volume, pitch and voice; a warning, once per name, when no voice matches."""
         self.engine.setProperty("rate", int(rate))
         self.engine.setProperty("volume", float(volume))
-        if voice == self._voice:
+        try:
+            self.engine.setProperty("pitch", int(pitch))
+        except Exception:  # a driver without pitch (NSSpeechSynthesizer)
+            pass
+        if voice == self._voice or voice == "piper":
             return ""
         self._voice = voice
-        match = next((v.id for v in self.engine.getProperty("voices")
-                      if voice and (voice.lower() in v.id.lower() or voice.lower() in (v.name or "").lower())), None)
+        match = match_voice(self.engine.getProperty("voices"), voice) if voice else None
         if voice and match is None:
+            if voice in self._unknown:
+                return ""
+            self._unknown.add(voice)
             return f"no voice matching {voice!r}; keeping the current one"
         if match:
             self.engine.setProperty("voice", match)
         return ""
 
-    def say(self, text: str) -> float | None:
-        if self.wav_path is None and self.player is None:
+    def warm(self, voice: str, rate: float) -> None:
+        if voice == "piper":
+            self._neural().warm(rate)
+
+    def _neural(self):
+        if self.neural is None:
+            from .neural import NeuralVoice
+
+            self.neural = NeuralVoice()
+            if self.wav_path is None and self.player is None:
+                self.player, _ = self._player()  # macOS, Windows: piper's files need a player
+        return self.neural
+
+    def say(self, text: str, voice: str = "", rate: float = 170.0, volume: float = 1.0) -> float | None:
+        if voice == "piper":
+            part = self._neural().render(text, rate)
+            params, frames = read_pcm(part)
+            if volume < 1.0:
+                frames = scaled(frames, params.width, volume)
+                if self.wav_path is None:
+                    _write_wav(part, params, frames)
+        elif self.wav_path is None and self.player is None:
             self.engine.say(text)  # macOS, Windows: the driver plays it
             self.engine.runAndWait()
             return None
-        part = self.tmp / "phrase.wav"
-        params, frames = self._render(text, part)
-        if self.wav_path is None:
-            result = subprocess.run([*self.player, str(part)], capture_output=True, text=True)
-            if result.returncode != 0:
-                raise VoiceError(f"the sound output failed ({self.player[0]}: "
-                                 f"{_last_line(result.stderr, result.returncode)})")
-            return None
-        return self._append(params, frames)
+        else:
+            part = self.tmp / "phrase.wav"
+            params, frames = self._render(text, part)
+        try:
+            if self.wav_path is None:
+                play(self.player, part)
+                return None
+            return self._append(params, frames)
+        finally:
+            if voice == "piper":
+                part.unlink(missing_ok=True)
 
     RENDER_TRIES = 3
 
@@ -199,16 +295,54 @@ class ChildVoice:
         raise VoiceError(f"the speech driver wrote no sound in {self.RENDER_TRIES} tries ({problem})")
 
     def _append(self, params, frames: bytes) -> float:
+        """Into the one WAV file; a phrase at another sample rate (piper's against espeak's) is
+        resampled to the file's."""
         if self._out is None:
             self._out = wave.open(str(self.wav_path), "wb")
             self._out.setnchannels(params.channels), self._out.setsampwidth(params.width)
             self._out.setframerate(params.rate)
+            self._format = (params.channels, params.width, params.rate)
+        channels, width, rate = self._format
+        if (params.channels, params.width) != (channels, width):
+            raise PhraseError(f"a phrase of {params.channels} channels at {8 * params.width} bits cannot join "
+                              f"a file of {channels} at {8 * width}")
+        if params.rate != rate and channels == 1:
+            frames = resampled(frames, width, params.rate, rate)
         self._out.writeframes(frames)  # the header is patched each write
-        return len(frames) / (params.channels * params.width * params.rate)
+        return len(frames) / (channels * width * rate)
 
     def close(self) -> None:
+        if self.neural is not None:
+            self.neural.close()
         if self._out is not None:
             self._out.close()
+
+
+def scaled(frames: bytes, width: int, volume: float) -> bytes:
+    """16-bit PCM at a volume (0-1): piper has no volume of its own once loaded."""
+    if width != 2 or volume >= 1.0:
+        return frames
+    import numpy as np
+
+    return (np.frombuffer(frames, "<i2").astype(np.float32) * max(volume, 0.0)).astype("<i2").tobytes()
+
+
+def resampled(frames: bytes, width: int, rate: int, to: int) -> bytes:
+    """16-bit mono PCM at another sample rate, by linear interpolation (the two voices' rates are
+    close: espeak-ng's 22,050 Hz, piper's 16,000 or 22,050)."""
+    import numpy as np
+
+    if width != 2:
+        raise PhraseError(f"cannot resample {8 * width}-bit audio")  # both voices write 16-bit mono
+    x = np.frombuffer(frames, "<i2").astype(np.float32)
+    n = int(round(len(x) * to / rate))
+    return np.interp(np.linspace(0, len(x) - 1, n), np.arange(len(x)), x).astype("<i2").tobytes()
+
+
+def _write_wav(path: Path, params, frames: bytes) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(params.channels), w.setsampwidth(params.width), w.setframerate(params.rate)
+        w.writeframes(frames)
 
 
 def serve(niceness: int, wav_path: Path | None) -> int:
@@ -230,8 +364,13 @@ def serve(niceness: int, wav_path: Path | None) -> int:
         for line in sys.stdin:
             ask = json.loads(line)
             try:
-                warning = voice.configure(ask["rate"], ask["volume"], ask["voice"])
-                send({"seconds": voice.say(ask["say"]), "warning": warning})
+                if "warm" in ask:
+                    voice.warm(ask["warm"], ask["rate"])
+                    send({"seconds": None})
+                    continue
+                warning = voice.configure(ask["rate"], ask["volume"], ask["voice"], ask.get("pitch", 50))
+                send({"seconds": voice.say(ask["say"], ask["voice"], ask["rate"], ask["volume"]),
+                      "warning": warning})
             except Exception as e:
                 send({"error": str(e) or type(e).__name__})
     finally:

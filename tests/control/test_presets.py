@@ -47,6 +47,14 @@ def test_an_invalid_preset_names_the_file_and_changes_nothing(presets, text, wor
     assert presets.params.snapshot().values == before
 
 
+def test_a_hand_written_preset_may_choose_the_voice_but_a_saved_one_never_does(presets):
+    presets.path("spoken").write_text("values: {/mix/bible: 1.0, /speech/voice: piper}")
+    presets.load("spoken")
+    assert presets.params.get("/speech/voice") == "piper"
+    presets.save("again")
+    assert "/speech/voice" not in yaml.safe_load(presets.path("again").read_text())["values"]
+
+
 def test_missing_preset_lists_what_exists(presets):
     presets.save("one")
     with pytest.raises(PresetError, match="there are: one"):

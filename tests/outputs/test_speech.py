@@ -53,11 +53,16 @@ class FakeVoice:
 
     def __init__(self, seconds: float):
         self.seconds, self.said, self.started = seconds, [], threading.Event()
+        self.voices = []  # (voice, rate, pitch) of each phrase
 
-    def speak(self, text, rate, volume, voice):
+    def speak(self, text, rate, volume, voice, pitch=50):
         self.started.set()
         threading.Event().wait(self.seconds)
         self.said.append(text)
+        self.voices.append((voice, rate, pitch))
+
+    def warm(self, voice, rate):
+        self.warmed = (voice, rate)
 
     def close(self):
         pass
@@ -70,8 +75,8 @@ class FakeFileVoice(FakeVoice):
         super().__init__(0.0)
         self.audio_seconds = audio_seconds
 
-    def speak(self, text, rate, volume, voice):
-        super().speak(text, rate, volume, voice)
+    def speak(self, text, rate, volume, voice, pitch=50):
+        super().speak(text, rate, volume, voice, pitch)
         return self.audio_seconds
 
 
@@ -122,13 +127,13 @@ class FlakyVoice(FakeVoice):
         super().__init__(0.0)
         self.bad = bad
 
-    def speak(self, text, rate, volume, voice):
+    def speak(self, text, rate, volume, voice, pitch=50):
         from instrument.outputs.voice import PhraseError
 
         if self.bad:
             self.bad -= 1
             raise PhraseError("the speech driver wrote no sound in 3 tries")
-        super().speak(text, rate, volume, voice)
+        super().speak(text, rate, volume, voice, pitch)
 
 
 @pytest.mark.parametrize("bad, spoken", [(2, ["three.", "four.", "five."]), (9, [])])
@@ -323,7 +328,7 @@ class TimedVoice(FakeVoice):
         super().__init__(0.0)
         self.starts: list[float] = []
 
-    def speak(self, text, rate, volume, voice):
+    def speak(self, text, rate, volume, voice, pitch=50):
         self.starts.append(time.monotonic())
         super().speak(text, rate, volume, voice)
 
