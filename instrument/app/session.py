@@ -117,6 +117,9 @@ class Session:
             stack.callback(self.speech.join)
         if out.project:
             self.projection = parts.attach_projection(engine, out)
+            if self.projection is not None and self.speech is not None:
+                speech = self.speech
+                self.projection.caption = lambda: speech.word  # the word being spoken, under the text
         self.console = Console(names=engine.names, params=engine.params).attach(engine)
         self._log_through_console()  # registered before the console's join: restored after it
         stack.callback(self.console.join, 2.0)

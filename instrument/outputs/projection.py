@@ -3,7 +3,8 @@ the style that contributed most to it, so the audience can see who is writing.
 
 A window output (window.py): Dear PyGui draws it in the thread that calls `run()`, the main
 thread. It reads frames like any output and never steps a model; it draws at most 60 times a
-second and only redraws lines that changed.
+second and only redraws lines that changed. With speech on, the word being spoken is shown under
+the text, a line of its own (`caption`: the speech output's current word).
 """
 from __future__ import annotations
 
@@ -62,6 +63,8 @@ class Projection(WindowSink):
         self._font_frames = 0  # frames drawn with the current font
         self._fonts: dict[int, int] = {}  # size -> Dear PyGui font
         self._asked = (0, 0.0)  # the size asked for, and since when
+        self.caption = None     # () -> the word being spoken ("" between phrases), when speech is on
+        self._captioned = None  # what the caption line shows now
 
     def write(self, frames: list[Frame], text: str) -> None:
         self.layout.feed(glyphs_for(frames, text, self.colours, self.theme, self.params.get("/project/tint")))
@@ -134,6 +137,23 @@ class Projection(WindowSink):
             self._page.forget()
         size = self._font_size  # the size in force (a new one waits until it has settled)
         line_height = int(size * 1.25)
-        slots = max(1, (height - 2 * self._margin) // line_height)
+        spare = line_height if self.caption is not None else 0  # the caption's line
+        slots = max(1, (height - 2 * self._margin - spare) // line_height)
         self._page.paint(dpg, self.layout.lines, slots, (self._margin, self._margin), line_height,
                          self._glyph_width(), font, size)
+        if self.caption is not None:
+            self._draw_caption(dpg, self.caption(), (self._margin, height - self._margin - line_height), font, size)
+
+    def _draw_caption(self, dpg, word: str, at: tuple[int, int], font: int, size: int) -> None:
+        """The word being spoken, in the text's colour, redrawn only when it changes."""
+        shown = (word, at, size)
+        if shown == self._captioned:
+            return
+        if dpg.does_item_exist("caption"):
+            dpg.delete_item("caption", children_only=True)
+        else:
+            dpg.add_draw_layer(tag="caption", parent="page")
+        if word:
+            item = dpg.draw_text(at, word, color=(*self.theme.text, 255), size=size, parent="caption")
+            dpg.bind_item_font(item, font)
+        self._captioned = shown

@@ -157,6 +157,8 @@ class Speech(Sink):
         self.failed = 0          # phrases in a row the voice could not speak
         self.beats = None        # seconds to the next beat, or None (Link's until_beat), for /speech/on_beat
         self._cut = False        # a cut asked for, not yet handled on the speech thread
+        self.word = ""           # the word sounding now, as far as the voice tells (the projection's caption)
+        self._words: list[str] = []
         self._no_piper = piper_missing()
         params.add_listener(self._heard)
 
@@ -173,12 +175,17 @@ class Speech(Sink):
             except (VoiceError, OSError) as e:  # no espeak-ng, no driver, no sound
                 self._fall_silent(f"speech: {e}; playing on without speech")
                 return
+            self.voice.on_word = self._sounding
         asked = self.params.get("/speech/voice")
         if self.voices.neural(asked):
             if self._no_piper:
                 log.warning("speech: %s", self._no_piper)
             else:
                 self._warm(self.voices.choose(asked, None))
+
+    def _sounding(self, index: int) -> None:
+        """The voice began word `index` of the phrase it is speaking."""
+        self.word = self._words[index] if 0 <= index < len(self._words) else ""
 
     def _warm(self, choice: VoiceChoice) -> None:
         try:
@@ -281,6 +288,7 @@ class Speech(Sink):
         choice = self.choice(phrase)
         self._wait_for_beat()
         started = time.monotonic()
+        self._words = said.split()
         try:
             seconds = self.voice.speak(said, self.params.get("/speech/rate") * choice.rate, volume,
                                        choice.voice, choice.pitch)
@@ -300,6 +308,8 @@ class Speech(Sink):
                 return
             self._fall_silent(f"speech: {e}; playing on without speech")
             return
+        finally:
+            self.word = ""
         self.failed = 0
         self.spoken.append((phrase, time.monotonic(), said))
         if seconds and self.policy == "live":

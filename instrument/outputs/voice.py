@@ -10,6 +10,9 @@ The parent sends one JSON line per phrase on the child's stdin and reads one JSO
     {"say": TEXT, "rate": WPM, "volume": 0-1, "voice": "...", "pitch": 0-100}
         -> {"seconds": S or null} or {"error": "..."}
     {"warm": "piper", "rate": WPM} -> {"seconds": null} once the neural voice is loaded at that pace
+While a phrase plays through a player, the child also writes {"word": I} as word I begins (its
+onset estimated from the audio's length, in proportion to the characters before it), for the
+projection's caption of the word being spoken.
 The first line the child writes says whether it could start: {"ready": true} or {"error": ...}.
 The voice "piper" is the neural voice (neural.py), rendered by piper's own processes and played
 as any rendered phrase is.
@@ -67,6 +70,7 @@ class VoiceProcess:
         own_group = {"start_new_session": True} if os.name == "posix" else {}  # the cut kills the player too
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True, bufsize=1, **own_group)
+        self.on_word = None  # called with a word's index as it begins to sound
         reply = self._reply()
         if "error" in reply:
             self.close()
@@ -93,6 +97,10 @@ class VoiceProcess:
         except (BrokenPipeError, OSError):
             raise VoiceError(f"the voice process ended (exit code {self.proc.poll()})") from None
         reply = self._reply()
+        while "word" in reply:
+            if self.on_word is not None:
+                self.on_word(reply["word"])
+            reply = self._reply()
         if "error" in reply:
             raise PhraseError(reply["error"])
         if reply.get("warning"):
@@ -155,16 +163,35 @@ def find_player() -> tuple[list[str] | None, str]:
 WINSOUND = "winsound"
 
 
-def play(player: list[str], path: Path) -> None:
-    """Play a WAV file to its end; VoiceError when the sound output fails."""
+def play(player: list[str], path: Path, onsets: list[float] = (), on_word=None) -> None:
+    """Play a WAV file to its end, calling on_word(i) at each word's onset (seconds from the
+    start); VoiceError when the sound output fails."""
     if player == [WINSOUND]:
         import winsound  # Windows' own module: plays a WAV file synchronously
 
         winsound.PlaySound(str(path), winsound.SND_FILENAME)
         return
-    result = subprocess.run([*player, str(path)], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise VoiceError(f"the sound output failed ({player[0]}: {_last_line(result.stderr, result.returncode)})")
+    proc = subprocess.Popen([*player, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    started = time.monotonic()
+    for i, onset in enumerate(onsets):
+        try:
+            proc.wait(max(0.0, started + onset - time.monotonic()))
+            break  # it ended (or failed) before this word
+        except subprocess.TimeoutExpired:
+            on_word(i)
+    stderr = proc.communicate()[1]
+    if proc.returncode != 0:
+        raise VoiceError(f"the sound output failed ({player[0]}: {_last_line(stderr, proc.returncode)})")
+
+
+def onsets(text: str, seconds: float) -> list[float]:
+    """When each word of text begins, if the voice spends its time in proportion to characters."""
+    words, at, out = text.split(), 0, []
+    total = sum(len(w) + 1 for w in words) or 1
+    for word in words:
+        out.append(seconds * at / total)
+        at += len(word) + 1
+    return out
 
 
 def _last_line(stderr: str, code: int) -> str:
@@ -202,6 +229,7 @@ class ChildVoice:
         self._unknown: set[str] = set()
         self._out: wave.Wave_write | None = None
         self._format = None    # the WAV file's (channels, width, rate)
+        self.on_word = lambda i: None  # the parent is told each word as it begins (serve sets it)
         if wav_path is None and sys.platform.startswith("linux"):
             self.player, why = self._player()
 
@@ -262,7 +290,8 @@ class ChildVoice:
             params, frames = self._render(text, part)
         try:
             if self.wav_path is None:
-                play(self.player, part)
+                seconds = len(frames) / (params.channels * params.width * params.rate)
+                play(self.player, part, onsets(text, seconds), self.on_word)
                 return None
             return self._append(params, frames)
         finally:
@@ -360,6 +389,7 @@ def serve(niceness: int, wav_path: Path | None) -> int:
         send({"error": str(e) or type(e).__name__})
         return 1
     send({"ready": True})
+    voice.on_word = lambda i: send({"word": i})
     try:
         for line in sys.stdin:
             ask = json.loads(line)

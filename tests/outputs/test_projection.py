@@ -119,3 +119,19 @@ def test_a_live_change_of_size_leaves_no_stale_lines_and_wraps_at_the_new_width(
     assert seen["small_advance"] == pytest.approx(seen["big_advance"] / 4, rel=0.05)
     assert seen["small_columns"] == pytest.approx(4 * seen["big_columns"], rel=0.1) and seen["small_columns"] > 90
     assert seen["stale_items"] == 0  # no line of the 20 px text is left drawn among the 80 px lines
+
+
+def test_the_word_being_spoken_is_shown_under_the_text_and_gone_between_phrases(display, tmp_path):
+    from ..conftest import PROJECT
+
+    result = subprocess.run([sys.executable, "-m", "tests.outputs.caption_driver", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120, cwd=PROJECT)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["whale_items"] == 1 and seen["silent_items"] == 0
+    image = read_png(tmp_path / "whale.png")[..., :3].astype(int)
+    y = seen["caption_y"]
+    lit = image.sum(axis=-1) > 300
+    assert (image[y : y + 50, :200].min(axis=-1) > 200).sum() > 100  # the word, in the text's white
+    assert not lit[y : y + 50, 250:].any()      # a line of its own: nothing beside the word
+    assert lit[y - 110 : y - 10, :].sum() > 1000  # the text above it, not overwritten

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import wave
 from pathlib import Path
 
@@ -135,3 +136,29 @@ def test_stop_kills_the_phrase_playing_and_drops_those_waiting_and_the_next_is_s
     speech.subscription.close()
     thread.join(10)
     assert not thread.is_alive()
+
+
+def test_the_voice_tells_each_word_as_it_begins_to_sound(tmp_path, monkeypatch):
+    """What the projection's caption shows: the word sounding now, then nothing between phrases."""
+    require("espeak-ng")
+    player = tmp_path / "bin" / "aplay"
+    player.parent.mkdir()
+    player.write_text("#!/bin/sh\nfor a; do f=$a; done\ncase \"$f\" in *silence.wav) exit 0;; esac\nexec sleep 3\n")
+    player.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{player.parent}{os.pathsep}{os.environ['PATH']}")
+    params = build_tree(["austen"])
+    speech = Speech(params, names=["austen"])
+    speech.subscription = Subscription(Speech.maxlen)
+    thread = threading.Thread(target=speech.run, daemon=True)
+    thread.start()
+    for ch in "the whale rose slowly.\n":
+        speech.subscription.push(Frame(0, ch, np.ones(1), np.zeros(1, dtype=int), lead=0))
+    seen = []
+    deadline = time.monotonic() + 20
+    while not speech.spoken and time.monotonic() < deadline:
+        if speech.word and (not seen or seen[-1] != speech.word):
+            seen.append(speech.word)
+        time.sleep(0.005)
+    assert seen == ["the", "whale", "rose", "slowly."] and speech.word == ""
+    speech.subscription.close()
+    thread.join(10)

@@ -112,7 +112,7 @@ def test_one_voice_asked_for_speaks_every_style():
     assert fed.voice.voices == [("en-gb", 170.0, 50), ("en-gb", 170.0, 50)]
 
 
-def test_without_piper_the_neural_family_falls_back_to_each_styles_system_voice(caplog):
+def test_without_piper_the_neural_family_falls_back_to_each_styles_system_voice():
     fed = Fed(["austen"], no_piper="the neural voice is not installed",
               **{"/speech/policy": "recite", "/speech/voice": "piper"})
     fed.write("it is a truth.\n", 0)
@@ -125,3 +125,23 @@ def test_at_volume_zero_phrases_pass_unspoken_and_are_counted():
     fed.write("one.\ntwo.\n", 0)
     fed.end()
     assert fed.voice.said == [] and fed.speech.muted == 2
+
+
+def test_a_bad_voice_table_stops_the_start_with_its_entry_named(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "mine.yaml"
+    bad.write_text("voices: {default: {voice: x, rate: 0}}")
+    result = subprocess.run([sys.executable, "-m", "instrument", "play", "--chars", "10", "--speak-to",
+                             str(tmp_path / "x.wav"), "--voices", str(bad), "--osc-listen", "127.0.0.1:0",
+                             "--no-oscquery", "--no-midi"], capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "mine.yaml: voices.default.rate: a number from 0.25" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "x.wav").exists()
+
+
+def test_words_begin_in_proportion_to_the_characters_before_them():
+    from instrument.outputs.voice import onsets
+
+    assert onsets("a bbb cc", 2.0) == pytest.approx([0.0, 2.0 * 2 / 9, 2.0 * 6 / 9])  # 9 = 2 + 4 + 3
+    assert onsets("", 1.0) == []
