@@ -231,3 +231,21 @@ def test_a_lookahead_recorded_on_a_smaller_cpu_replays_exactly_on_a_larger_one(t
     assert header["rows"] == "avx2"
     result = _replay(tmp_path / "piece.jsonl")
     assert result.returncode == 0 and "the same text" in result.stderr, result.stderr
+
+
+def test_a_recording_killed_between_a_change_and_its_text_replays_without_a_false_difference(tmp_path):
+    """The recorder writes a step's change line before the text line that holds its character; a
+    kill between the two leaves a change past the text, which the replay must make, and the text
+    it writes on to make it is not a difference."""
+    models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b"})
+    piece = tmp_path / "piece.jsonl"
+    assert run("play", "--chars", "300", "--rate", "0", "--mix", "ayes=0.5,bees=0.5", "--seed", "3",
+               "--record", str(piece), "--no-midi", "--no-oscquery", "--osc-listen", "127.0.0.1:0",
+               models=models).returncode == 0
+    lines = piece.read_text().splitlines()[:-2]  # the end mark and the last text line lost
+    held = "".join(json.loads(l).get("text", "") for l in lines)
+    lines.append(json.dumps({"step": len(held) + 5, "set": {"/mix/ayes": 0.9}, "fire": []}))
+    piece.write_text("\n".join(lines) + "\n")
+    result = run("replay", str(piece), "--quiet", models=models)
+    assert result.returncode == 0, result.stderr
+    assert f"replayed {len(held)} characters: the same text as the recording" in result.stderr
