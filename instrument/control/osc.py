@@ -50,6 +50,27 @@ class OscStats:
 # OSC thread for a second a packet and a performer's /temperature for eight.
 MAX_TARGETS = 256
 TEXT_GAP = 2.0  # seconds between writes of a text parameter (/prime) over OSC
+ERRORS_PER_SECOND = 10  # /error replies a host gets at most (a patch sending garbage at 1 kHz gets 10)
+
+
+class ErrorBudget:
+    """How many /error replies each host may still get this second: a client that floods bad
+    messages is told about some of them, never answered message for message."""
+
+    def __init__(self, per_second: int = ERRORS_PER_SECOND, clock=time.monotonic):
+        self.per_second, self.clock = per_second, clock
+        self._spent: dict[str, tuple[int, int]] = {}  # host -> (the second, replies in it)
+
+    def allow(self, host: str) -> bool:
+        second = int(self.clock())
+        if len(self._spent) > 256:  # a bounded table, whatever sources a flood forges
+            self._spent.clear()
+        at, spent = self._spent.get(host, (second, 0))
+        spent = spent if at == second else 0
+        if spent >= self.per_second:
+            return False
+        self._spent[host] = (second, spent + 1)
+        return True
 
 
 @dataclass
@@ -66,6 +87,7 @@ class OscRouter:
 
     def __post_init__(self):
         self._complaints = RateLimitedLog(log, "refused OSC messages")
+        self._errors = ErrorBudget()
         self.sent: list[tuple[Sender, Reply]] = []  # replies sent later (file jobs), without a server
         self.server: "OscServer | None" = None  # the server in front of it (served_by), which sends later replies
         self.request_size = 0  # bytes of the datagram being handled: later replies keep its budget
@@ -108,10 +130,14 @@ class OscRouter:
         turn the engine into an amplifier: /describe answered 16 bytes with 5 KB)."""
         return float("inf") if self.verified(sender[0]) else AMPLIFICATION * request_size
 
-    def refuse(self, why: str) -> list[Reply]:
+    def refuse(self, why: str, sender: Sender | None = None, address: str = "") -> list[Reply]:
+        """Log a refusal; with the sender, also answer it `/error ADDRESS REASON` (rate-limited per
+        host), so a TouchOSC or Max patch can show what went wrong."""
         self.stats.refused += 1
         self._complaints.log(f"OSC refused: {why}")
-        return []
+        if sender is None or not self._errors.allow(sender[0]):
+            return []
+        return [("/error", (clip(address, 200), why))]
 
     def handle_packet(self, data: bytes, sender: Sender) -> list[Reply]:
         """Every message of a datagram (bundles flattened); replies go back to the sender."""
@@ -120,13 +146,13 @@ class OscRouter:
         try:
             messages = decode(data)
         except OscDecodeError as e:
-            return self.refuse(f"malformed packet of {len(data)} bytes from {sender[0]}: {e}")
+            return self.refuse(f"malformed packet of {len(data)} bytes from {sender[0]}: {e}", sender)
         replies, left = [], MAX_TARGETS
         for address, args in messages:
             left -= self._reach(address)
             if left < 0:
-                self.refuse(f"a packet from {sender[0]} addresses more than {MAX_TARGETS} parameters; "
-                            f"the rest of it ({len(messages)} messages in all) is dropped")
+                replies += self.refuse(f"a packet from {sender[0]} addresses more than {MAX_TARGETS} parameters; "
+                                       f"the rest of it ({len(messages)} messages in all) is dropped", sender, address)
                 break
             replies += self.handle_message(address, args, sender)
         return replies
@@ -156,20 +182,23 @@ class OscRouter:
         if command is not None:
             return command.handler(address, args, sender)
         if not self.values:
-            return self.refuse(f"{clip(address)!r} is not answered on this port (only {', '.join(self.commands)})")
+            return self.refuse(f"{clip(address)!r} is not answered on this port (only {', '.join(self.commands)})",
+                               sender, address)
         if address not in self.params and is_pattern(address):
             return self._pattern(address, args, sender)
         if address not in self.params:
-            return self.refuse(f"no parameter at {clip(address)!r}")
+            return self.refuse(f"no parameter at {clip(address)!r}", sender, address)
         param = self.params.params[address]
         if not args and param.kind != "trigger":
             return [(address, (self.params.get(address),))]
         if "status" in param.tags:
-            return self.refuse(f"{address} is reported by the instrument, not set (send it without a value to read it)")
+            return self.refuse(f"{address} is reported by the instrument, not set (send it without a value to read it)",
+                               sender, address)
         if param.kind == "text" and not self._text_allowed():
-            return self.refuse(f"{address}: one text every {TEXT_GAP:g} s at most (each costs every style a re-read)")
+            return self.refuse(f"{address}: one text every {TEXT_GAP:g} s at most (each costs every style a re-read)",
+                               sender, address)
         result = self.params.set(address, args[0] if args else None, source=f"osc:{sender[0]}:{sender[1]}")
-        return [] if result.ok else self.refuse(result.message)
+        return [] if result.ok else self.refuse(result.message, sender, address)
 
     def _text_allowed(self) -> bool:
         """A text parameter (/prime) makes every style re-read up to 10,000 characters: ten a
@@ -184,9 +213,9 @@ class OscRouter:
         """An OSC 1.0 address pattern (/mix/*): the message goes to every parameter it matches."""
         targets = self._targets(pattern)
         if isinstance(targets, str):
-            return self.refuse(targets)
+            return self.refuse(targets, sender, pattern)
         if not targets:
-            return self.refuse(f"no parameter matches {clip(pattern)!r}")
+            return self.refuse(f"no parameter matches {clip(pattern)!r}", sender, pattern)
         replies = []
         for address in targets:
             replies += self.handle_message(address, args, sender)
@@ -198,23 +227,25 @@ class OscRouter:
         if not args:
             return [("/mix", tuple(float(self.params.get(a)) for a in addresses))]
         if len(args) != len(addresses):
-            return self.refuse(f"/mix needs {len(addresses)} weights ({', '.join(self.model_names)}), got {len(args)}")
+            return self.refuse(f"/mix needs {len(addresses)} weights ({', '.join(self.model_names)}), got {len(args)}",
+                               sender, "/mix")
         # all or nothing, and as one move: no step reads half of it
         result = self.params.set_many(dict(zip(addresses, args)), source=f"osc:{sender[0]}:{sender[1]}")
-        return [] if result.ok else self.refuse(result.message)
+        return [] if result.ok else self.refuse(result.message, sender, "/mix")
 
     def _morph(self, address: str, args: list, sender: Sender) -> list[Reply]:
         from ..core.morph import weights
 
         if len(args) < 2 or not all(isinstance(a, (int, float)) and not isinstance(a, bool) and 0 <= a <= 1
                                     for a in args[:2]):
-            return self.refuse("/morph needs x and y in 0..1")
+            return self.refuse("/morph needs x and y in 0..1", sender, address)
         return self._mix("/mix", weights(2 * args[0] - 1, 2 * args[1] - 1, len(self.model_names)), sender)
 
     def _describe(self, address: str, args: list, sender: Sender) -> list[Reply]:
         if not self.verified(sender[0]):  # it would be withheld anyway: do not build 5 KB of JSON for it
             self.stats.withheld += 1
-            return self.refuse(f"/describe from {sender[0]}: subscribe first, or ask over OSCQuery (HTTP)")
+            return self.refuse(f"/describe from {sender[0]}: subscribe first, or ask over OSCQuery (HTTP)")  # no
+            # /error either: a forged source would have it as the amplification it was refused
         return [("/describe", (json.dumps(self.params.describe()),))]
 
 

@@ -21,6 +21,9 @@ another computer, listen on the network and name who may play: `--osc-listen 0.0
 - A message with no arguments on a value's address answers its current value to the sender.
 - Malformed packets (cut off, unknown type tags, bundles nested more than 8 deep) are refused
   with a rate-limited log line; nothing changes and the text keeps coming.
+- Whatever is refused is answered to its sender as `/error ADDRESS REASON` (the address as sent,
+  empty for a packet that could not be read; the reason as the console says it), at most 10 a
+  second per host, so a TouchOSC label or a Max patch can show what went wrong.
 
 ## Parameters
 

@@ -82,6 +82,7 @@ def test_the_peers_and_tempo_are_reported_not_set_over_osc():
 
     tree = build_tree(["a"])
     router = OscRouter(tree, ["a"])
-    assert router.handle_message("/link/peers", [5], ("127.0.0.1", 9)) == []
+    assert router.handle_message("/link/peers", [5], ("127.0.0.1", 9)) == [
+        ("/error", ("/link/peers", "/link/peers is reported by the instrument, not set (send it without a value to read it)"))]
     assert tree.get("/link/peers") == 0 and router.stats.refused == 1
     assert router.handle_message("/link/tempo", [], ("127.0.0.1", 9)) == [("/link/tempo", (120.0,))]

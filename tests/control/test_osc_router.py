@@ -98,7 +98,8 @@ BAD_PACKETS = {
 @pytest.mark.parametrize("name", list(BAD_PACKETS))
 def test_bad_packets_change_nothing_and_are_counted(router, name):
     before = router.params.snapshot()
-    assert router.handle_packet(BAD_PACKETS[name], ME) == []
+    replies = router.handle_packet(BAD_PACKETS[name], ME)
+    assert len(replies) <= 1 and all(address == "/error" for address, _ in replies)  # told why, nothing else
     assert router.params.snapshot().values == before.values
     assert router.stats.refused >= 1
 
@@ -148,7 +149,7 @@ def test_a_malformed_or_costly_pattern_is_refused_and_changes_nothing(pattern):
 
     router = OscRouter(build_tree(["bible"]), ["bible"])
     t = time.monotonic()
-    assert router.handle_packet(message(pattern, 0.5), ("127.0.0.1", 9)) == []
+    assert [a for a, _ in router.handle_packet(message(pattern, 0.5), ("127.0.0.1", 9))] == ["/error"]
     assert router.stats.refused == 1 and router.params.get("/mix/bible") == 0.0 and time.monotonic() - t < 0.1
 
 
@@ -181,3 +182,22 @@ def test_a_flood_of_primes_is_one_every_TEXT_GAP_seconds(router, monkeypatch):
     now[0] += osc.TEXT_GAP
     router.handle_packet(message("/prime", "the house "), ME)
     assert router.params.get("/prime") == "the house "
+
+
+def test_a_refusal_goes_back_to_its_sender_as_an_error_at_most_ten_a_second_per_host():
+    from instrument.base.oscwire import message
+    from instrument.control.osc import ERRORS_PER_SECOND, OscRouter
+    from instrument.tree import build_tree
+
+    router = OscRouter(build_tree(["bible"]), ["bible"])
+    now = {"t": 100.0}
+    router._errors.clock = lambda: now["t"]
+    assert router.handle_packet(message("/temperature", "hot"), ME) == [
+        ("/error", ("/temperature", router.params.set("/temperature", "hot").message))]
+    assert router.handle_packet(message("/nowhere", 1.0), ME) == [("/error", ("/nowhere", "no parameter at '/nowhere'"))]
+    flood = [router.handle_packet(message("/nowhere", 1.0), ME) for _ in range(50)]
+    assert sum(map(len, flood)) == ERRORS_PER_SECOND - 2  # the rest of this second's ten
+    assert router.handle_packet(message("/nowhere", 1.0), ("127.0.0.2", 9)) != []  # another host has its own
+    now["t"] += 1.0
+    assert router.handle_packet(message("/nowhere", 1.0), ME) != []  # and a new second new ones
+    assert router.stats.refused == 54

@@ -68,7 +68,7 @@ def _hostile_outputs() -> bytes:
 def test_its_port_answers_only_wekinator_and_nonsense_changes_nothing():
     tree, r = router()
     for packet in (message("/mix/bible", 1.0), _hostile_outputs(), message("/describe")):
-        assert r.handle_packet(packet, SENDER) == []
+        assert all(address == "/error" for address, _ in r.handle_packet(packet, SENDER))
     assert mix(tree) == [0.0, 0.0, 0.0] and r.stats.refused == 2
 
 
