@@ -267,24 +267,45 @@ EDGES = [
     ("min-p 0.5, guard off", {"/min_p": 0.5, "/loop_guard": 0.0}),
 ]
 CODE_MIX = ["linux", "python", "latex", "javascript", "elisp", "beeton"]
+EVERY_STYLE = "every"  # the styles entry of a mix that plays every installed style
+MIXES = [("code and Beeton", {"styles": CODE_MIX}), ("temperature 1.3, lookahead 0", {"/temperature": 1.3, "/lookahead": 0}),
+         ("17 styles, product", {"styles": EVERY_STYLE, "/mode": "product"})]
 
 
 def edges(band_for, vocab: set[str], n: int) -> list[dict]:
     """Each end of a decoding fader for n characters: words, distinct words, the longest stretch
-    written twice in the last 5,000 characters, and whitespace outside indentation. (How soon the
-    text comes back after the fader does is not measured yet.)"""
+    written twice in the last 5,000 characters, and whitespace outside indentation; then how the
+    text is once the fader comes back (recovery)."""
     rows = []
-    for label, settings in [*EDGES, ("code and Beeton", {"styles": CODE_MIX})]:
+    for label, settings in [*EDGES, *MIXES]:
         settings = dict(settings)
         styles = settings.pop("styles", ORDER[:8])
         band = band_for(styles)
+        styles = band.names if styles == EVERY_STYLE else styles
         text, _ = play(band.engine(styles, {"/seed": 1, **settings}), n)
         figures = word_figures(text, vocab, SOLO_BLOCK)
         rows.append({"label": label, **figures, "repeat": longest_repeat(text[-5000:]),
-                     "space": outdented_space(text), "sample": text[-160:]})
+                     "space": outdented_space(text), "sample": text[-160:],
+                     **(recovery(band, styles, settings, vocab) if settings else {})})
         print(f"{label}: words {figures['words']:.1%} distinct {figures['distinct']:.2f} repeat "
               f"{rows[-1]['repeat']} space {rows[-1]['space']:.1%}", flush=True)
     return rows
+
+
+BEFORE, AT_EDGE, SETTLE, AFTER = 1500, 1500, 200, 800  # characters of each part of a recovery run
+
+
+def recovery(band, styles: list[str], settings: dict, vocab: set[str]) -> dict:
+    """Defaults, then the fader at its end, then back to its default: the text from 200
+    characters after the return, for 800 (words, whitespace outside indentation, the longest
+    stretch written twice since the return)."""
+    engine = band.engine(styles, {"/seed": 2})
+    defaults = {a: engine.params.params[a].default for a in settings}
+    back = BEFORE + AT_EDGE
+    text, _ = play(engine, back + SETTLE + AFTER, moves={BEFORE: settings, back: defaults})
+    after = text[back + SETTLE :]
+    return {"back_words": word_figures(after, vocab)["words"], "back_space": outdented_space(after),
+            "back_repeat": longest_repeat(text[back:])}
 
 
 def outdented_space(text: str) -> float:
@@ -294,10 +315,16 @@ def outdented_space(text: str) -> float:
 
 
 def edges_table(rows: list[dict]) -> str:
-    head = "| setting | words | distinct | longest written twice (last 5,000) | whitespace outside indentation |\n"
-    head += "|---|---:|---:|---:|---:|\n"
+    head = ("| setting | words | distinct | longest written twice (last 5,000) | whitespace outside indentation "
+            "| back: words | back: whitespace | back: longest twice |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
     return head + "".join(f"| {r['label']} | {r['words']:.1%} | {r['distinct']:.2f} | {r['repeat']} | "
-                          f"{r['space']:.1%} |\n" for r in rows)
+                          f"{r['space']:.1%} | {_back(r)} |\n" for r in rows)
+
+
+def _back(r: dict) -> str:
+    if "back_words" not in r:
+        return " | | "
+    return f"{r['back_words']:.1%} | {r['back_space']:.1%} | {r['back_repeat']}"
 
 
 def table(rows: list[dict]) -> str:
@@ -340,8 +367,8 @@ def main() -> int:
     if args.edges:
         chars = 5000 if args.chars == 20000 else args.chars
         everyone = [m.name for m in installed()]
-        band = Band([n for n in everyone if n in {*ORDER[:8], *CODE_MIX}])
         print(f"# The ends of the faders, {chars:,} characters each, seed 1\n")
+        band = Band(everyone)  # every style loaded, as `instrument play` has them; a row raises its own
         rows = edges(lambda styles: band, vocabulary(everyone), chars)
         print("\n" + edges_table(rows))
         if args.samples:
