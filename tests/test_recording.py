@@ -115,3 +115,22 @@ def test_a_header_nested_too_deeply_is_not_a_recording(tmp_path):
     path.write_text("[" * 100_000 + "]" * 100_000 + "\n")
     with pytest.raises(ReplayError, match="not a recording"):
         read_recording(path)
+
+
+def test_a_recording_made_before_the_loop_guard_existed_replays_without_it():
+    """Three shipped styles at top-p 0.01 loop ("and Abiathar, and Abiathar, ..."): the loop the
+    guard breaks. A recording made before the guard existed (no /loop_guard in its starting
+    state) must replay unguarded."""
+    from instrument.app.parts import build_engine
+    from instrument.app.settings import EngineSettings
+
+    names = ["bible", "austen", "shakespeare"]
+
+    def looping(guard=None):
+        values = {"/seed": 1, "/top_p": 0.01, "/lookahead": 0, **({} if guard is None else {"/loop_guard": guard})}
+        return build_engine(EngineSettings(models=names, mix={n: 1.0 for n in names}, values=values))
+
+    rec, text = _recording_of(looping(0.0), 500, {})
+    del rec.changes[0]["set"]["/loop_guard"]  # as a recording of the day before has it
+    assert replay(looping(), rec) == text
+    assert _play(looping(), 500, {}) != text  # the guard changes this text: the test can fail
