@@ -31,6 +31,7 @@ from .base.ratelog import RateLimitedLog
 from .tree import build_tree
 
 log = logging.getLogger("instrument.engine")
+PRIME_PATIENCE = 40  # characters a prime waits for a word to end before it lands inside it anyway
 
 
 class Engine:
@@ -58,6 +59,8 @@ class Engine:
         self._slow = RateLimitedLog(log, "slow characters", interval=30.0)
         self._slow_in_a_row = 0
         self.steps = 0
+        self.last = " "  # the last character written: a prime waits for it to end a word
+        self.waiting: tuple[str, int] | None = None  # a prime waiting for the word to end, and since which step
         self.rng = np.random.default_rng(self.params.get("/seed"))
         self._mixing = set(self.params.tagged("mixing"))  # what a step may take late (the mix, T, ...)
         self.repeats = Repeats()
@@ -102,7 +105,16 @@ class Engine:
             for stage in self.stages:
                 stage.reset()
         if self._fired(snap, "/prime") and snap["/prime"]:
-            self.prime(snap["/prime"], snap)
+            self.waiting = (snap["/prime"], self.steps)  # a newer prime replaces one still waiting
+        if self.waiting is not None and self._prime_due(snap):
+            text, self.waiting = self.waiting[0], None
+            self.prime(text, snap)
+
+    def _prime_due(self, snap: Snapshot) -> bool:
+        """A prime lands between words, never inside one ("whichAMEN AMEN."): once the text ends
+        a word, or after PRIME_PATIENCE characters of a word that does not end (a run of code)."""
+        return (snap["/prime_at"] == "now" or self.last in " \t\n"
+                or self.steps - self.waiting[1] >= PRIME_PATIENCE)
 
     def prime(self, text: str, snap: Snapshot | None = None) -> None:
         """Every style reads text as if it had written it; the text is published as primed.
@@ -119,6 +131,7 @@ class Engine:
             self._accept(x, heard)
         for ch in bytes(ids).decode("ascii"):
             self._publish(Frame(self.steps, ch, pi, active, primed=True))
+        self.last = chr(int(ids[-1]))
 
     def _accept(self, x: int, heard: Heard) -> None:
         for stage in self.stages:
@@ -151,6 +164,7 @@ class Engine:
             lead = int(active[np.argmax(pi[active] * omega[:, x])])
         frame = Frame(self.steps, chr(x), pi, active, omega, rho, lead)
         self.steps += 1
+        self.last = frame.char
         self._publish(frame)  # before the stages read x: the outputs need not wait for their step
         self._accept(x, Heard(active, pi, omega, snap["/presence"]))
         return frame

@@ -354,7 +354,10 @@ CONTROLS = [
     Param("/seed", "int", (0, 2**31 - 1), 0, "re-seed the sampler (same seed and moves, same text)",
           frozenset({"event"}) | FLAG),
     Param("/run", "bool", (), True, "play (1) or pause (0)", SURFACE),
-    Param("/prime", "text", (10_000,), "", "text every style reads as if it had written it", frozenset({"event"}) | FLAG),
+    Param("/prime", "text", (10_000,), "", "text every style reads as if it had written it",
+          frozenset({"event", "surface"}) | FLAG),
+    Param("/prime_at", "enum", ("word", "now"), "word", "when a prime lands: at the end of the word being written "
+          "(never inside it; at most 40 characters later) or at once"),
     Param("/reset", "trigger", (), None, "fresh hidden states: every style forgets what it read",
           frozenset({"event", "surface"})),
 ]

@@ -133,6 +133,54 @@ def test_prime_is_read_by_every_style_and_published(engine):
     assert all(f.primed for f in frames[:-1]) and not frames[-1].primed
 
 
+def _letters_engine() -> Engine:
+    """Two styles that write runs of one letter with a space now and then: words to land between."""
+    from .fakes import letter_model
+
+    engine = Engine(Ensemble([letter_model("a"), letter_model("b")], ["ayes", "bees"]))
+    engine.params.set("/mix/ayes", 1.0)
+    return engine
+
+
+def _prime_mid_word(engine: Engine, prime: str) -> str:
+    """Play until the text is inside a word, send the prime, play 60 more; the whole text."""
+    sub = engine.subscribe(maxlen=4096)
+    while engine.step().char in " \n" or engine.steps < 5:
+        pass
+    engine.params.set("/prime", prime)
+    for _ in range(60):
+        engine.step()
+    return sub.read(timeout=1)[1]
+
+
+def test_a_prime_lands_at_the_end_of_the_word_being_written_never_inside_it():
+    text = _prime_mid_word(_letters_engine(), "AMEN ")
+    at = text.index("AMEN ")
+    assert at > 0 and text[at - 1] in " \n"  # after the word ended, not "whichAMEN"
+
+
+def test_a_prime_at_once_lands_inside_the_word():
+    engine = _letters_engine()
+    engine.params.set("/prime_at", "now")
+    text = _prime_mid_word(engine, "AMEN ")
+    assert text[text.index("AMEN ") - 1] not in " \n"  # the old behaviour, for who wants it
+
+
+def test_a_prime_waits_at_most_forty_characters_for_a_word_to_end(engine):
+    """Untrained styles rarely write a space: the prime lands inside their 'word' after 40."""
+    from instrument.engine import PRIME_PATIENCE
+
+    sub = engine.subscribe(maxlen=4096)
+    for _ in range(5):
+        engine.step()
+    engine.params.set("/prime", "AMEN ")
+    for _ in range(PRIME_PATIENCE + 5):
+        engine.step()
+    frames, text = sub.read(timeout=1)
+    at = text.index("AMEN ")
+    assert 5 < at <= 5 + PRIME_PATIENCE and (text[at - 1] in " \t\n" or at == 5 + PRIME_PATIENCE)
+
+
 def test_a_slow_reader_loses_frames_but_never_text():
     sub = Subscription(maxlen=4)
     from instrument.frames import Frame

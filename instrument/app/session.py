@@ -24,7 +24,7 @@ class Session:
         self._stack = ExitStack()
         self.engine = self.osc_in = self.osc_out = self.presets = self.files = None
         self.midi = self.midi_port = self.recorder = self.speech = self.projection = None
-        self.console = self.panel = self.link = self.midi_out = self.wekinator = None
+        self.console = self.panel = self.link = self.midi_out = self.wekinator = self.typing = None
 
     @classmethod
     def open(cls, settings: PlaySettings) -> "Session":
@@ -91,6 +91,10 @@ class Session:
             parts.map_control_messages(self.osc_in.router, self.midi, self.presets, self.files,
                                        self.midi.mapping.path.parent)
         self._open_outputs(styles)
+        from ..control.typed import TypedPhrases
+
+        if TypedPhrases.wanted():  # a line typed into this terminal comes in as a prime
+            self.typing = TypedPhrases(engine.params).start()
 
     def _open_midi_out(self) -> None:
         self.midi_out, sinks = parts.open_midi_out(self.engine, self.settings.midi, self.midi)

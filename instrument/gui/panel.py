@@ -22,6 +22,7 @@ from ..screen.theme import Theme
 from ..core import morph
 from ..params import mix_address, style_of
 from .client import EngineClient
+from .switches import add_switch, section_of
 from .textfollower import TextFollower
 
 log = logging.getLogger("instrument.panel")
@@ -166,12 +167,16 @@ class Panel:
         dpg.add_spacer(height=8)
         surface = [e for e in self.client.tree if "surface" in e.get("tags", ())]
         rest = [e for e in surface if e["kind"] not in ("float", "int")]
-        for section in dict.fromkeys(_section(e["address"]) for e in rest):
-            with dpg.group(horizontal=True):
+        for section in dict.fromkeys(section_of(e["address"]) for e in rest):
+            mine = [e for e in rest if section_of(e["address"]) == section]
+            with dpg.group(horizontal=True):  # the switches, then each text field on a line of its own
                 if section:
                     dpg.add_text(section, color=(160, 160, 170))
-                for e in (e for e in rest if _section(e["address"]) == section):
-                    self._add_switch(dpg, e, e["address"][len(section) + 2:] if section else e["address"][1:])
+                for e in (e for e in mine if e["kind"] != "text"):
+                    add_switch(dpg, e, section, self._slider_moved, self.client.send)
+            for e in (e for e in mine if e["kind"] == "text"):
+                with dpg.group(horizontal=True):
+                    add_switch(dpg, e, section, self._slider_moved, self.client.send)
         for e in (e for e in surface if e["kind"] in ("float", "int")):
             address = e["address"]
             with dpg.group(horizontal=True):
@@ -181,24 +186,6 @@ class Panel:
                 dpg.add_text(f"{address[1:]:<11}")
                 dpg.add_button(label="learn", tag=f"learn:{address}", width=46, callback=self._learn, user_data=address)
                 dpg.add_text("", tag=f"cc:{address}", color=(150, 150, 150))
-
-    def _add_switch(self, dpg, e: dict, name: str) -> None:
-        """A choice, a switch, a trigger's button or a text field (sent on Enter) for one parameter."""
-        address = e["address"]
-        if e["kind"] == "enum":
-            dpg.add_combo(list(e["range"]), tag=f"fader:{address}", width=120, default_value=e["value"],
-                          callback=self._slider_moved, user_data=address)
-            dpg.add_text(name)
-        elif e["kind"] == "bool":
-            dpg.add_checkbox(label=name, tag=f"fader:{address}", default_value=bool(e["value"]),
-                             callback=self._slider_moved, user_data=address)
-        elif e["kind"] == "trigger":
-            dpg.add_button(label=name, width=max(60, 8 * len(name)), callback=lambda s, a, u: self.client.send(u),
-                           user_data=address)
-        elif e["kind"] == "text":  # the voice: empty, piper, or a voice's name
-            dpg.add_input_text(tag=f"fader:{address}", width=140, default_value=str(e["value"]), on_enter=True,
-                               hint="each style its own", callback=self._slider_moved, user_data=address)
-            dpg.add_text(name)
 
     def _build_presets(self, dpg) -> None:
         dpg.add_spacer(height=8)
@@ -401,10 +388,3 @@ class Panel:
                 pacer.wait(FPS, self._stop)
         finally:
             dpg.destroy_context()
-
-
-def _section(address: str) -> str:
-    """The part of the tree a parameter belongs to, for grouping: "speech" for /speech/stop, "" for
-    the engine's own (/mode)."""
-    parts = address.strip("/").split("/")
-    return parts[0] if len(parts) > 1 else ""
