@@ -4,11 +4,11 @@ module with parameters adds its table here, and every surface (OSC, MIDI-learn, 
 presets, OSCQuery, docs/osc.md) has them at once."""
 from __future__ import annotations
 
-from .control import clock, link
+from .control import clock, history, link
 from .outputs import midi_out, projection, speech
 from .params import CONTROLS, ParamTree, style_params
 
-TABLES = (CONTROLS, clock.PARAMS, link.PARAMS, midi_out.PARAMS, speech.PARAMS, projection.PARAMS)
+TABLES = (CONTROLS, clock.PARAMS, link.PARAMS, history.PARAMS, midi_out.PARAMS, speech.PARAMS, projection.PARAMS)
 
 
 def build_tree(names: list[str]) -> ParamTree:

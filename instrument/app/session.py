@@ -72,6 +72,9 @@ class Session:
             stack.callback(self.osc_in.stop)
         self.presets = parts.attach_presets(engine, s.presets)
         self.presets.on_loaded = lambda name: self.osc_out.announce("/preset/current", name)
+        from ..control.history import History
+
+        self.history = History(engine.params, self.presets)  # /undo and /panic
         if s.preset:
             parts.start_from_preset(self.presets, s.preset)
         self.midi, self.midi_port = parts.attach_midi(engine, s.midi, self.presets, self.osc_out.broadcast, self.files)

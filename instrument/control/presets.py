@@ -61,6 +61,7 @@ class Presets:
         for orphan in clear_orphans(self.folder):  # a save killed mid-write
             log.info("removed %s, left by a save that was cut off", orphan.name)
         self.current: str | None = None
+        self.current_values: dict | None = None  # the last recalled preset's values (what /panic goes back to)
         self._outside = RateLimitedLog(log, "program changes outside the bank")
         self._announced = RateLimitedLog(log, "presets loaded")  # a flood of loads must not flood the console
         self._morph: threading.Event | None = None
@@ -151,11 +152,11 @@ class Presets:
         values = self.read(name)  # everything is checked before anything moves
         self._cancel_morph()
         self.params.set_many(values, source="preset")  # one move: no step hears half a preset
-        self._loaded(name)
+        self._loaded(name, values)
         return values
 
-    def _loaded(self, name: str, news: str | None = None) -> None:
-        self.current = name
+    def _loaded(self, name: str, values: dict, news: str | None = None) -> None:
+        self.current, self.current_values = name, values
         self._announced.log(news or f"preset {clip(repr(name), 70)} loaded")
         self.on_loaded(name)
 
@@ -180,7 +181,7 @@ class Presets:
         stop = threading.Event()
         with self._lock:
             self._morph = stop
-        self._loaded(name, f"morphing to preset {clip(repr(name), 70)} over {seconds:g} s")
+        self._loaded(name, values, f"morphing to preset {clip(repr(name), 70)} over {seconds:g} s")
         threading.Thread(target=self._glide, args=(glide, seconds, stop), name="morph", daemon=True).start()
         return values
 
@@ -192,6 +193,10 @@ class Presets:
             if t >= 1.0:
                 return
             stop.wait(1.0 / MORPH_HZ)
+
+    def stop_morph(self) -> None:
+        """A glide in progress stops where it is (an undo, a panic, a load)."""
+        self._cancel_morph()
 
     def _cancel_morph(self) -> None:
         with self._lock:
