@@ -2,8 +2,8 @@
 button, a text field sent on Enter; grouped by the part of the tree each belongs to."""
 from __future__ import annotations
 
-TEXT_HINTS = {"/speech/voice": "empty: each style its own; piper; or a voice",
-              "/prime": "a phrase: Enter, and it comes in at the next word's end"}
+TEXT_HINTS = {"/speech/voice": "empty: each style's own; piper; a name",  # what fits 300 px
+              "/prime": "type a phrase, then Enter"}
 
 
 def section_of(address: str) -> str:

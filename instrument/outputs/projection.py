@@ -29,6 +29,10 @@ ADVANCE = 1233 / 2048  # DejaVu Sans Mono: every glyph advances 1233 of 2048 uni
 PARAMS = [  # this module's table (tree.py builds the union)
     Param("/project/size", "int", (12, 200), 40, "projection text size in pixels"),
     Param("/project/tint", "bool", (), True, "tint each character by the style that wrote it"),
+    Param("/project/blank", "bool", (), False, "show nothing (the text goes on underneath; off shows it again)",
+          frozenset({"surface"})),
+    Param("/project/clear", "trigger", (), None, "start the page empty: what was written is not shown again",
+          frozenset({"event", "surface"})),
 ]
 
 
@@ -64,6 +68,9 @@ class Projection(WindowSink):
         self._fonts: dict[int, int] = {}  # size -> Dear PyGui font
         self._asked = (0, 0.0)  # the size asked for, and since when
         self.caption = None     # () -> the word being spoken ("" between phrases), when speech is on
+        self._clear = False     # /project/clear fired: the page starts empty at the next draw
+        self._blank = False     # what the page shows now: nothing (/project/blank)
+        params.add_listener(self._heard)
         self._captioned = None  # what the caption line shows now
 
     def write(self, frames: list[Frame], text: str) -> None:
@@ -127,7 +134,22 @@ class Projection(WindowSink):
     def _margin(self) -> int:
         return max(16, self._font_size // 2)
 
+    def _heard(self, address: str, value, source: str) -> None:
+        if address == "/project/clear":
+            self._clear = True  # done by the window's thread, which owns the layout
+
+    def _blank_or_clear(self, dpg) -> None:
+        if self._clear:
+            self._clear = False
+            self.layout.lines = [[]]
+            self._page.forget()
+        blank = bool(self.params.get("/project/blank"))
+        if blank != self._blank:
+            dpg.configure_item("page", show=not blank)
+            self._blank = blank
+
     def draw(self, dpg) -> None:
+        self._blank_or_clear(dpg)
         font = self._font(dpg)
         width, height = fit_to_viewport(dpg, "projection")
         width, height = width or self.size[0], height or self.size[1]

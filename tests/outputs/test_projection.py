@@ -135,3 +135,17 @@ def test_the_word_being_spoken_is_shown_under_the_text_and_gone_between_phrases(
     assert (image[y : y + 50, :200].min(axis=-1) > 200).sum() > 100  # the word, in the text's white
     assert not lit[y : y + 50, 250:].any()      # a line of its own: nothing beside the word
     assert lit[y - 110 : y - 10, :].sum() > 1000  # the text above it, not overwritten
+
+
+def test_the_projection_blanks_shows_again_and_clears_on_cue(display, tmp_path):
+    from ..conftest import PROJECT
+
+    result = subprocess.run([sys.executable, "-m", "tests.outputs.blank_driver", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120, cwd=PROJECT)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    lit = {name: int((read_png(tmp_path / f"{name}.png")[..., :3].astype(int).sum(axis=-1) > 300).sum())
+           for name in ("text", "blank", "again", "cleared")}
+    assert lit["text"] > 5000 and lit["again"] > 5000   # a page of text, and again once shown
+    assert lit["blank"] == 0 and lit["cleared"] == 0    # nothing: blanked, then an empty page
+    assert seen["lines_after_clear"] <= 2               # the old lines gone, not hidden
