@@ -23,6 +23,16 @@ def add_panel(sub) -> None:
 
 
 def _panel(args) -> int:
+    from ..app.signals import interrupt_on_kill
+
+    interrupt_on_kill()  # `kill -INT` ends a panel started in the background (SIGINT ignored from birth)
+    try:
+        return _open_panel(args)
+    except KeyboardInterrupt:  # before the window was up: nothing to close yet
+        return 0
+
+
+def _open_panel(args) -> int:
     from ..screen.priority import idle_priority, one_software_renderer_thread
 
     # first of all, so that every thread of the panel inherits it: numpy's (started on import),

@@ -182,7 +182,8 @@ class Panel:
             with dpg.group(horizontal=True):
                 lo, hi = e.get("span") or e["range"]  # the part a hand wants (/rate: 1-400, not flat out)
                 dpg.add_slider_float(tag=f"fader:{address}", width=220, min_value=float(lo), max_value=float(hi),
-                                     default_value=float(e["value"]), callback=self._slider_moved, user_data=address)
+                                     default_value=float(e["value"]), callback=self._slider_moved, user_data=address,
+                                     format="%.0f" if e["kind"] == "int" else "%.3f")  # beams 8, not 8.000
                 dpg.add_text(f"{address[1:]:<11}")
                 dpg.add_button(label="learn", tag=f"learn:{address}", width=46, callback=self._learn, user_data=address)
                 dpg.add_text("", tag=f"cc:{address}", color=(150, 150, 150))

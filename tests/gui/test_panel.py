@@ -4,11 +4,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from ..conftest import PROJECT
 from ..fakes import write_letter_models
+from ..polling import wait_for
 from ..realparts import free_udp_port, instrument, require
 
 
@@ -73,3 +75,33 @@ def test_seventeen_styles_each_have_a_fader_none_overlapping_all_inside_the_mixe
         assert w > 0 and h > 0 and x + w <= seen["mixer_w"], (i, x, w)
         for (x2, y2, w2, h2) in boxes[i + 1:]:
             assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y, "two controls overlap"
+
+
+def test_kill_int_ends_a_panel_started_in_the_background(display, tmp_path):
+    """A shell's `panel &` starts it with SIGINT ignored; `kill -INT` must still end it."""
+    import signal
+    import time
+
+    models = write_letter_models(tmp_path / "models", {"bible": "b"})
+    port = free_udp_port()
+    proc = instrument("play", "--mix", "bible=1", "--rate", "60", "--osc-listen", f"127.0.0.1:{port}",
+                      "--no-oscquery", "--no-midi", models=models)
+    try:
+        proc.wait_for(lambda p: len(p.text) > 5, what="the engine's text")
+        panel = subprocess.Popen([sys.executable, "-m", "instrument", "panel", "--engine", f"127.0.0.1:{port}"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        assert wait_for(lambda: not _ignores_sigint(panel.pid), 60)  # its first act: SIGINT heard again
+        time.sleep(1)  # and on into its start or its drawing
+        assert panel.poll() is None, panel.stderr.read()
+        panel.send_signal(signal.SIGINT)
+        assert panel.wait(30) == 0
+    finally:
+        proc.stop()
+
+
+def _ignores_sigint(pid: int) -> bool:
+    """Whether the process ignores SIGINT (bit 1 of SigIgn in /proc/PID/status, Linux)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    mask = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")), 16)
+    return bool(mask & (1 << 1))
