@@ -17,6 +17,7 @@ from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .midi_errors import plainly
 from ..params import ParamTree
 from ..base.ratelog import RateLimitedLog
 from .clock import MidiClock
@@ -380,7 +381,7 @@ def _open(direction: str, name: str | None, api: str | None, client: str, **kwar
             if name is None and _cannot_make_virtual(e):
                 flag = "--midi-in" if direction == "input" else "--midi-out"
                 raise MidiUnavailable(NO_VIRTUAL_PORTS.format(why=e).replace("--midi-in", flag)) from None
-            errors.append(f"{choice or 'default'}: {e}")
+            errors.append(plainly(choice, e))
     raise MidiUnavailable("no MIDI system could be opened (" + "; ".join(errors) + ")")
 
 
