@@ -37,6 +37,7 @@ DIST_H = DIST_ROWS * ROW_H + 20  # active styles the rows get thinner, down to M
 MIN_ROW_H = 16
 FADERS_PER_ROW = 8   # at most, in a row of the mixer (a fader with its name, learn and CC is 48 px)
 PAD = 250
+LABEL = 8  # characters of a style's name under its fader ("speeches", not "speech"); the rest on hover
 
 
 class Panel:
@@ -155,7 +156,8 @@ class Panel:
                                          default_value=float(self.client.values.get(address, 0.0)),
                                          callback=self._slider_moved, user_data=address)
                     dpg.bind_item_theme(f"fader:{address}", grab)
-                    dpg.add_text(name[:6], color=(*self.colours[name], 255))
+                    with dpg.tooltip(dpg.add_text(name[:LABEL], color=(*self.colours[name], 255))):
+                        dpg.add_text(name)  # the whole name on hover
                     dpg.add_button(label="learn", tag=f"learn:{address}", width=40, callback=self._learn,
                                    user_data=address)
                     dpg.add_text("", tag=f"cc:{address}", color=(150, 150, 150))
