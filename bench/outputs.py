@@ -41,8 +41,9 @@ def make_engine(names: list[str], rate: float) -> Engine:
     return engine
 
 
-def run(names: list[str], seconds: float, rate: float, outputs: bool) -> dict:
-    engine = make_engine(names, rate)
+def timed(engine: Engine) -> list[float]:
+    """The seconds each of the engine's steps takes from now on (its capacity is 1 / their mean),
+    and a reader that keeps up, as the console does."""
     step, spent = engine.step, []
 
     def timed_step():
@@ -52,9 +53,14 @@ def run(names: list[str], seconds: float, rate: float, outputs: bool) -> dict:
         return frame
 
     engine.step = timed_step
-    sink = engine.subscribe(maxlen=1)  # a reader that keeps up, as the console does
-    drain = threading.Thread(target=lambda: [sink.read(0.1) for _ in iter(lambda: sink.closed, True)], daemon=True)
-    drain.start()
+    sink = engine.subscribe(maxlen=1)
+    threading.Thread(target=lambda: [sink.read(0.1) for _ in iter(lambda: sink.closed, True)], daemon=True).start()
+    return spent
+
+
+def run(names: list[str], seconds: float, rate: float, outputs: bool) -> dict:
+    engine = make_engine(names, rate)
+    spent = timed(engine)
     speech = projection = None
     wav = Path(tempfile.mkdtemp()) / "bench.wav"
     if outputs:

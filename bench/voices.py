@@ -25,14 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
-from instrument.app.library import installed_names, load
-from instrument.app.parts import default_mix
-from instrument.core.ensemble import Ensemble
-from instrument.engine import Engine
+from instrument.app.library import installed_names
 from instrument.frames import Frame, Subscription
 from instrument.outputs.speech import Phraser, Speech, speakable
 from instrument.outputs.voice import VoiceProcess
 from instrument.tree import build_tree
+from outputs import make_engine, timed  # bench/outputs.py, beside this file
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "austen.txt"
 BACKENDS = {"espeak": "", "piper": "piper"}  # /speech/voice for each
@@ -109,21 +107,8 @@ def cut(backend: str, trials: int) -> list[float]:
 
 def session(names: list[str], backend: str | None, minutes: float) -> dict:
     """The engine at 14 chars/s for `minutes`, with speech into a WAV in real time (or none)."""
-    engine = Engine(Ensemble([load(n) for n in names], names), build_tree(names))
-    for name, weight in default_mix(names).items():
-        engine.params.set(f"/mix/{name}", weight)
-    engine.params.set("/rate", 14)
-    step, spent = engine.step, []
-
-    def timed_step():
-        t = time.perf_counter()
-        frame = step()
-        spent.append(time.perf_counter() - t)
-        return frame
-
-    engine.step = timed_step
-    sink = engine.subscribe(maxlen=1)
-    threading.Thread(target=lambda: [sink.read(0.1) for _ in iter(lambda: sink.closed, True)], daemon=True).start()
+    engine = make_engine(names, 14)
+    spent = timed(engine)
     speech, waiting = None, [0]
     if backend is not None:
         engine.params.set("/speech/voice", BACKENDS[backend])

@@ -1,36 +1,16 @@
-"""A real projection window blanked, shown again, then cleared, in its own process (Dear PyGui:
-one context per process); prints what it saw as JSON: `python -m tests.outputs.blank_driver DIR`."""
+"""A real projection window blanked, shown again, then cleared:
+`python -m tests.outputs.blank_driver DIR`."""
 from __future__ import annotations
 
-import json
-import sys
-import threading
-import time
 from pathlib import Path
 
-from instrument.core.ensemble import Ensemble
-from instrument.engine import Engine
-from instrument.outputs.projection import Projection
-from instrument.screen.theme import load_theme
-
-from ..fakes import letter_model
+from .window_driving import drive, report, until
 
 
 def main(folder: str) -> dict:
     out = Path(folder)
-    engine = Engine(Ensemble([letter_model("a")], ["ayes"]))
-    engine.params.set("/mix/ayes", 1.0)
-    engine.params.set("/rate", 2000)
-    projection = Projection(engine.params, engine.names, load_theme(), width=1280, height=720)
-    projection.attach(engine)
-    seen = {}
 
-    def script() -> None:
-        def until(done, seconds: float = 60.0) -> None:
-            deadline = time.monotonic() + seconds
-            while not done() and time.monotonic() < deadline:
-                time.sleep(0.02)
-
+    def script(engine, projection, seen) -> None:
         def shot(name: str) -> None:
             drawn = projection.frames_drawn
             until(lambda: projection.frames_drawn >= drawn + 3)
@@ -47,14 +27,9 @@ def main(folder: str) -> dict:
         engine.params.set("/project/clear")
         shot("cleared.png")
         seen["lines_after_clear"] = len(projection.layout.lines)
-        engine.stop()
-        projection.stop()
 
-    engine.start()
-    threading.Thread(target=script, daemon=True).start()
-    projection.run()
-    return seen
+    return drive(script)
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1])))
+    report(main)
