@@ -18,6 +18,10 @@ class PcmParams:
     width: int   # bytes per sample
     rate: int    # frames per second
 
+    def seconds(self, frames: bytes) -> float:
+        """How long these frames sound."""
+        return len(frames) / (self.channels * self.width * self.rate)
+
 
 class AudioFileError(ValueError):
     """A file that is neither WAV nor uncompressed AIFF; names the file."""

@@ -15,7 +15,7 @@ import tempfile
 from collections import OrderedDict
 from pathlib import Path
 
-from .voice import VoiceError
+from .voice import VoiceError, end_child
 
 SPOKEN_WPM = 170.0  # the pace piper speaks at its own phoneme length
 KEEP = 3
@@ -59,13 +59,7 @@ class PiperProcess:
         raise VoiceError(f"piper ended: {last}")
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.close()
-                self.proc.wait(5)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
+        end_child(self.proc, 5)
 
 
 class NeuralVoice:

@@ -124,13 +124,19 @@ class VoiceProcess:
 
     def close(self) -> None:
         """End the process (its WAV file is complete when it has gone)."""
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.close()
-                self.proc.wait(10)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
+        end_child(self.proc, 10)
+
+
+def end_child(proc: subprocess.Popen, seconds: float) -> None:
+    """End a child that reads its stdin until it closes (the voice, a piper): its input closed,
+    `seconds` to finish what it was doing, then killed."""
+    if proc.poll() is None:
+        try:
+            proc.stdin.close()
+            proc.wait(seconds)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
 
 
 # --- the child ---------------------------------------------------------------------------------
@@ -228,16 +234,17 @@ class ChildVoice:
         self._voice = ""
         self._unknown: set[str] = set()
         self._out: wave.Wave_write | None = None
-        self._format = None    # the WAV file's (channels, width, rate)
+        self._format = None    # the WAV file's PcmParams
         self.on_word = lambda i: None  # the parent is told each word as it begins (serve sets it)
         if wav_path is None and sys.platform.startswith("linux"):
-            self.player, why = self._player()
+            self.player = self._player()
 
-    def _player(self):
+    @staticmethod
+    def _player() -> list[str]:
         player, why = find_player()
         if player is None:
             raise VoiceError(why)
-        return player, why
+        return player
 
     def configure(self, rate: float, volume: float, voice: str, pitch: int = 50) -> str:
         """Set rate, volume, pitch and voice; a warning, once per name, when no voice matches."""
@@ -270,7 +277,7 @@ class ChildVoice:
 
             self.neural = NeuralVoice()
             if self.wav_path is None and self.player is None:
-                self.player, _ = self._player()  # macOS, Windows: piper's files need a player
+                self.player = self._player()  # macOS, Windows: piper's files need a player
         return self.neural
 
     def say(self, text: str, voice: str = "", rate: float = 170.0, volume: float = 1.0) -> float | None:
@@ -290,8 +297,7 @@ class ChildVoice:
             params, frames = self._render(text, part)
         try:
             if self.wav_path is None:
-                seconds = len(frames) / (params.channels * params.width * params.rate)
-                play(self.player, part, onsets(text, seconds), self.on_word)
+                play(self.player, part, onsets(text, params.seconds(frames)), self.on_word)
                 return None
             return self._append(params, frames)
         finally:
@@ -330,15 +336,15 @@ class ChildVoice:
             self._out = wave.open(str(self.wav_path), "wb")
             self._out.setnchannels(params.channels), self._out.setsampwidth(params.width)
             self._out.setframerate(params.rate)
-            self._format = (params.channels, params.width, params.rate)
-        channels, width, rate = self._format
-        if (params.channels, params.width) != (channels, width):
+            self._format = params
+        file = self._format
+        if (params.channels, params.width) != (file.channels, file.width):
             raise PhraseError(f"a phrase of {params.channels} channels at {8 * params.width} bits cannot join "
-                              f"a file of {channels} at {8 * width}")
-        if params.rate != rate and channels == 1:
-            frames = resampled(frames, width, params.rate, rate)
+                              f"a file of {file.channels} at {8 * file.width}")
+        if params.rate != file.rate and file.channels == 1:
+            frames = resampled(frames, file.width, params.rate, file.rate)
         self._out.writeframes(frames)  # the header is patched each write
-        return len(frames) / (channels * width * rate)
+        return file.seconds(frames)
 
     def close(self) -> None:
         if self.neural is not None:
