@@ -343,7 +343,7 @@ CONTROLS = [
           "how much each style recalls its own corpus, as its fitted memory asks (1) or less "
           "(0 with /copy 0 = the LSTMs alone, the paper's styles)", SOUND | PHONE | FLAG),
     Param("/loop_guard", "float", (0.0, 1.0), 1.0,
-          "how hard the text is pushed off a stretch it has been writing over again for more than 48 characters "
+          "how hard the text is pushed off a stretch it has been writing over again for more than 32 characters "
           "(the loops of the faders' cold ends; 0 = off)", SOUND | FLAG),
     Param("/mode", "enum", tuple(RULES), "linear",
           "mixing rule: linear (the paper's weighted average) or product (log-linear product of experts)", MIXING | FLAG),

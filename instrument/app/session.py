@@ -25,6 +25,7 @@ class Session:
         self.engine = self.osc_in = self.osc_out = self.presets = self.files = None
         self.midi = self.midi_port = self.recorder = self.speech = self.projection = None
         self.console = self.panel = self.link = self.midi_out = self.wekinator = self.typing = None
+        self.history = None
 
     @classmethod
     def open(cls, settings: PlaySettings) -> "Session":

@@ -155,8 +155,8 @@ def _play_settings(args):
                           learn=args.learn, clock=args.midi_clock, out=not args.no_midi_out, out_port=args.midi_out,
                           notes=args.notes, clock_out=args.midi_clock_out),
         outputs=OutputSettings(record=args.record, speak=args.speak, speak_to=args.speak_to, voice=args.voice,
-                               voices=args.voices, policy=args.policy, project=args.project, fullscreen=args.fullscreen, theme=args.theme,
-                               screenshot=args.screenshot, panel=args.panel, on_beat=args.on_beat),
+                               voices=args.voices, policy=args.policy, project=args.project, fullscreen=args.fullscreen,
+                               theme=args.theme, screenshot=args.screenshot, panel=args.panel, on_beat=args.on_beat),
         presets=args.presets, preset=args.preset, chars=args.chars, link=args.link, wekinator=args.wekinator)
 
 

@@ -244,8 +244,8 @@ class OscRouter:
     def _describe(self, address: str, args: list, sender: Sender) -> list[Reply]:
         if not self.verified(sender[0]):  # it would be withheld anyway: do not build 5 KB of JSON for it
             self.stats.withheld += 1
-            return self.refuse(f"/describe from {sender[0]}: subscribe first, or ask over OSCQuery (HTTP)")  # no
-            # /error either: a forged source would have it as the amplification it was refused
+            # and no /error either: a forged source would get that as the amplification it was refused
+            return self.refuse(f"/describe from {sender[0]}: subscribe first, or ask over OSCQuery (HTTP)")
         return [("/describe", (json.dumps(self.params.describe()),))]
 
 
