@@ -5,13 +5,18 @@ One JSON object a line. The first says what played (models with their file hashe
 computed, version); then, in order, every change of the parameters as the engine saw it, with the
 step at which it took effect, and the text as it was written; last, the end mark with the number
 of characters sampled. A replay plays it back to the same text, because the engine is
-deterministic given the same snapshot at every step.
+deterministic given the same snapshot at every step. Each text line also says when it was written
+(`"at": [step, seconds]`, the step of its last character and the seconds since the recording
+began), which `replay --live` plays back to (app/pace.py); recordings made before it replay only
+as fast as they can.
 """
 from __future__ import annotations
 
 import datetime
 import hashlib
 import json
+import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +50,7 @@ class Recorder(Sink):
         self._writes: dict = {}
         self._triggers = {a for a, p in engine.params.params.items() if p.kind == "trigger"}
         self._text_step = 0
+        self._t0 = time.monotonic()  # the frames' clock: a text line's time is its last frame's
         computed = engine.ensemble.computed  # the text is the same only if replayed computed the same way
         self._line({"instrument": FORMAT, "date": datetime.datetime.now().isoformat(timespec="seconds"),
                     "precision": computed["precision"], "backend": computed["backend"], "rows": computed["rows"],
@@ -87,7 +93,10 @@ class Recorder(Sink):
 
     def write(self, frames: list[Frame], text: str) -> None:
         self.tend()  # the changes first: those of the steps that wrote this text are among them
-        self._line({"text": text})
+        line = {"text": text}
+        if frames:  # the recorder keeps only the newest frame: the batch's last character
+            line["at"] = [frames[-1].step, round(max(0.0, frames[-1].time - self._t0), 3)]
+        self._line(line)
 
     def tend(self) -> bool:
         for step, snap in self.subscription.snapshots():
@@ -122,6 +131,7 @@ class Recording:
     text: str = ""                                       # everything written, primed text included
     steps: int | None = None                             # characters sampled; None: no end mark
     damage: str | None = None                            # where and why the intact part ends
+    times: list[tuple[int, float]] = field(default_factory=list)  # (step, seconds) of each timed text line
 
 
 def _record_problem(line) -> str | None:
@@ -134,10 +144,18 @@ def _record_problem(line) -> str | None:
               and all(isinstance(a, str) for a in [*line.get("set", {}), *line.get("fire", [])]))
         return None if ok else "a change whose step, set or fire is not what the recorder writes"
     if "text" in line:
-        return None if isinstance(line["text"], str) else "a text line without text"
+        if not isinstance(line["text"], str):
+            return "a text line without text"
+        return None if "at" not in line or _time_ok(line["at"]) else "a text line whose time is not [step, seconds]"
     if "end" in line:
         return None if isinstance(line["end"], int) and not isinstance(line["end"], bool) else "an end mark without a count"
     return "a line the recorder never writes"
+
+
+def _time_ok(at) -> bool:
+    return (isinstance(at, list) and len(at) == 2 and isinstance(at[0], int) and not isinstance(at[0], bool)
+            and at[0] >= 0 and isinstance(at[1], (int, float)) and not isinstance(at[1], bool)
+            and math.isfinite(at[1]) and at[1] >= 0)
 
 
 MAX_LINE = 1 << 20  # bytes: the recorder's longest line (a change with a 10,000-character prime) is ~60 KB
@@ -207,6 +225,8 @@ def read_recording(path: Path) -> Recording:
             rec.changes.append({"step": line["step"], "set": line.get("set", {}), "fire": line.get("fire", [])})
         elif "text" in line:
             rec.text += line["text"]
+            if "at" in line:
+                rec.times.append((line["at"][0], float(line["at"][1])))
         else:
             rec.steps = line["end"]
     _bound_steps(rec)
@@ -324,10 +344,12 @@ def recorded_copies(rec: Recording) -> list:
     return tables
 
 
-def replay(engine: Engine, rec: Recording) -> str:
+def replay(engine: Engine, rec: Recording, pace=None) -> str:
     """Apply each change before the step at which it took effect; returns all the text written
     (primed text included), to compare with the recording's. A recording cut off before its end
-    mark (the machine died mid-piece) is played until it has written as much text as it holds."""
+    mark (the machine died mid-piece) is played until it has written as much text as it holds.
+    pace: None, as fast as it can; else its wait(step) is called before each step (app/pace.py)."""
+    wait = pace.wait if pace is not None else (lambda step: None)
     sub = engine.subscribe(maxlen=1)
     text = []
     start = rec.changes[0]["set"] if rec.changes else {}
@@ -335,7 +357,7 @@ def replay(engine: Engine, rec: Recording) -> str:
         if address not in start and address in engine.params:
             engine.params.set(address, value, source="replay")
     for change in rec.changes:
-        _play_to(engine, change["step"])
+        _play_to(engine, change["step"], wait)
         for address, value in change["set"].items():
             engine.params.set(address, value, source="replay")
         for address in change["fire"]:
@@ -343,14 +365,15 @@ def replay(engine: Engine, rec: Recording) -> str:
                 param = engine.params.params[address]
                 engine.params.set(address, None if param.kind == "trigger" else engine.params.get(address),
                                   source="replay")
+        wait(engine.steps)
         engine.step()  # the step that first saw the change (it may be silent: paused, faders down)
         text.append(sub.read(timeout=0)[1])
     if rec.steps is not None and rec.damage is None:
-        _play_to(engine, rec.steps)
+        _play_to(engine, rec.steps, wait)
     else:
         written = sum(map(len, text))
         while written < len(rec.text):
-            _play_to(engine, engine.steps + 1)
+            _play_to(engine, engine.steps + 1, wait)
             text.append(sub.read(timeout=0)[1])
             written += len(text[-1])
     engine.unsubscribe(sub)
@@ -358,8 +381,9 @@ def replay(engine: Engine, rec: Recording) -> str:
     return "".join(text)
 
 
-def _play_to(engine: Engine, step: int) -> None:
+def _play_to(engine: Engine, step: int, wait) -> None:
     while engine.steps < step:
+        wait(engine.steps)
         if engine.step() is None:
             raise ReplayError(f"the engine fell silent at step {engine.steps}, where the recording played on")
 

@@ -82,6 +82,11 @@ def add_replay(sub) -> None:
                        description="Replay a recording made with `instrument play --record`: the same models "
                        "(checked by their file hashes), every move at the step it took effect, the same text.")
     p.add_argument("recording", type=Path)
+    p.add_argument("--live", action="store_true", help="at the pace it was played, the text on the console as it "
+                   "comes (default: as fast as it can)")
+    p.add_argument("--speak", action="store_true", help="with --live: speak it as it plays")
+    p.add_argument("--project", action="store_true", help="with --live: the projection window")
+    p.add_argument("--fullscreen", action="store_true", help="with --project: fill the screen")
     p.add_argument("--speak-to", metavar="FILE.wav", help="render the text's speech into a WAV file")
     p.add_argument("--quiet", action="store_true", help="do not print the text, only whether it matched")
     p.set_defaults(func=_replay)
@@ -89,13 +94,20 @@ def add_replay(sub) -> None:
 
 def _replay(args) -> int:
     from ..app.library import installed
+    from ..app.pace import ReplayStopped
     from ..app.recording import (ReplayError, check_models, first_difference, plan_computation, read_recording,
-                            recorded_copies, recorded_memories, replay)
+                            recorded_copies, recorded_memories)
     from ..app.parts import build_engine, load_styles
     from ..app.settings import EngineSettings, SetupError
 
+    if (args.speak or args.project) and not args.live:
+        print("instrument replay: --speak and --project play along with --live only (a WAV of the voice: "
+              "--speak-to)", file=sys.stderr)
+        return 2
     try:
         rec = read_recording(args.recording)
+        if args.live and not rec.times:
+            raise ReplayError(f"{args.recording} was recorded before recordings kept time: replay it without --live")
         files = {m.name: m.path for m in installed()}
         check_models(rec, files)
         names = [m["name"] for m in rec.header["models"]]
@@ -110,21 +122,16 @@ def _replay(args) -> int:
     except (ReplayError, SetupError) as e:
         print(f"instrument replay: {e}", file=sys.stderr)
         return 2
-    speech = None
-    if args.speak_to:
-        from ..outputs.speech import Speech
-
-        speech = Speech(engine.params, Path(args.speak_to), policy="recite", names=engine.names).start(engine)
     try:
-        text = replay(engine, rec)
+        text = _replay_live(engine, rec, args) if args.live else _replay_fast(engine, rec, args)
+    except ReplayStopped as e:
+        print(f"instrument replay: {e} of {rec.steps if rec.steps is not None else 'the'} steps (Ctrl-C, or the "
+              "window closed)", file=sys.stderr)
+        return 130
     except ReplayError as e:
         print(f"instrument replay: {e}", file=sys.stderr)
         return 1
-    finally:
-        engine.close_subscriptions()
-        if speech is not None:
-            speech.join()
-    if not args.quiet:
+    if not args.quiet and not args.live:  # live, the console wrote it as it came
         sys.stdout.write(text + "\n")
     if rec.damage is not None:
         print(f"instrument replay: {args.recording}: {rec.damage}; replayed the piece as far as it is intact",
@@ -144,6 +151,34 @@ def _replay(args) -> int:
            "though it was computed the same way (same models, backend, precision and inner loop)")
     print(f"instrument replay: the text differs from the recording from character {where}: {why}", file=sys.stderr)
     return 1
+
+
+def _replay_fast(engine, rec, args) -> str:
+    from ..app.recording import replay
+
+    speech = None
+    if args.speak_to:
+        from ..outputs.speech import Speech
+
+        speech = Speech(engine.params, Path(args.speak_to), policy="recite", names=engine.names).start(engine)
+    try:
+        return replay(engine, rec)
+    finally:
+        engine.close_subscriptions()
+        if speech is not None:
+            speech.join()
+
+
+def _replay_live(engine, rec, args) -> str:
+    from ..app.pace import play_back
+    from ..app.settings import OutputSettings
+
+    outputs = OutputSettings(speak=args.speak, speak_to=args.speak_to, project=args.project,
+                             fullscreen=args.fullscreen)
+    try:
+        return play_back(engine, rec, outputs)
+    finally:
+        print(flush=True)  # the console's last line may be half a line: what is said next starts its own
 
 
 def _styles(args) -> list[str]:

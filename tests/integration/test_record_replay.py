@@ -249,3 +249,41 @@ def test_a_recording_killed_between_a_change_and_its_text_replays_without_a_fals
     result = run("replay", str(piece), "--quiet", models=models)
     assert result.returncode == 0, result.stderr
     assert f"replayed {len(held)} characters: the same text as the recording" in result.stderr
+
+
+def test_a_live_replay_keeps_the_pace_and_the_text_of_the_piece(tmp_path):
+    """Played at 40 characters a second with a pause of a second, the piece replays --live in no
+    less time than it took (a loaded machine can only make it slower), to the same text; without
+    --live the same recording replays as fast as it can."""
+    models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b"})
+    piece = tmp_path / "piece.jsonl"
+    port = free_udp_port()
+    engine = instrument("play", "--mix", "ayes=1", "--rate", "40", "--chars", "120", "--seed", "4",
+                        "--osc-listen", f"127.0.0.1:{port}", "--no-oscquery", "--no-midi", "--record", str(piece),
+                        models=models)
+    try:
+        engine.wait_for(lambda p: len(p.text) > 40, what="text")
+        subprocess.run([require("oscsend"), "localhost", str(port), "/run", "i", "0"], check=True, timeout=10)
+        time.sleep(1.0)
+        subprocess.run([require("oscsend"), "localhost", str(port), "/mix/bees", "f", "1"], check=True, timeout=10)
+        subprocess.run([require("oscsend"), "localhost", str(port), "/run", "i", "1"], check=True, timeout=10)
+        engine.proc.wait(30)
+    finally:
+        engine.stop()
+    lines = [json.loads(l) for l in piece.read_text().splitlines()]
+    recorded = "".join(l.get("text", "") for l in lines)
+    took = max(l["at"][1] for l in lines if "at" in l)
+    assert took > 3.0 + 1.0 * 0.9  # 120 characters at 40 a second, and the pause
+    began = time.monotonic()
+    result = run("replay", str(piece), "--live", models=models)
+    live = time.monotonic() - began
+    assert result.returncode == 0 and "the same text" in result.stderr, result.stderr
+    assert result.stdout.replace("\n", "") == recorded.replace("\n", "")  # the console wrote it as it came
+    assert live > 0.9 * took, (live, took)
+    lines = [{k: v for k, v in l.items() if k != "at"} for l in lines]  # as recorded before recordings kept time
+    piece.write_text("\n".join(json.dumps(l) for l in lines) + "\n")
+    result = run("replay", str(piece), "--live", models=models)
+    assert result.returncode == 2 and "before recordings kept time" in result.stderr
+    assert run("replay", str(piece), "--quiet", models=models).returncode == 0
+    result = run("replay", str(piece), "--speak", models=models)
+    assert result.returncode == 2 and "with --live only" in result.stderr
