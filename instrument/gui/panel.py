@@ -22,6 +22,7 @@ from ..screen.theme import Theme
 from ..core import morph
 from ..params import mix_address, style_of
 from .client import EngineClient
+from .faders import Faders
 from .switches import add_switch, section_of
 from .textfollower import TextFollower
 
@@ -37,7 +38,6 @@ DIST_H = DIST_ROWS * ROW_H + 20  # active styles the rows get thinner, down to M
 MIN_ROW_H = 16
 FADERS_PER_ROW = 8   # at most, in a row of the mixer (a fader with its name, learn and CC is 48 px)
 PAD = 250
-LABEL = 8  # characters of a style's name under its fader ("speeches", not "speech"); the rest on hover
 
 
 class Panel:
@@ -58,6 +58,7 @@ class Panel:
         self._advance = 15 * 1233 / 2048  # DejaVu Sans Mono's glyph width at 15 px
         self._text = TextFollower(self._text_columns(), lambda lead: self.colours.get(lead, theme.text))
         self._text_pane = LinePainter("text")
+        self.faders = Faders(self.colours, self._slider_moved, self._learn)
 
     # --- the performer's moves -------------------------------------------------------------
     def move(self, address: str, value) -> None:
@@ -146,21 +147,7 @@ class Panel:
         with dpg.group(horizontal=True, horizontal_spacing=6):
             for name in names:
                 address = mix_address(name)
-                with dpg.group():
-                    with dpg.theme() as grab:
-                        with dpg.theme_component(dpg.mvAll):
-                            dpg.add_theme_color(dpg.mvThemeCol_SliderGrab, (*self.colours[name], 255))
-                            dpg.add_theme_color(dpg.mvThemeCol_SliderGrabActive, (*self.colours[name], 255))
-                    dpg.add_slider_float(tag=f"fader:{address}", vertical=True, height=height, width=40, min_value=0.0,
-                                         max_value=1.0, format="%.2f",
-                                         default_value=float(self.client.values.get(address, 0.0)),
-                                         callback=self._slider_moved, user_data=address)
-                    dpg.bind_item_theme(f"fader:{address}", grab)
-                    with dpg.tooltip(dpg.add_text(name[:LABEL], color=(*self.colours[name], 255))):
-                        dpg.add_text(name)  # the whole name on hover
-                    dpg.add_button(label="learn", tag=f"learn:{address}", width=40, callback=self._learn,
-                                   user_data=address)
-                    dpg.add_text("", tag=f"cc:{address}", color=(150, 150, 150))
+                self.faders.add(dpg, name, address, self.client.values.get(address, 0.0), height)
 
     def _build_globals(self, dpg) -> None:
         """Every parameter the engine tags "surface": a row of choices, switches and triggers for
@@ -312,6 +299,8 @@ class Panel:
             if dpg.does_item_exist(tag) and not dpg.is_item_active(tag):
                 if dpg.get_value(tag) != value:
                     dpg.set_value(tag, value)
+                if self.faders.owns(address):
+                    self.faders.show(dpg, address, float(value))
             if dpg.does_item_exist(f"cc:{address}"):
                 label = "..." if self.client.learning == address else self.client.binding_for(address)
                 if dpg.get_value(f"cc:{address}") != label:

@@ -75,6 +75,30 @@ def test_seventeen_styles_each_have_a_fader_none_overlapping_all_inside_the_mixe
         assert w > 0 and h > 0 and x + w <= seen["mixer_w"], (i, x, w)
         for (x2, y2, w2, h2) in boxes[i + 1:]:
             assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y, "two controls overlap"
+    _digits_read_on_the_grab(tmp_path / "p.png", rects["fader:/mix/bible"], "bible", names)
+
+
+def _digits_read_on_the_grab(shot, rect, name: str, names: list[str]) -> None:
+    """The fader at 1.00: its digits lie on its grab and contrast with it (white on the Bible's pale
+    colour did not: issue 29). The digits are the pixels of the grab's box that are not its colour."""
+    import numpy as np
+
+    from instrument.gui.faders import luminance
+    from instrument.screen.theme import load_theme
+
+    from ..realparts import read_png
+
+    colour = np.array(dict(zip(names, load_theme().colours(names)))[name][:3])
+    x, y, w, _ = (int(v) for v in rect)
+    box = read_png(shot)[y:y + 20, x:x + w, :3].astype(int)
+    on_grab = np.abs(box - colour).sum(axis=-1) < 30
+    assert on_grab.sum() > 0.3 * box.shape[0] * box.shape[1]  # the grab is there, at the top
+    rows = np.flatnonzero(on_grab.mean(axis=1) > 0.3)
+    grab = box[rows.min():rows.max() + 1]
+    digits = grab[np.abs(grab - colour).sum(axis=-1) > 60]
+    assert len(digits) > 20, "no digits on the grab"
+    contrast = lambda a, b: (max(a, b) + 0.05) / (min(a, b) + 0.05)
+    assert np.median([contrast(luminance(d), luminance(colour)) for d in digits]) > 3.0
 
 
 def test_kill_int_ends_a_panel_started_in_the_background(display, tmp_path):
