@@ -28,11 +28,12 @@ def load_recipes(path: Path) -> dict[str, dict]:
 
 def starting_weights(init: str | None, name: str, runs: Path, out_dir: Path) -> Path | None:
     """Where a recipe's run starts: from scratch (None), from the style as installed now
-    ("installed": a style retrained from what it was, as this round's were), or from a base run."""
+    ("installed": a style retrained from what it was, as this round's were), from another installed
+    style ("installed:speeches": Chilcot's report is fine-tuned from the speeches), or from a base run."""
     if not init:
         return None
-    if init == "installed":
-        return out_dir / f"{name}.safetensors"
+    if init == "installed" or init.startswith("installed:"):
+        return out_dir / f"{init.partition(':')[2] or name}.safetensors"
     return runs / init / "best.safetensors"
 
 

@@ -305,3 +305,27 @@ def test_a_style_continued_from_a_continued_style_owes_both_runs(tmp_path):
     assert _card_cost(card) == (3530752 + 3719168, 45.3)
     card.write_text("chars_trained: 3530752\nminutes: 24.1\ninit: {run: init_holmes, chars: null, minutes: null}\n")
     assert _card_cost(card) == (3530752, 24.1)
+
+
+def test_a_recipe_starts_from_scratch_the_style_installed_another_installed_style_or_a_base_run(tmp_path):
+    from instrument.train.recipes import starting_weights
+
+    runs, out = tmp_path / "runs", tmp_path / "models"
+    assert starting_weights(None, "chilcot", runs, out) is None
+    assert starting_weights("installed", "chilcot", runs, out) == out / "chilcot.safetensors"
+    assert starting_weights("installed:speeches", "chilcot", runs, out) == out / "speeches.safetensors"
+    assert starting_weights("codebase", "linux", runs, out) == runs / "codebase" / "best.safetensors"
+
+
+def test_the_shipped_recipes_read_and_start_where_their_weights_are(tmp_path):
+    from instrument.train.recipes import load_recipes, starting_weights
+
+    from ..conftest import PROJECT
+
+    recipes = load_recipes(PROJECT / "models" / "recipes.yaml")
+    for name, recipe in recipes.items():
+        init = recipe.get("init")
+        if init and init.startswith("installed"):
+            start = starting_weights(init, name, tmp_path, PROJECT / "models")
+            assert start.exists(), (name, start)
+            assert list(recipes).index(start.stem) <= list(recipes).index(name)  # trained before it
