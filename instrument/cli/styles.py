@@ -23,8 +23,9 @@ def add_train(sub) -> None:
     p.add_argument("--resume", action="store_true", help="continue the saved run of this name; a new "
                    "--minutes/--epochs replaces its total budget")
     p.add_argument("--export-only", action="store_true", help="export the run's best weights now, no training")
-    p.add_argument("--init", type=Path, help="start from these weights (a run's best.safetensors) instead of "
-                   "from scratch; the architecture must match")
+    p.add_argument("--init", help="where a new run starts: 'closest' (default), the installed style that "
+                   "predicts the text best, fine-tuned; a style's name; a weights file (a run's best.safetensors); "
+                   "or 'none', from scratch")
     p.add_argument("--description", help="one line describing the style, for the model card")
     p.add_argument("--out", type=Path, default=None, help="where models go (default: the project's models/)")
     p.add_argument("--runs", type=Path, default=None, help="checkpoint folder (default ~/.cache/instrument/runs)")
@@ -55,8 +56,20 @@ def _train(args) -> int:
     if args.eval_every is not None:
         overrides.update(eval_every_s=args.eval_every, ckpt_every_s=args.eval_every)
     return _training("train", lambda: train_command(args.corpus, args.name, args.arch, out, run_dir, args.resume,
-                                                    args.description, export_only=args.export_only, init=args.init,
-                                                    **overrides))
+                                                    args.description, export_only=args.export_only,
+                                                    init=_start(args.init), **overrides))
+
+
+def _start(init: str | None):
+    """--init as train_command takes it: CLOSEST, None (from scratch) or a weights file."""
+    from ..train.startingpoint import CLOSEST
+
+    if init in (None, CLOSEST):
+        return CLOSEST
+    if init == "none":
+        return None
+    style = models_dir() / f"{init}.safetensors"
+    return style if "/" not in init and style.exists() else Path(init)
 
 
 def _training(command: str, run) -> int:

@@ -85,8 +85,13 @@ instrument sample lyrics --chars 400 --seed 0
 instrument score lyrics some_other_lyrics.txt                        # how well it predicts a text
 ```
 
-The size follows the corpus, as in the paper: under a MB of text a 2x256, else a 2x512 (the
-largest that fits the ~9 MB fp16 budget); `--arch` chooses another. Checkpoints go to
+A new style does not start from nothing: each installed style's LSTM reads the first 12,000
+characters of the text, and the one that predicts them best (the speeches for a report, Python for
+code) is fine-tuned on it, at a learning rate of 0.0007, in its own shape (a 2x512). It says
+which it chose and how each scored. `--init NAME` starts from a style of your choosing, `--init
+none` from nothing; then the size follows the corpus, as in the paper: under a MB of text a 2x256,
+else a 2x512 (the largest that fits the ~9 MB fp16 budget); `--arch` chooses another (only styles
+of that shape are then candidates). Checkpoints go to
 `~/.cache/instrument/runs/NAME` (`--runs` or `$INSTRUMENT_RUNS` to change it) every few minutes and
 on Ctrl-C; the run's best weights on the dev slice are exported to `models/NAME.safetensors`, its
 memory to `models/NAME.memory` and the card to `models/NAME.yaml`. The shipped styles are

@@ -15,6 +15,7 @@ from .checkpoint import RunRecord, read_record
 from .checkpoint import load_tensors
 from .corpus import load_corpora
 from .hparams import TrainConfig, defaults_for
+from .startingpoint import CLOSEST, FINE_TUNE_LR, closest_style, installed_candidates
 from .trainer import Trainer
 
 
@@ -32,9 +33,9 @@ def new_record(name: str, corpus, model_config: ModelConfig, config: TrainConfig
                      model=asdict(model_config), train=asdict(config))
 
 
-def start_from(model: CharLSTM, record: RunRecord, init: Path) -> None:
-    """Load a base run's best weights, or an exported style's weights, into a fresh model, and note
-    in the record where it began (a style retrained from what ships need not start from noise)."""
+def _start_weights(init: Path):
+    """(model config, name, weights, characters trained, minutes) of a base run's best weights or
+    an exported style's."""
     from safetensors import safe_open
 
     from .checkpoint import RECORD_KEY
@@ -45,13 +46,20 @@ def start_from(model: CharLSTM, record: RunRecord, init: Path) -> None:
         is_run = RECORD_KEY in (f.metadata() or {})
     if is_run:
         base = read_record(init)
-        config, name = base.model_config, base.name
-        chars, minutes = base.chars_trained, round(base.elapsed_s / 60, 1)
-        weights = load_tensors(init, "model.")
-    else:
-        style = CharLSTM.load(init)
-        config, name, weights = style.config, init.stem, style.state_dict()
-        chars, minutes = _card_cost(init.with_suffix(".yaml"))
+        return (base.model_config, base.name, load_tensors(init, "model."), base.chars_trained,
+                round(base.elapsed_s / 60, 1))
+    style = CharLSTM.load(init)
+    return (style.config, init.stem, style.state_dict(), *_card_cost(init.with_suffix(".yaml")))
+
+
+def arch_of(init: Path) -> str:
+    return _start_weights(init)[0].arch
+
+
+def start_from(model: CharLSTM, record: RunRecord, init: Path) -> None:
+    """Load a base run's best weights, or an exported style's weights, into a fresh model, and note
+    in the record where it began (a style retrained from what ships need not start from noise)."""
+    config, name, weights, chars, minutes = _start_weights(init)
     if config.arch != record.model_config.arch:
         raise TrainingError(f"{init} is a {config.arch}; run '{record.name}' is a {record.model_config.arch}")
     model.load_state_dict(weights)
@@ -89,9 +97,10 @@ def _card_cost(card: Path) -> tuple[int | None, float | None]:
 
 
 def prepare(corpus_path: Path | list[Path], name: str, arch: str | None, run_dir: Path, resume: bool,
-            init: Path | None = None, **overrides) -> Trainer:
-    """A Trainer for a fresh run (from scratch, or from a base run's weights), or for the saved one
-    when resuming."""
+            init: Path | str | None = None, **overrides) -> Trainer:
+    """A Trainer for a fresh run (from scratch, from a base run's or a style's weights, or, with
+    init=CLOSEST, from the installed style that predicts the corpus best), or for the saved one
+    when resuming. A run from weights is fine-tuned at FINE_TUNE_LR unless an lr is given."""
     paths = corpus_path if isinstance(corpus_path, list) else [corpus_path]
     corpus = load_corpora(paths)
     last = run_dir / "last.safetensors"
@@ -110,6 +119,13 @@ def prepare(corpus_path: Path | list[Path], name: str, arch: str | None, run_dir
     else:
         if last.exists():
             raise TrainingError(f"run '{name}' already has a checkpoint at {last}: add --resume, or remove it")
+        if init == CLOSEST:
+            start = closest_style(corpus.train, installed_candidates(leave_out=name), arch)
+            init, arch = start.path, arch or start.arch
+        elif init is not None and arch is None:
+            arch = arch_of(Path(init))  # a start's own shape, unless asked otherwise (then it is refused)
+        if init is not None and overrides.get("lr") is None:
+            overrides["lr"] = FINE_TUNE_LR
         model_arch = ModelConfig.from_arch(arch or default_arch(len(corpus.train)))
         config = defaults_for(model_arch.hidden, len(corpus.train), **overrides)
         model_config = ModelConfig(model_arch.n_layers, model_arch.hidden, dropout=config.dropout)

@@ -329,3 +329,48 @@ def test_the_shipped_recipes_read_and_start_where_their_weights_are(tmp_path):
             start = starting_weights(init, name, tmp_path, PROJECT / "models")
             assert start.exists(), (name, start)
             assert list(recipes).index(start.stem) <= list(recipes).index(name)  # trained before it
+
+
+def test_a_new_style_starts_from_the_installed_style_that_predicts_its_text_best(tmp_path, capsys):
+    """Measured, not guessed: a text of b's starts from the style that writes b's; a style of another
+    shape, the style being trained itself, and nothing at all to start from are each handled."""
+    import numpy as np
+
+    from instrument.train.startingpoint import closest_style, installed_candidates
+
+    from ..fakes import write_letter_models
+
+    models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b", "cees": "c"})
+    text = np.frombuffer(b"b bb bbb b " * 400, dtype=np.uint8).astype(np.int64)
+    candidates = installed_candidates(models, leave_out="cees")
+    assert [n for n, _, _ in candidates] == ["ayes", "bees"]
+    start = closest_style(text, candidates)
+    assert start.path == models / "bees.safetensors" and start.arch == "1x32"
+    assert start.scores["bees"] < start.scores["ayes"]
+    assert "starting from the style 'bees'" in capsys.readouterr().err
+    assert closest_style(text, candidates, arch="2x512").path is None  # none of that shape: from scratch
+    assert closest_style(text, []).path is None
+
+
+def test_train_fine_tunes_the_closest_style_unless_told_to_start_from_nothing(repeating_text, tmp_path, capsys,
+                                                                                monkeypatch):
+    from instrument.cli.styles import _start
+    from instrument.train.startingpoint import CLOSEST, FINE_TUNE_LR
+
+    from ..fakes import write_letter_models
+
+    models = write_letter_models(tmp_path / "installed", {"ayes": "a", "bees": "b"})
+    monkeypatch.setenv("INSTRUMENT_MODELS", str(models))
+    assert _start(None) == CLOSEST and _start("none") is None  # train's --init, as prepare takes it
+    assert _start("bees") == models / "bees.safetensors" and _start("runs/x/best.safetensors").name == "best.safetensors"
+    runs = tmp_path / "runs"
+    fine = prepare(repeating_text, "fine", None, runs / "fine", resume=False, init=_start(None), epochs=1.0)
+    assert "starting from the style" in capsys.readouterr().err
+    assert fine.record.init["run"] in ("ayes", "bees") and fine.record.model_config.arch == "1x32"  # its shape
+    assert fine.config.lr == FINE_TUNE_LR
+    scratch = prepare(repeating_text, "scratch", None, runs / "scratch", resume=False, init=_start("none"), epochs=1.0)
+    assert scratch.record.init is None and scratch.record.model_config.arch == "2x256" and scratch.config.lr > FINE_TUNE_LR
+    named = prepare(repeating_text, "named", None, runs / "named", resume=False, init=_start("bees"), epochs=1.0)
+    assert named.record.init["run"] == "bees" and named.record.model_config.arch == "1x32"
+    told = prepare(repeating_text, "told", None, runs / "told", resume=False, init=_start("bees"), epochs=1.0, lr=0.01)
+    assert told.config.lr == 0.01
