@@ -272,21 +272,23 @@ MIXES = [("code and Beeton", {"styles": CODE_MIX}), ("temperature 1.3, lookahead
          ("17 styles, product", {"styles": EVERY_STYLE, "/mode": "product"})]
 
 
-def edges(band_for, vocab: set[str], n: int) -> list[dict]:
+def edges(band_for, vocab: set[str], n: int, styles: list[str] | None = None, base: dict | None = None) -> list[dict]:
     """Each end of a decoding fader for n characters: words, distinct words, the longest stretch
     written twice in the last 5,000 characters, and whitespace outside indentation; then how the
-    text is once the fader comes back (recovery)."""
-    rows = []
-    for label, settings in [*EDGES, *MIXES]:
+    text is once the fader comes back (recovery). Eight equal styles and the mixes of issue 31;
+    or, given `styles` (and `base` settings, e.g. product mode), every end inside that mix."""
+    rows, base = [], base or {}
+    cases = [*EDGES, *MIXES] if styles is None else EDGES
+    for label, settings in cases:
         settings = dict(settings)
-        styles = settings.pop("styles", ORDER[:8])
-        band = band_for(styles)
-        styles = band.names if styles == EVERY_STYLE else styles
-        text, _ = play(band.engine(styles, {"/seed": 1, **settings}), n)
+        playing = settings.pop("styles", styles or ORDER[:8])
+        band = band_for(playing)
+        playing = band.names if playing == EVERY_STYLE else playing
+        text, _ = play(band.engine(playing, {"/seed": 1, **base, **settings}), n)
         figures = word_figures(text, vocab, SOLO_BLOCK)
         rows.append({"label": label, **figures, "repeat": longest_repeat(text[-5000:]),
                      "space": outdented_space(text), "sample": text[-160:],
-                     **(recovery(band, styles, settings, vocab) if settings else {})})
+                     **(recovery(band, playing, settings, vocab, base) if settings else {})})
         print(f"{label}: words {figures['words']:.1%} distinct {figures['distinct']:.2f} repeat "
               f"{rows[-1]['repeat']} space {rows[-1]['space']:.1%}", flush=True)
     return rows
@@ -295,14 +297,15 @@ def edges(band_for, vocab: set[str], n: int) -> list[dict]:
 BEFORE, AT_EDGE, SETTLE, AFTER = 1500, 1500, 200, 800  # characters of each part of a recovery run
 
 
-def recovery(band, styles: list[str], settings: dict, vocab: set[str]) -> dict:
-    """Defaults, then the fader at its end, then back to its default: the text from 200
-    characters after the return, for 800 (words, whitespace outside indentation, the longest
-    stretch written twice since the return)."""
-    engine = band.engine(styles, {"/seed": 2})
-    defaults = {a: engine.params.params[a].default for a in settings}
+def recovery(band, styles: list[str], settings: dict, vocab: set[str], base: dict | None = None) -> dict:
+    """The mix's settings (defaults, and `base`), then the fader at its end, then back: the text
+    from 200 characters after the return, for 800 (words, whitespace outside indentation, the
+    longest stretch written twice since the return)."""
+    base = base or {}
+    engine = band.engine(styles, {"/seed": 2, **base})
+    back_to = {a: base.get(a, engine.params.params[a].default) for a in settings}
     back = BEFORE + AT_EDGE
-    text, _ = play(engine, back + SETTLE + AFTER, moves={BEFORE: settings, back: defaults})
+    text, _ = play(engine, back + SETTLE + AFTER, moves={BEFORE: settings, back: back_to})
     after = text[back + SETTLE :]
     return {"back_words": word_figures(after, vocab)["words"], "back_space": outdented_space(after),
             "back_repeat": longest_repeat(text[back:])}
@@ -357,6 +360,8 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, default=3, help="with --solo (default 3)")
     ap.add_argument("--edges", action="store_true", help="instead: each end of every decoding fader (and the "
                     "mixes of issue 31), eight equal styles, --chars characters (default 5,000)")
+    ap.add_argument("--styles", help="with --edges: every end inside this mix instead, NAME,NAME,... or 'every' "
+                    "(with --set for its settings, e.g. --set /mode=product)")
     args = ap.parse_args()
     if args.quick:
         args.chars, args.temperatures, args.counts, args.response_seeds, args.pairs = 5000, [0.8], [8, 9], 1, 8
@@ -367,9 +372,11 @@ def main() -> int:
     if args.edges:
         chars = 5000 if args.chars == 20000 else args.chars
         everyone = [m.name for m in installed()]
-        print(f"# The ends of the faders, {chars:,} characters each, seed 1\n")
+        mix = None if args.styles is None else EVERY_STYLE if args.styles == EVERY_STYLE else args.styles.split(",")
+        print(f"# The ends of the faders, {chars:,} characters each, seed 1, in {args.styles or 'eight styles'}"
+              f"{', ' + str(extra) if extra else ''}\n")
         band = Band(everyone)  # every style loaded, as `instrument play` has them; a row raises its own
-        rows = edges(lambda styles: band, vocabulary(everyone), chars)
+        rows = edges(lambda styles: band, vocabulary(everyone), chars, mix, extra)
         print("\n" + edges_table(rows))
         if args.samples:
             for r in rows:
