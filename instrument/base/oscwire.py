@@ -85,28 +85,29 @@ _FIXED = {"i": (">i", 4), "f": (">f", 4), "d": (">d", 8), "h": (">q", 8), "c": (
 _CONSTANT = {"T": True, "F": False, "N": None, "I": float("inf")}
 
 
-def decode(data: bytes, depth: int = 0) -> list[tuple[str, list]]:
-    """Every message of a datagram as (address, args), bundles flattened. Strict: a wrong length,
-    an unknown type tag or a bundle nested deeper than MAX_BUNDLE_DEPTH is an OscDecodeError
-    (python-osc's own parser pads truncated numbers and skips unknown tags)."""
+def decode(data: bytes, depth: int = 0, limit: int | None = None) -> list[tuple[str, list]]:
+    """Every message of a datagram as (address, args), bundles flattened; with `limit`, at most
+    that many (the rest is not read: a router that takes 256 need not decode 3,249). Strict: a
+    wrong length, an unknown type tag or a bundle nested deeper than MAX_BUNDLE_DEPTH is an
+    OscDecodeError (python-osc's own parser pads truncated numbers and skips unknown tags)."""
     if data.startswith(b"#bundle\0"):
-        return _decode_bundle(data, depth)
+        return _decode_bundle(data, depth, limit)
     return [_decode_message(data)]
 
 
-def _decode_bundle(data: bytes, depth: int) -> list[tuple[str, list]]:
+def _decode_bundle(data: bytes, depth: int, limit: int | None) -> list[tuple[str, list]]:
     if depth >= MAX_BUNDLE_DEPTH:
         raise OscDecodeError(f"bundles nested deeper than {MAX_BUNDLE_DEPTH}")
     if len(data) < 16:
         raise OscDecodeError("bundle shorter than its header")
     out, at = [], 16
-    while at < len(data):
+    while at < len(data) and (limit is None or len(out) < limit):
         if at + 4 > len(data):
             raise OscDecodeError("bundle element size cut off")
         (size,) = struct.unpack(">i", data[at:at + 4])
         if size <= 0 or size % 4 or at + 4 + size > len(data):
             raise OscDecodeError(f"bundle element of impossible size {size}")
-        out += decode(data[at + 4:at + 4 + size], depth + 1)
+        out += decode(data[at + 4:at + 4 + size], depth + 1, None if limit is None else limit - len(out))
         at += 4 + size
     return out
 

@@ -27,6 +27,7 @@ from ..base.files import clip
 from ..base.oscwire import OscDecodeError, decode, is_loopback, message
 from ..params import ParamTree, mix_address
 from ..base.ratelog import RateLimitedLog
+from .allowance import PerSecond
 from .patterns import PatternError, is_pattern, matching
 
 log = logging.getLogger("instrument.osc")
@@ -43,6 +44,7 @@ class OscStats:
     messages: int = 0
     refused: int = 0       # malformed packets and messages that changed nothing
     withheld: int = 0      # replies too large for a sender that has not shown it receives
+    flooded: int = 0       # datagrams dropped unread: their host had spent its second's allowance
 
 
 # Parameters one datagram may address, patterns counted by what they match: a whole mixer of 17
@@ -51,26 +53,11 @@ class OscStats:
 MAX_TARGETS = 256
 TEXT_GAP = 2.0  # seconds between writes of a text parameter (/prime) over OSC
 ERRORS_PER_SECOND = 10  # /error replies a host gets at most (a patch sending garbage at 1 kHz gets 10)
-
-
-class ErrorBudget:
-    """How many /error replies each host may still get this second: a client that floods bad
-    messages is told about some of them, never answered message for message."""
-
-    def __init__(self, per_second: int = ERRORS_PER_SECOND, clock=time.monotonic):
-        self.per_second, self.clock = per_second, clock
-        self._spent: dict[str, tuple[int, int]] = {}  # host -> (the second, replies in it)
-
-    def allow(self, host: str) -> bool:
-        second = int(self.clock())
-        if len(self._spent) > 256:  # a bounded table, whatever sources a flood forges
-            self._spent.clear()
-        at, spent = self._spent.get(host, (second, 0))
-        spent = spent if at == second else 0
-        if spent >= self.per_second:
-            return False
-        self._spent[host] = (second, spent + 1)
-        return True
+# What another machine may send a second: TouchOSC moving every fader at once sends a few hundred
+# small datagrams; a flood of 65 KB bundles (6.5 MB/s) held the OSC thread, and with it the GIL,
+# for 6 ms a datagram and slowed the text to an eighth. Beyond these, datagrams are dropped unread.
+PACKETS_PER_SECOND = 1000
+BYTES_PER_SECOND = 1 << 20
 
 
 @dataclass
@@ -87,7 +74,7 @@ class OscRouter:
 
     def __post_init__(self):
         self._complaints = RateLimitedLog(log, "refused OSC messages")
-        self._errors = ErrorBudget()
+        self._errors = PerSecond(ERRORS_PER_SECOND)
         self.sent: list[tuple[Sender, Reply]] = []  # replies sent later (file jobs), without a server
         self.server: "OscServer | None" = None  # the server in front of it (served_by), which sends later replies
         self.request_size = 0  # bytes of the datagram being handled: later replies keep its budget
@@ -144,7 +131,7 @@ class OscRouter:
         self.stats.packets += 1
         self.request_size = len(data)
         try:
-            messages = decode(data)
+            messages = decode(data, limit=MAX_TARGETS + 1)  # every message reaches one parameter at least
         except OscDecodeError as e:
             return self.refuse(f"malformed packet of {len(data)} bytes from {sender[0]}: {e}", sender)
         replies, left = [], MAX_TARGETS
@@ -152,7 +139,7 @@ class OscRouter:
             left -= self._reach(address)
             if left < 0:
                 replies += self.refuse(f"a packet from {sender[0]} addresses more than {MAX_TARGETS} parameters; "
-                                       f"the rest of it ({len(messages)} messages in all) is dropped", sender, address)
+                                       f"the rest of it is dropped", sender, address)
                 break
             replies += self.handle_message(address, args, sender)
         return replies
@@ -264,8 +251,17 @@ class OscServer:
         self._strangers = RateLimitedLog(log, "OSC packets from senders not allowed")
         self._failures = RateLimitedLog(log, "OSC handler failures")
         self._withheld = RateLimitedLog(log, "OSC replies withheld")
+        self._flooded = RateLimitedLog(log, "OSC datagrams over a host's allowance")
+        self._packets, self._bytes = PerSecond(PACKETS_PER_SECOND), PerSecond(BYTES_PER_SECOND)
         self.query = None  # the OSCQuery server that describes this one, if any
         router.served_by(self)
+
+    def within_allowance(self, ip: str, size: int) -> bool:
+        """Whether a datagram of `size` bytes from `ip` is within its second's allowance (this
+        machine's loopback senders have none: the panel, the performer's own scripts)."""
+        if is_loopback(ip):
+            return True
+        return self._packets.allow(ip) and self._bytes.allow(ip, size)
 
     def allowed(self, ip: str) -> bool:
         addr = ipaddress.ip_address(ip)
@@ -287,6 +283,11 @@ class OscServer:
                 break  # stop() shut the socket down, which wakes this read with nothing
             if not self.allowed(sender[0]):
                 self._strangers.log(f"OSC from {sender[0]} dropped: not in --osc-allow")
+                continue
+            if not self.within_allowance(sender[0], len(data)):
+                self.router.stats.flooded += 1
+                self._flooded.log(f"OSC from {sender[0]} dropped: more than {PACKETS_PER_SECOND} datagrams or "
+                                  f"{BYTES_PER_SECOND >> 20} MB a second")
                 continue
             self.router.heard(sender[0])
             try:

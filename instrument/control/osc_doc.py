@@ -11,7 +11,12 @@ Every parameter answers at its own address; `/mix/NAME` exists for each style yo
 
 The engine listens on UDP `127.0.0.1:9000` (`--osc-listen HOST:PORT`). To play it from a phone or
 another computer, listen on the network and name who may play: `--osc-listen 0.0.0.0:9000
---osc-allow 192.168.1.0/24`; packets from anyone else are dropped and counted.
+--osc-allow 192.168.1.0/24`; packets from anyone else are dropped and counted. An allowed sender on
+another machine may send up to 1,000 datagrams and 1 MB a second (TouchOSC moving every fader at
+once sends a few hundred); past that its datagrams are dropped unread until the next second, so a
+flood from one sender cannot slow the text. Senders on this machine have no such limit. One
+datagram addresses at most 256 parameters (a pattern counts what it matches); the rest of it is
+neither read nor played.
 
 - Numbers: floats 0..1 as TouchOSC sends them; ints where they make sense; out-of-range values are
   clamped, NaN, infinities and wrong types are refused and the old value is kept. A number may

@@ -201,3 +201,39 @@ def test_a_refusal_goes_back_to_its_sender_as_an_error_at_most_ten_a_second_per_
     now["t"] += 1.0
     assert router.handle_packet(message("/nowhere", 1.0), ME) != []  # and a new second new ones
     assert router.stats.refused == 54
+
+
+def test_a_bundle_is_decoded_no_further_than_the_router_reads():
+    """Every message reaches a parameter at least, so past MAX_TARGETS + 1 nothing is read (the
+    3,249-message bundle cost 6 ms a datagram to decode whole; a flood of them slowed the text)."""
+    from instrument.base.oscwire import bundle, decode, message
+
+    flat = bundle([message("/mix/*", 0.5)] * 3249)
+    assert len(decode(flat)) == 3249 and len(decode(flat, limit=257)) == 257
+    nested = bundle([bundle([message("/a", 1.0)] * 200)] * 3)
+    assert len(decode(nested, limit=257)) == 257 and len(decode(nested)) == 600
+    assert decode(message("/a", 1.0), limit=1) == [("/a", [1.0])]
+
+
+def test_another_machine_gets_its_seconds_allowance_of_datagrams_and_bytes_and_this_one_none():
+    from instrument.control.allowance import PerSecond
+    from instrument.control.osc import BYTES_PER_SECOND, PACKETS_PER_SECOND, OscServer
+
+    now = [100.0]
+    allowance = PerSecond(10, clock=lambda: now[0])
+    assert [allowance.allow("h") for _ in range(12)] == [True] * 10 + [False] * 2
+    assert allowance.allow("other") and not allowance.allow("h", 1)
+    now[0] += 1.0
+    assert allowance.allow("h", 10) and not allowance.allow("h")  # a new second, a new allowance
+    assert not PerSecond(10).allow("h", 11)  # more than a second's worth is never taken
+
+    router = OscRouter(build_tree(["a"]), ["a"])
+    server = OscServer(router, "127.0.0.1", 0)
+    server._packets.clock = server._bytes.clock = lambda: 5.0  # one second throughout, however slow the loop
+    try:
+        took = sum(server.within_allowance("192.0.2.7", 40) for _ in range(PACKETS_PER_SECOND + 50))
+        assert took == PACKETS_PER_SECOND
+        assert sum(server.within_allowance("192.0.2.8", 65_000) for _ in range(40)) == BYTES_PER_SECOND // 65_000
+        assert all(server.within_allowance("127.0.0.1", 65_000) for _ in range(5000))  # the panel: never held back
+    finally:
+        server.stop()
