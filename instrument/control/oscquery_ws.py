@@ -29,6 +29,9 @@ log = logging.getLogger("instrument.oscquery")
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_FRAME = 16 * 1024        # bytes a client frame may carry (a LISTEN is 50)
 MAX_LISTENERS = 16           # WebSocket clients at once: half the HTTP server's slots, the rest stay free
+READ_PER_SECOND = 64 * 1024  # bytes read from one client a second: LISTENs are 50 bytes; a client pouring
+                             # 16 KB frames as fast as TCP carries them took the GIL from the engine (a third
+                             # of its text); past this its bytes wait in TCP until the next second
 PUSH_INTERVAL = 1 / 120      # s: a flood of moves is pushed at most this often, the latest values
 PING_EVERY, GIVE_UP = 20.0, 60.0  # s: a client silent this long after a ping is closed
 TEXT, BINARY, CLOSE, PING, PONG = 0x1, 0x2, 0x8, 0x9, 0xA
@@ -134,8 +137,12 @@ class Listener:
         selector.register(self.sock, selectors.EVENT_READ, "client")
         selector.register(self._wake_r, selectors.EVENT_READ, "wake")
         buffer, heard, pinged, last_push = bytearray(), time.monotonic(), 0.0, 0.0
+        second, read = 0, 0
         try:
             while not self._closed:
+                if read > READ_PER_SECOND and int(time.monotonic()) == second:
+                    time.sleep(1.0 - time.monotonic() % 1.0)  # its allowance is spent: TCP holds the rest
+                    continue
                 wait = PUSH_INTERVAL if self._pending else PING_EVERY
                 for key, _ in selector.select(timeout=wait):
                     if key.data == "wake":
@@ -145,6 +152,9 @@ class Listener:
                     if not data:
                         return
                     heard = time.monotonic()
+                    if int(heard) != second:
+                        second, read = int(heard), 0
+                    read += len(data)
                     buffer += data
                     if not self._handle(parse_frames(buffer)):
                         return

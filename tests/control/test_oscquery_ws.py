@@ -134,3 +134,28 @@ def test_unmasking_is_the_rfc_xor_at_any_length(size):
 
     payload, mask = os.urandom(size), os.urandom(4)
     assert unmask(payload, mask) == bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def test_a_client_pouring_frames_is_read_no_faster_than_its_allowance(server):
+    """16 KB masked frames sent as fast as TCP takes them: the server reads READ_PER_SECOND of them
+    a second and TCP holds the rest, so the sender is soon blocked (it took the GIL, and a third
+    of the text, when every byte was read at once)."""
+    from instrument.control.oscquery_ws import READ_PER_SECOND
+
+    pour = _raw_upgrade(server)
+    pour.settimeout(0.2)
+    payload = bytes(16384)
+    frame = struct.pack("!BBH", 0x82, 0x80 | 126, len(payload)) + b"\0\0\0\0" + payload  # mask 0: unchanged
+    sent, began = 0, time.monotonic()
+    while time.monotonic() - began < 2.0:
+        try:
+            sent += pour.send(frame)
+        except (socket.timeout, BlockingIOError):
+            continue
+    # what TCP's buffers hold (a few MB on loopback) and three seconds' allowance, not hundreds of MB
+    assert sent < 3 * READ_PER_SECOND + 16 * 1024 * 1024, sent
+    with websockets.connect(url(server)) as ws:  # and another client is served meanwhile
+        listen(ws, "/temperature")
+        server.params.set("/temperature", 0.5)
+        assert [a for a, _ in pushed(ws)] == ["/temperature"]
+    pour.close()
