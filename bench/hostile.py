@@ -1,7 +1,11 @@
 """Hostile values, files and clients against a running engine in its own process, per class:
 whether the text kept flowing (chars/s under attack against quiet windows of the same run,
-alternated), the engine's peak RSS, and the amplification factor of every reply the engine sends
-to a sender that has not subscribed (bytes back / bytes sent; the target is at most 4).
+alternated), the engine's peak RSS, its most threads, its CPU per datagram (above its quiet
+rate), the lines it logged per second, whether a panel on this machine can subscribe during the
+attack, and the amplification factor of every reply the engine sends to a sender that has not
+subscribed (bytes back / bytes sent; the target is at most 4). The classes of the second round
+(bundles of 3,249 patterns, learn floods, OSCQuery slowloris, WebSocket frames, console floods,
+subscription floods) are in bench/hostile_more.py.
 
     .venv/bin/python bench/hostile.py              # 3 rounds of 4 s windows
     .venv/bin/python bench/hostile.py --quick      # 1 round of 2 s windows
@@ -28,8 +32,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from instrument.base.oscwire import decode, interface_addresses, message  # noqa: E402
+from hostile_more import Attack, Lines, Peak, busiest_extra, panel_subscribes, second_round, thread_cpu  # noqa: E402
 
 RATE = 400
 
@@ -178,6 +184,36 @@ def amplification(engine: tuple[str, int], outside: str) -> dict[str, float]:
     return out
 
 
+def window(attack: Attack, listener: Listener, pid: int, port: int, lines: Lines, seconds: float) -> dict:
+    """A quiet window, then one under attack (a panel on this machine subscribing half-way), then
+    the performer's settings restored and a second of text after it."""
+    c0, cpu0 = listener.chars, thread_cpu(pid)
+    time.sleep(seconds)
+    quiet, cpu1 = (listener.chars - c0) / seconds, thread_cpu(pid)
+    peak, held = Peak(pid), attack.hold()
+    c0, l0, sent, began = listener.chars, lines.count, 0, time.monotonic()
+    joined = None
+    while time.monotonic() - began < seconds:
+        sent += attack.burst()
+        if joined is None and time.monotonic() - began > seconds / 2:
+            joined = panel_subscribes(port) or -1.0
+        time.sleep(0.01)
+    took = time.monotonic() - began
+    loud, said = (listener.chars - c0) / took, lines.count - l0
+    cpu = busiest_extra(cpu0, cpu1, thread_cpu(pid), seconds, took)
+    most = peak.stop()
+    for s in held:
+        s.close()
+    restore(port)
+    time.sleep(0.3)
+    c0 = listener.chars
+    time.sleep(1.0)
+    return {"quiet": quiet, "loud": loud, "ratio": loud / quiet if quiet else float("nan"),
+            "after": listener.chars - c0, "threads": most, "lines": said / took,
+            "cpu_ms": 1000 * max(0.0, cpu) / sent if sent else float("nan"),
+            "panel": None if joined is None or joined < 0 else joined}
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -186,12 +222,16 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def main() -> int:
+    global RATE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=4.0, help="length of each quiet and attack window")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--rate", type=float, default=RATE, help=f"the engine's /rate (default {RATE}: more than it "
+                    "keeps up with on two cores, so every stolen cycle shows; 60 is a performance's rate)")
     ap.add_argument("--log", type=Path, metavar="FILE", help="write the engine's log here")
     args = ap.parse_args()
+    RATE = args.rate
     if args.quick:
         args.rounds, args.seconds = 1, 2.0
     outside = next((ip for ip in interface_addresses() if not ip.startswith("127.")), None)
@@ -206,6 +246,7 @@ def main() -> int:
                              "--osc-listen", f"0.0.0.0:{port}", "--osc-allow", f"{outside}/32", "--no-midi",
                              "--presets", str(folder / "presets"), "--mapping", str(folder / "mappings" / "default.yaml")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines = Lines(proc.stderr)  # read as they come: a pipe left full would hold the engine's log thread
     try:
         time.sleep(3)
         engine = (outside, port)
@@ -214,35 +255,24 @@ def main() -> int:
         listener = Listener(port)
         time.sleep(1)
         burst, sock = attacks(engine, names, outside)
+        per_burst = {"values": 50, "files": 2 * len(names) + 2, "clients": 30}  # datagrams each burst sends
+        classes = {name: Attack(lambda attack=attack, n=per_burst[name]: attack() or n,
+                                (lambda: idle_http(outside, port, 200)) if name == "clients" else (lambda: []))
+                   for name, attack in burst.items()}
+        classes.update(second_round(engine, outside))
         print(f"# Hostile inputs against a playing engine ({RATE} chars/s, 2 styles), {args.rounds} rounds of "
               f"{args.seconds:g} s windows\n")
-        print("| class | chars/s quiet | chars/s under attack | ratio | chars/s after it (restored) | engine peak RSS MB |")
-        print("|---|---:|---:|---:|---:|---:|")
-        for name, attack in burst.items():
-            ratios, quiet_rates, loud_rates, after_rates = [], [], [], []
-            for _ in range(args.rounds):
-                c0 = listener.chars
-                time.sleep(args.seconds)
-                quiet = (listener.chars - c0) / args.seconds
-                c0, end = listener.chars, time.monotonic() + args.seconds
-                held = idle_http(outside, port, 200) if name == "clients" else []
-                while time.monotonic() < end:
-                    attack()
-                    time.sleep(0.01)
-                loud = (listener.chars - c0) / args.seconds
-                for s in held:
-                    s.close()
-                restore(port)
-                time.sleep(0.3)
-                c0 = listener.chars
-                time.sleep(1.0)
-                after_rates.append(listener.chars - c0)
-                quiet_rates.append(quiet)
-                loud_rates.append(loud)
-                ratios.append(loud / quiet if quiet else float("nan"))
-            print(f"| {name} | {statistics.median(quiet_rates):.0f} | {statistics.median(loud_rates):.0f} | "
-                  f"{statistics.median(ratios):.2f} | {statistics.median(after_rates):.0f} | "
-                  f"{peak_rss_mb(proc.pid):.0f} |", flush=True)
+        print("| class | chars/s quiet | chars/s under attack | ratio | chars/s after it (restored) | engine peak RSS MB "
+              "| threads, most | CPU ms per datagram (its busiest thread) | console lines/s | a panel subscribes (s) |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for name, attack in classes.items():
+            rows = [window(attack, listener, proc.pid, port, lines, args.seconds) for _ in range(args.rounds)]
+            med = lambda key: statistics.median(r[key] for r in rows)
+            joined = [r["panel"] for r in rows]
+            panel = "no" if None in joined else f"yes ({max(joined):.2f})"
+            print(f"| {name} | {med('quiet'):.0f} | {med('loud'):.0f} | {med('ratio'):.2f} | {med('after'):.0f} | "
+                  f"{peak_rss_mb(proc.pid):.0f} | {max(r['threads'] for r in rows)} | {med('cpu_ms'):.3f} | "
+                  f"{med('lines'):.1f} | {panel} |", flush=True)
         print("\n| request from a sender that has not subscribed | bytes back / bytes sent |\n|---|---:|")
         for label, factor in amplification(engine, outside).items():
             print(f"| {label} | {factor:.2f} |")
@@ -253,14 +283,13 @@ def main() -> int:
     finally:
         proc.terminate()
         try:
-            _, err = proc.communicate(timeout=10)
+            proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-            _, err = proc.communicate()
-        lines = err.splitlines()
+        time.sleep(0.5)  # the reader takes the last lines
         if args.log:
-            args.log.write_text(err)
-        print(f"engine log: {len(lines)} lines over the whole run (every warning rate-limited)")
+            args.log.write_text("".join(lines.text))
+        print(f"engine log: {lines.count} lines over the whole run (every warning rate-limited)")
     return 0
 
 
