@@ -203,19 +203,32 @@ class Panel:
         self._pad_moved(x / 0.85, y / 0.85)
 
     def _draw_pad(self, dpg) -> None:
-        if self._pad_drawn == self._pad_point:
+        pi = tuple(round(float(self.client.values.get(mix_address(n), 0.0)), 2) for n in self.styles)
+        if self._pad_drawn == (self._pad_point, pi):
             return
-        self._pad_drawn = self._pad_point
+        self._pad_drawn = (self._pad_point, pi)
         dpg.delete_item("pad", children_only=True)
         c, r = PAD / 2, PAD / 2 * 0.85
         dpg.draw_rectangle((0, 0), (PAD, PAD), color=(60, 60, 70), fill=(22, 22, 28), parent="pad")
         dpg.draw_circle((c, c), r, color=(70, 70, 80), parent="pad")
+        x, y = self._pad_point
+        self._draw_spokes(dpg, (c + r * x, c + r * y), pi, c, r)
         for name, (px, py) in zip(self.styles, morph.positions(len(self.styles))):
             dpg.draw_circle((c + r * px, c + r * py), 7, fill=(*self.colours[name], 255), color=(0, 0, 0), parent="pad")
             dpg.draw_text(self._label_at(c + r * px, c + r * py, px, py), name[:6], color=(*self.colours[name], 200),
                           size=12, parent="pad")
-        x, y = self._pad_point
         dpg.draw_circle((c + r * x, c + r * y), 9, color=(255, 255, 255), thickness=2, parent="pad")
+
+    def _draw_spokes(self, dpg, at: tuple[float, float], pi: tuple[float, ...], c: float, r: float) -> None:
+        """A line from the cursor to each sounding style, as thick and as bright as its weight: the
+        cursor is the weights' centre of mass, which puts three styles spread round the circle at
+        the centre (every voice at once, on the pad); the spokes say which three."""
+        top = max(pi, default=0.0)
+        for name, w, (px, py) in zip(self.styles, pi, morph.positions(len(self.styles))):
+            if w > 0 and top > 0:
+                share = w / top
+                dpg.draw_line(at, (c + r * px, c + r * py), color=(*self.colours[name], int(60 + 160 * share)),
+                              thickness=1 + 3 * share, parent="pad")
 
     @staticmethod
     def _label_at(x: float, y: float, px: float, py: float) -> tuple[float, float]:

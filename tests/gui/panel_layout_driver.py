@@ -25,10 +25,12 @@ def main(port: int, shot: str) -> dict:
                 tag = f"{kind}:/mix/{name}"
                 (x, y), (w, h) = dpg.get_item_rect_min(tag), dpg.get_item_rect_size(tag)
                 rects[tag] = [x, y, w, h]
+        (x, y), (w, h) = dpg.get_item_rect_min("pad"), dpg.get_item_rect_size("pad")
+        rects["pad"] = [x, y, w, h]
         panel.screenshot(shot)
         for _ in range(3):
             panel.step(dpg)
-        return {"rects": rects, "mixer_w": MIXER_W}
+        return {"rects": rects, "mixer_w": MIXER_W, "pad_point": list(panel._pad_point)}
     finally:
         dpg.destroy_context()
         client.close()

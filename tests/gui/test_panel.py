@@ -70,7 +70,7 @@ def test_seventeen_styles_each_have_a_fader_none_overlapping_all_inside_the_mixe
     rects = seen["rects"]
     faders = [r for tag, r in rects.items() if tag.startswith("fader:")]
     assert len(faders) == 17
-    boxes = list(rects.values())
+    boxes = [r for tag, r in rects.items() if tag != "pad"]
     for i, (x, y, w, h) in enumerate(boxes):
         assert w > 0 and h > 0 and x + w <= seen["mixer_w"], (i, x, w)
         for (x2, y2, w2, h2) in boxes[i + 1:]:
@@ -129,3 +129,43 @@ def _ignores_sigint(pid: int) -> bool:
     status = Path(f"/proc/{pid}/status").read_text()
     mask = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")), 16)
     return bool(mask & (1 << 1))
+
+
+def test_the_pad_draws_a_spoke_to_each_sounding_style(display, tmp_path):
+    """Three styles spread round the circle put the cursor (their weights' centre of mass) near the
+    centre, which says nothing of which three (issue 29); a line from it to each sounding style,
+    in that style's colour, does."""
+    import numpy as np
+
+    from instrument.core import morph
+    from instrument.gui.panel import PAD
+    from instrument.screen.theme import load_theme
+
+    from ..realparts import read_png
+
+    names = ["austen", "baudelaire", "beeton", "bible", "chilcot", "elisp", "holmes", "javascript", "latex", "linux",
+             "lovesongs", "moby", "nietzsche", "poe", "python", "shakespeare", "speeches"]
+    models = write_letter_models(tmp_path / "models", {n: chr(97 + i) for i, n in enumerate(names)})
+    port = free_udp_port()
+    proc = instrument("play", "--mix", "bible=1,linux=1,poe=1", "--rate", "60", "--osc-listen", f"127.0.0.1:{port}",
+                      "--no-oscquery", "--no-midi", models=models)
+    try:
+        proc.wait_for(lambda p: len(p.text) > 5, what="the engine's text")
+        result = subprocess.run([sys.executable, "-m", "tests.gui.panel_layout_driver", str(port), str(tmp_path / "p.png")],
+                                capture_output=True, text=True, timeout=120, cwd=PROJECT)
+    finally:
+        proc.stop()
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    image = read_png(tmp_path / "p.png")[..., :3].astype(int)
+    left, top = seen["rects"]["pad"][:2]
+    c, r = PAD / 2, PAD / 2 * 0.85
+    x, y = seen["pad_point"]
+    colours = dict(zip(names, load_theme().colours(names)))
+    for name, (px, py) in zip(names, morph.positions(len(names))):
+        if name not in ("bible", "linux", "poe"):
+            continue
+        mx, my = left + c + r * (x + px) / 2, top + c + r * (y + py) / 2  # half-way along its spoke
+        patch = image[int(my) - 2:int(my) + 3, int(mx) - 2:int(mx) + 3]
+        nearest = np.abs(patch - np.array(colours[name][:3])).sum(axis=-1).min()
+        assert nearest < 90, (name, nearest)  # the style's colour (a little of the pad's dark through it)
