@@ -23,6 +23,7 @@ from ..core import morph
 from ..params import mix_address, style_of
 from .client import EngineClient
 from .faders import Faders
+from .presets import build_presets, chosen
 from .switches import add_switch, section_of
 from .textfollower import TextFollower
 
@@ -90,7 +91,7 @@ class Panel:
     def _preset(self, sender, value, action):
         import dearpygui.dearpygui as dpg
 
-        name = dpg.get_value("preset-name") if action == "save" else dpg.get_value("preset-list")
+        name = chosen(dpg, action)
         if not name:
             return
         if action == "morph":
@@ -113,7 +114,6 @@ class Panel:
                 with dpg.child_window(width=MIXER_W, height=-1, border=False):
                     self._build_mixer(dpg)
                     self._build_globals(dpg)
-                    self._build_presets(dpg)
                 with dpg.child_window(width=-1, height=-1, border=False):
                     with dpg.group(horizontal=True):
                         dpg.add_text("distributions: the mix (top) and each active style", color=(160, 160, 170))
@@ -126,6 +126,7 @@ class Panel:
                         with dpg.group():
                             dpg.add_text("text", color=(160, 160, 170))
                             dpg.add_drawlist(tag="text", width=DIST_W - PAD - 16, height=PAD)
+                    build_presets(dpg, self._preset)
                     dpg.add_text("", tag="notes", color=(200, 200, 120), wrap=DIST_W)
                     dpg.add_text("", tag="lost", color=(240, 90, 90), wrap=DIST_W)
         dpg.bind_item_theme("panel", bare)
@@ -176,20 +177,6 @@ class Panel:
                 dpg.add_text(f"{address[1:]:<11}")
                 dpg.add_button(label="learn", tag=f"learn:{address}", width=46, callback=self._learn, user_data=address)
                 dpg.add_text("", tag=f"cc:{address}", color=(150, 150, 150))
-
-    def _build_presets(self, dpg) -> None:
-        dpg.add_spacer(height=8)
-        dpg.add_text("presets", color=(160, 160, 170))
-        dpg.add_listbox([], tag="preset-list", width=300, num_items=6)
-        with dpg.group(horizontal=True):
-            dpg.add_button(label="load", width=60, callback=self._preset, user_data="load")
-            dpg.add_button(label="morph", width=60, callback=self._preset, user_data="morph")
-            dpg.add_input_float(tag="morph-seconds", default_value=4.0, width=70, step=0, format="%.1f")
-            dpg.add_text("s")
-        with dpg.group(horizontal=True):
-            dpg.add_input_text(tag="preset-name", hint="name", width=150)
-            dpg.add_button(label="save", width=60, callback=self._preset, user_data="save")
-            dpg.add_checkbox(label="replace", tag="preset-replace")
 
     # --- drawing -------------------------------------------------------------------------------
     def _drag(self, sender, app_data) -> None:

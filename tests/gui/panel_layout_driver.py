@@ -25,8 +25,9 @@ def main(port: int, shot: str) -> dict:
                 tag = f"{kind}:/mix/{name}"
                 (x, y), (w, h) = dpg.get_item_rect_min(tag), dpg.get_item_rect_size(tag)
                 rects[tag] = [x, y, w, h]
-        (x, y), (w, h) = dpg.get_item_rect_min("pad"), dpg.get_item_rect_size("pad")
-        rects["pad"] = [x, y, w, h]
+        for tag in ("pad", "preset-list", "preset-name"):
+            (x, y), (w, h) = dpg.get_item_rect_min(tag), dpg.get_item_rect_size(tag)
+            rects[tag] = [x, y, w, h]
         panel.screenshot(shot)
         for _ in range(3):
             panel.step(dpg)

@@ -70,7 +70,10 @@ def test_seventeen_styles_each_have_a_fader_none_overlapping_all_inside_the_mixe
     rects = seen["rects"]
     faders = [r for tag, r in rects.items() if tag.startswith("fader:")]
     assert len(faders) == 17
-    boxes = [r for tag, r in rects.items() if tag != "pad"]
+    boxes = [r for tag, r in rects.items() if tag.startswith(("fader:", "learn:"))]
+    for tag in ("preset-list", "preset-name"):  # in sight at 1280x800, no scrolling (they sat at y 930)
+        x, y, w, h = rects[tag]
+        assert h > 0 and y + h <= 800 and x + w <= 1280, (tag, rects[tag])
     for i, (x, y, w, h) in enumerate(boxes):
         assert w > 0 and h > 0 and x + w <= seen["mixer_w"], (i, x, w)
         for (x2, y2, w2, h2) in boxes[i + 1:]:
