@@ -54,6 +54,7 @@ def corpus_of(info):
     return load_corpus(path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("info", SHIPPED, ids=[m.name for m in SHIPPED])
 def test_card_bpc_is_reproduced_from_the_shipped_files(info):
     """The LSTM alone, with its memory and as it plays, on the held-out check slice."""

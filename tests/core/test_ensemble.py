@@ -56,6 +56,7 @@ def test_a_skipped_model_catches_up_exactly(backend):
     assert skipping.seen.tolist() == [skipping.position] * 2
 
 
+@pytest.mark.slow
 def test_a_long_absence_rebuilds_the_state_from_recent_text():
     models = _models("2x32", "2x32")
     skipping = Ensemble(models, ["a", "b"], backend="torch")

@@ -104,6 +104,7 @@ def _phrases(text: str) -> list[tuple[str, int]]:
     return runs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth", [1, 4])
 def test_phrase_keeps_a_style_for_several_words_and_the_faders_still_share_the_words(depth):
     """At phrase 0 the next word's style is drawn from the weights: with two equal styles a run

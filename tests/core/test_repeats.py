@@ -63,6 +63,7 @@ def test_rows_are_pushed_each_by_their_own_repeat():
     assert out[0, ord("a")] < 1e-5 and np.allclose(out[1], p[1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("setting", [{"/top_p": 0.01}, {"/min_p": 0.5}, {"/temperature": 0.05}])
 def test_the_cold_ends_of_the_faders_do_not_loop(setting):
     """Three shipped styles at a cold end of a fader: without the guard they write one phrase for

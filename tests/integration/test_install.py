@@ -3,6 +3,8 @@ styles, presets and mappings (setup.py's data files, base/paths.py's search) and
 that is not the checkout."""
 from __future__ import annotations
 
+import pytest
+
 import os
 import site
 import subprocess
@@ -16,6 +18,7 @@ def _run(args: list, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=600, **kwargs)
 
 
+@pytest.mark.slow
 def test_a_plain_install_plays_and_lists_the_shipped_styles(tmp_path):
     wheels = tmp_path / "wheels"
     built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", wheels, PROJECT],

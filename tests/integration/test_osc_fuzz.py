@@ -1,6 +1,8 @@
 """100k random and mutated packets at a playing engine over real loopback UDP."""
 from __future__ import annotations
 
+import pytest
+
 import random
 import socket
 import struct
@@ -79,6 +81,7 @@ def drained(router: OscRouter, before: int, sent: int) -> None:
         time.sleep(0.002)
 
 
+@pytest.mark.slow
 def test_a_flood_of_bad_packets_changes_nothing_and_the_text_goes_on():
     rng = random.Random(7)
     packets = harmless([mutate(rng) for _ in range(100_000)])

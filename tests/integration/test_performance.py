@@ -41,6 +41,7 @@ def share(text: str, own: set[str], other: set[str]) -> float:
     return sum(w in own and w not in other for w in words) / max(len(words), 1)
 
 
+@pytest.mark.slow
 def test_a_scripted_piece_through_every_real_part(tmp_path):
     a, b = pick_pair()
     va, vb = vocabulary(a), vocabulary(b)

@@ -205,6 +205,7 @@ def _replay(piece, env: dict | None = None) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=900, env={**os.environ, **(env or {})})
 
 
+@pytest.mark.slow
 def test_a_recording_says_how_it_was_computed_and_a_replay_without_the_kernel_says_why_it_may_differ(tmp_path):
     from instrument.core.groups import kernel_available
 
@@ -220,6 +221,7 @@ def test_a_recording_says_how_it_was_computed_and_a_replay_without_the_kernel_sa
         assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_a_lookahead_recorded_on_a_smaller_cpu_replays_exactly_on_a_larger_one(tmp_path):
     """Recorded where the rows step had no VNNI (AVX-512 fp32 or AVX2), replayed where it has:
     the replay uses the recording's inner loop, so the text is the same character for character."""

@@ -137,6 +137,7 @@ def test_the_word_being_spoken_is_shown_under_the_text_and_gone_between_phrases(
     assert lit[y - 110 : y - 10, :].sum() > 1000  # the text above it, not overwritten
 
 
+@pytest.mark.slow
 def test_the_projection_blanks_shows_again_and_clears_on_cue(display, tmp_path):
     from ..conftest import PROJECT
 

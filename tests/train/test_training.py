@@ -25,6 +25,7 @@ def _train(corpus, tmp_path, *extra: str) -> int:
                  "--runs", str(tmp_path / "runs"), *FAST, *extra])
 
 
+@pytest.mark.slow
 def test_training_learns_a_repeating_text_and_exports_a_card(repeating_text, tmp_path, capsys):
     assert _train(repeating_text, tmp_path, "--epochs", "12", "--lr", "0.01", "--eval-every", "1000") == 0
     said = capsys.readouterr().err
@@ -45,6 +46,7 @@ def test_training_learns_a_repeating_text_and_exports_a_card(repeating_text, tmp
         assert key in card["heldout"]
 
 
+@pytest.mark.slow
 def test_fit_fits_the_memory_and_copy_of_an_installed_style(repeating_text, tmp_path, capsys):
     """A style from before the memory (no NAME.memory, no memory figures) is fitted anew, its
     LSTM and the rest of its card kept; a wrong corpus or name is a clear message."""
@@ -71,6 +73,7 @@ def test_fit_fits_the_memory_and_copy_of_an_installed_style(repeating_text, tmp_
     assert "rep: cannot fit its memory and copy" in err and "sha256 differs" in err
 
 
+@pytest.mark.slow
 def test_resume_continues_the_same_run(repeating_text, tmp_path):
     assert _train(repeating_text, tmp_path, "--epochs", "1") == 0
     ckpt = tmp_path / "runs" / "rep" / "last.safetensors"
@@ -87,6 +90,7 @@ def test_resume_continues_the_same_run(repeating_text, tmp_path):
     assert second.chars_trained == pytest.approx(2 * first.chars_trained, rel=0.01)
 
 
+@pytest.mark.slow
 def test_a_new_run_refuses_to_overwrite_a_checkpoint(repeating_text, tmp_path, capsys):
     assert _train(repeating_text, tmp_path, "--epochs", "0.2") == 0
     capsys.readouterr()
@@ -128,6 +132,7 @@ def test_sequences_are_at_least_80_characters_by_default():
     assert 0.1 <= defaults_for(256, 200_000).dropout <= 0.3
 
 
+@pytest.mark.slow
 def test_kill_stops_a_run_with_a_checkpoint(repeating_text, tmp_path):
     import os
     import signal
@@ -176,6 +181,7 @@ def test_a_joined_corpus_keeps_every_texts_dev_and_heldout_parts_out_of_training
     assert joined.sha256 != load_corpus(a).sha256
 
 
+@pytest.mark.slow
 def test_a_run_can_start_from_a_base_runs_weights(repeating_text, tmp_path):
     assert _train(repeating_text, tmp_path, "--epochs", "1") == 0
     base = tmp_path / "runs" / "rep" / "best.safetensors"
