@@ -52,12 +52,16 @@ def test_without_an_engine_the_panel_says_so(display):
     assert result.returncode == 1 and "no engine answers" in result.stderr
 
 
-def test_seventeen_styles_each_have_a_fader_none_overlapping_all_inside_the_mixer(display, tmp_path):
-    names = ["austen", "baudelaire", "beeton", "bible", "chilcot", "elisp", "holmes", "javascript", "latex", "linux",
+SEVENTEEN = ["austen", "baudelaire", "beeton", "bible", "chilcot", "elisp", "holmes", "javascript", "latex", "linux",
              "lovesongs", "moby", "nietzsche", "poe", "python", "shakespeare", "speeches"]
-    models = write_letter_models(tmp_path / "models", {n: chr(97 + i) for i, n in enumerate(names)})
+
+
+def _panel_of_seventeen(tmp_path, mix: str) -> dict:
+    """The panel's geometry (tests/gui/panel_layout_driver.py) against an engine of seventeen letter
+    styles playing `mix`; its screenshot is tmp_path/p.png."""
+    models = write_letter_models(tmp_path / "models", {n: chr(97 + i) for i, n in enumerate(SEVENTEEN)})
     port = free_udp_port()
-    proc = instrument("play", "--mix", "bible=1", "--rate", "60", "--osc-listen", f"127.0.0.1:{port}",
+    proc = instrument("play", "--mix", mix, "--rate", "60", "--osc-listen", f"127.0.0.1:{port}",
                       "--no-oscquery", "--no-midi", models=models)
     try:
         proc.wait_for(lambda p: len(p.text) > 5, what="the engine's text")
@@ -66,7 +70,11 @@ def test_seventeen_styles_each_have_a_fader_none_overlapping_all_inside_the_mixe
     finally:
         proc.stop()
     assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_seventeen_styles_each_have_a_fader_none_overlapping_all_inside_the_mixer(display, tmp_path):
+    seen = _panel_of_seventeen(tmp_path, "bible=1")
     rects = seen["rects"]
     faders = [r for tag, r in rects.items() if tag.startswith("fader:")]
     assert len(faders) == 17
@@ -78,7 +86,7 @@ def test_seventeen_styles_each_have_a_fader_none_overlapping_all_inside_the_mixe
         assert w > 0 and h > 0 and x + w <= seen["mixer_w"], (i, x, w)
         for (x2, y2, w2, h2) in boxes[i + 1:]:
             assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y, "two controls overlap"
-    _digits_read_on_the_grab(tmp_path / "p.png", rects["fader:/mix/bible"], "bible", names)
+    _digits_read_on_the_grab(tmp_path / "p.png", rects["fader:/mix/bible"], "bible", SEVENTEEN)
 
 
 def _digits_read_on_the_grab(shot, rect, name: str, names: list[str]) -> None:
@@ -146,20 +154,8 @@ def test_the_pad_draws_a_spoke_to_each_sounding_style(display, tmp_path):
 
     from ..realparts import read_png
 
-    names = ["austen", "baudelaire", "beeton", "bible", "chilcot", "elisp", "holmes", "javascript", "latex", "linux",
-             "lovesongs", "moby", "nietzsche", "poe", "python", "shakespeare", "speeches"]
-    models = write_letter_models(tmp_path / "models", {n: chr(97 + i) for i, n in enumerate(names)})
-    port = free_udp_port()
-    proc = instrument("play", "--mix", "bible=1,linux=1,poe=1", "--rate", "60", "--osc-listen", f"127.0.0.1:{port}",
-                      "--no-oscquery", "--no-midi", models=models)
-    try:
-        proc.wait_for(lambda p: len(p.text) > 5, what="the engine's text")
-        result = subprocess.run([sys.executable, "-m", "tests.gui.panel_layout_driver", str(port), str(tmp_path / "p.png")],
-                                capture_output=True, text=True, timeout=120, cwd=PROJECT)
-    finally:
-        proc.stop()
-    assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    seen = _panel_of_seventeen(tmp_path, "bible=1,linux=1,poe=1")
+    names = SEVENTEEN
     image = read_png(tmp_path / "p.png")[..., :3].astype(int)
     left, top = seen["rects"]["pad"][:2]
     c, r = PAD / 2, PAD / 2 * 0.85
