@@ -139,7 +139,7 @@ class OscRouter:
             left -= self._reach(address)
             if left < 0:
                 replies += self.refuse(f"a packet from {sender[0]} addresses more than {MAX_TARGETS} parameters; "
-                                       f"the rest of it is dropped", sender, address)
+                                       "the rest of it is dropped", sender, address)
                 break
             replies += self.handle_message(address, args, sender)
         return replies

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from instrument.core.repeats import GUARD_FROM, KEY, Repeats, guard
+from instrument.core.repeats import GUARD_FROM, Repeats, guard
 
 
 def _read(text: bytes) -> Repeats:
