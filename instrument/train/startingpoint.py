@@ -73,4 +73,4 @@ def installed_candidates(folder: Path | None = None, leave_out: str | None = Non
     from ..app.library import installed
 
     return [(m.name, m.path, m.arch) for m in installed(folder)
-            if not m.problem and m.name != leave_out and m.arch]
+            if not m.problem and m.name != leave_out and "x" in m.arch]  # a card without its shape: no start
