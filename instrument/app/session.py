@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from contextlib import ExitStack
 
-from . import parts
+from . import band, parts
 from .settings import PlaySettings
 
 log = logging.getLogger("instrument")
@@ -84,11 +84,11 @@ class Session:
             if s.midi.out:
                 self._open_midi_out()
         if s.link:
-            self.link = parts.start_link(engine)
+            self.link = band.start_link(engine)
             if self.link is not None:
                 stack.callback(self.link.stop)
         if s.wekinator:
-            self.wekinator = parts.start_wekinator(engine, s.wekinator, self.midi.mapping)
+            self.wekinator = band.start_wekinator(engine, s.wekinator, self.midi.mapping)
             if self.wekinator is not None:
                 stack.callback(self.wekinator.stop)
         if self.osc_in is not None:
