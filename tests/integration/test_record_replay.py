@@ -289,3 +289,39 @@ def test_a_live_replay_keeps_the_pace_and_the_text_of_the_piece(tmp_path):
     assert run("replay", str(piece), "--quiet", models=models).returncode == 0
     result = run("replay", str(piece), "--speak", models=models)
     assert result.returncode == 2 and "with --live only" in result.stderr
+
+
+def test_a_piece_played_with_every_new_control_replays_exactly(tmp_path):
+    """Issue 29's closing condition: a scripted piece using the controls it added (a prime landing
+    at a word's end, undo, panic, the projection's blank and clear, the voice's stop, a refusal
+    answered with /error) recorded, then replayed as fast as it can and at its own pace, both to
+    the same text."""
+    models = write_letter_models(tmp_path / "models", {"ayes": "a", "bees": "b"})
+    presets = tmp_path / "presets"
+    presets.mkdir()
+    (presets / "bees.yaml").write_text("values: {/mix/ayes: 0.0, /mix/bees: 1.0}\n")
+    piece = tmp_path / "piece.jsonl"
+    port = free_udp_port()
+    engine = instrument("play", "--mix", "ayes=1", "--rate", "120", "--chars", "700", "--seed", "6",
+                        "--osc-listen", f"127.0.0.1:{port}", "--no-oscquery", "--no-midi", "--presets", str(presets),
+                        "--record", str(piece), models=models)
+    send = lambda *a: subprocess.run([require("oscsend"), "localhost", str(port), *a], check=True, timeout=10)
+    try:
+        engine.wait_for(lambda p: len(p.text) > 60, what="text")
+        for move in (("/prime", "s", "XYZ "), ("/preset/load", "s", "bees"), ("/mix/ayes", "f", "0.6"), ("/undo",),
+                     ("/project/blank", "i", "1"), ("/project/clear",), ("/speech/stop",), ("/panic",),
+                     ("/temperature", "s", "hot"), ("/project/blank", "i", "0"), ("/prime_at", "s", "now"),
+                     ("/prime", "s", "QQ ")):
+            send(*move)
+            time.sleep(0.25)
+        engine.proc.wait(30)
+    finally:
+        engine.stop()
+    lines = [json.loads(l) for l in piece.read_text().splitlines()]
+    recorded = "".join(l.get("text", "") for l in lines)
+    fired = {a for l in lines if "step" in l for a in l["fire"]} | {a for l in lines if "step" in l for a in l["set"]}
+    assert {"/undo", "/panic", "/project/clear", "/speech/stop", "/prime_at", "/project/blank"} <= fired
+    assert "XYZ " in recorded and "QQ " in recorded and "b" in recorded
+    for how in ((), ("--live",)):
+        result = run("replay", str(piece), "--quiet", *how, models=models)
+        assert result.returncode == 0 and "the same text" in result.stderr, (how, result.stderr)
