@@ -190,7 +190,7 @@ class Panel:
         self._pad_moved(x / 0.85, y / 0.85)
 
     def _draw_pad(self, dpg) -> None:
-        pi = tuple(round(float(self.client.values.get(mix_address(n), 0.0)), 2) for n in self.styles)
+        pi = tuple(round(w, 2) for w in self._weights())
         if self._pad_drawn == (self._pad_point, pi):
             return
         self._pad_drawn = (self._pad_point, pi)
@@ -281,11 +281,15 @@ class Panel:
         self._text_pane.paint(dpg, self._text.layout.lines, int(PAD / (size * 1.3)), (4, 0), size * 1.3,
                               self._advance, self._mono, size)
 
+    def _weights(self) -> list[float]:
+        """Each style's fader, as the engine last said (what the pad's ring and spokes show)."""
+        return [float(self.client.values.get(mix_address(n), 0.0)) for n in self.styles]
+
     def _follow_pad(self, dpg) -> None:
         """Unless the performer is dragging it, the pad's point sits at the weights' centre of mass."""
         if dpg.is_item_hovered("pad") and dpg.is_mouse_button_down(0):
             return
-        pi = [float(self.client.values.get(mix_address(n), 0.0)) for n in self.styles]
+        pi = self._weights()
         total = sum(pi)
         if total > 0:
             points = morph.positions(len(self.styles))
