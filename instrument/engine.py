@@ -20,6 +20,7 @@ from .core.lookahead import Lookahead, Plan, Shaping
 from .core.memory import Memory
 from .core.mixing import RULES, active_models, cap_confidence
 from .core.presence import Presence
+from .core.floods import Floods, flood_guard
 from .core.repeats import Repeats, guard
 from .core.sampling import draw, shape_distribution
 from .core.stages import Heard
@@ -63,11 +64,12 @@ class Engine:
         self.waiting: tuple[str, int] | None = None  # a prime waiting for the word to end, and since which step
         self.rng = np.random.default_rng(self.params.get("/seed"))
         self._mixing = set(self.params.tagged("mixing"))  # what a step may take late (the mix, T, ...)
-        self.repeats = Repeats()
-        self.lookahead = Lookahead(ensemble, self.copier, self.memory, self.repeats)
+        self.repeats, self.floods = Repeats(), Floods()
+        self.lookahead = Lookahead(ensemble, self.copier, self.memory, self.repeats, self.floods)
         self.presence = Presence(ensemble.n)
         # all the state the next character depends on, besides self.rng (core/stages.py)
-        self.stages = (self.ensemble, self.memory, self.copier, self.lookahead, self.presence, self.repeats)
+        self.stages = (self.ensemble, self.memory, self.copier, self.lookahead, self.presence, self.repeats,
+                       self.floods)
         self._apply_events(self.params.snapshot())
 
     # --- outputs -----------------------------------------------------------------------------
@@ -160,6 +162,7 @@ class Engine:
             omega = cap_confidence(omega, snap["/cap"])
             rho = self._mixture(snap, pi[active], omega, active)
             rho = guard(rho, *self.repeats.next(), snap["/loop_guard"])
+            rho = flood_guard(rho, *self.floods.now(), snap["/flood_guard"])
             x = draw(shape_distribution(rho, snap["/temperature"], snap["/top_p"], snap["/min_p"]), self.rng)
             lead = int(active[np.argmax(pi[active] * omega[:, x])])
         frame = Frame(self.steps, chr(x), pi, active, omega, rho, lead)
@@ -194,7 +197,7 @@ class Engine:
         plan = Plan(tuple(active.tolist()), tuple(pi[active].tolist()), snap["/mode"], snap["/beams"],
                     snap["/lookahead"])
         shaping = Shaping(snap["/temperature"], snap["/top_p"], snap["/min_p"], snap["/cap"], snap["/phrase"],
-                          snap["/copy"], snap["/memory"], snap["/loop_guard"])
+                          snap["/copy"], snap["/memory"], snap["/loop_guard"], snap["/flood_guard"])
         x, lead = self.lookahead.next_char(plan, weights, omega, shaping, self.rng)
         return x, int(active[lead]), self._mixture(snap, weights, omega, active), omega
 

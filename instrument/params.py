@@ -345,6 +345,10 @@ CONTROLS = [
     Param("/loop_guard", "float", (0.0, 1.0), 1.0,
           "how hard the text is pushed off a stretch it has been writing over again for more than 32 characters "
           "(the loops of the faders' cold ends; 0 = off)", SOUND | FLAG),
+    Param("/flood_guard", "float", (0.0, 1.0), 1.0,
+          "how hard the text is pushed off a flood: whitespace outside indentation over 30% of the last 200 "
+          "characters, or fewer than 4 kinds of character in them (the code styles' screens of spaces at the "
+          "faders' cold ends; 0 = off)", SOUND | FLAG),
     Param("/mode", "enum", tuple(RULES), "linear",
           "mixing rule: linear (the paper's weighted average) or product (log-linear product of experts)", MIXING | FLAG),
     Param("/threshold", "float", (0.0, 1.0), 0.05,

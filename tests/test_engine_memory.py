@@ -52,7 +52,7 @@ def _engine(lookahead: int = 0, memory_level: float = 1.0) -> Engine:
 
 def test_the_stages_are_every_part_that_reads_the_text():
     eng = _engine()
-    assert eng.stages == (eng.ensemble, eng.memory, eng.copier, eng.lookahead, eng.presence, eng.repeats)
+    assert eng.stages == (eng.ensemble, eng.memory, eng.copier, eng.lookahead, eng.presence, eng.repeats, eng.floods)
 
 
 def test_a_remembering_style_follows_its_corpus_and_the_fader_takes_it_back_to_the_lstm():

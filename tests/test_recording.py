@@ -117,6 +117,25 @@ def test_a_header_nested_too_deeply_is_not_a_recording(tmp_path):
         read_recording(path)
 
 
+def test_a_recording_made_before_the_flood_guard_existed_replays_without_it():
+    """Python and Emacs Lisp at top-p 0.01 write a screen of spaces, which the flood guard
+    (core/floods.py) pushes down. A recording made before the guard existed (no /flood_guard in its
+    starting state) must replay with the spaces."""
+    from instrument.app.parts import build_engine
+    from instrument.app.settings import EngineSettings
+
+    names = ["python", "elisp"]
+
+    def flooding(guard=None):
+        values = {"/seed": 1, "/top_p": 0.01, **({} if guard is None else {"/flood_guard": guard})}
+        return build_engine(EngineSettings(models=names, mix={n: 1.0 for n in names}, values=values))
+
+    rec, text = _recording_of(flooding(0.0), 800, {})
+    del rec.changes[0]["set"]["/flood_guard"]  # as a recording of the day before has it
+    assert replay(flooding(), rec) == text
+    assert _play(flooding(), 800, {}) != text  # the guard changes this text: the test can fail
+
+
 def test_a_recording_made_before_the_loop_guard_existed_replays_without_it():
     """Three shipped styles at top-p 0.01 loop ("and Abiathar, and Abiathar, ..."): the loop the
     guard breaks. A recording made before the guard existed (no /loop_guard in its starting

@@ -236,6 +236,9 @@ class OscRouter:
         return [("/describe", (json.dumps(self.params.describe()),))]
 
 
+LOOPBACK, ALLOWED, STRANGER = "loopback", "allowed", "stranger"  # what a sender's address is to the server
+
+
 class OscServer:
     """A UDP thread in front of the router. Off loopback, only allow-listed senders are heard."""
 
@@ -253,19 +256,31 @@ class OscServer:
         self._withheld = RateLimitedLog(log, "OSC replies withheld")
         self._flooded = RateLimitedLog(log, "OSC datagrams over a host's allowance")
         self._packets, self._bytes = PerSecond(PACKETS_PER_SECOND), PerSecond(BYTES_PER_SECOND)
+        self._hosts: dict[str, str] = {}  # ip -> LOOPBACK, ALLOWED or STRANGER (_host)
         self.query = None  # the OSCQuery server that describes this one, if any
         router.served_by(self)
 
     def within_allowance(self, ip: str, size: int) -> bool:
         """Whether a datagram of `size` bytes from `ip` is within its second's allowance (this
         machine's loopback senders have none: the panel, the performer's own scripts)."""
-        if is_loopback(ip):
+        if self._host(ip) is LOOPBACK:
             return True
         return self._packets.allow(ip) and self._bytes.allow(ip, size)
 
     def allowed(self, ip: str) -> bool:
-        addr = ipaddress.ip_address(ip)
-        return addr.is_loopback or any(addr in net for net in self.allow)
+        return self._host(ip) is not STRANGER
+
+    def _host(self, ip: str) -> str:
+        """LOOPBACK, ALLOWED or STRANGER: the address parsed once per host, not per datagram (a
+        flood reads thousands a second); the table is bounded whatever sources a flood forges."""
+        kind = self._hosts.get(ip)
+        if kind is None:
+            addr = ipaddress.ip_address(ip)
+            kind = LOOPBACK if addr.is_loopback else ALLOWED if any(addr in net for net in self.allow) else STRANGER
+            if len(self._hosts) >= 1024:
+                self._hosts.clear()
+            self._hosts[ip] = kind
+        return kind
 
     def start(self) -> "OscServer":
         self._running = True

@@ -46,9 +46,10 @@ import numpy as np
 
 from .copying import Copier, carry_run
 from .memory import Memory
+from .floods import Floods, flood_guard
 from .repeats import Repeats, guard
 from .mixing import RULES, Rule, cap_confidence, logsumexp
-from .sampling import shape_rows, softmax
+from .sampling import TOTAL, push_down, shape_rows, softmax
 
 BOUNDARY = np.zeros(128, dtype=bool)
 BOUNDARY[[ord(" "), ord("\n"), ord("\t")]] = True
@@ -84,17 +85,19 @@ class Shaping:
     copy: float = 1.0  # the copy model's level (core/copying.py): each path copies from its own text
     memory: float = 1.0  # the corpus memory's level (core/memory.py): each path recalls after its own text
     loop_guard: float = 0.0  # how hard a path is pushed off a long repeat (core/repeats.py)
+    flood_guard: float = 0.0  # how hard a path is pushed off a flood of spaces or of a few characters (core/floods.py)
 
 
 class Lookahead:
     """The paths, their pending characters and what each style made of them."""
 
     def __init__(self, ensemble, copier: Copier | None = None, memory: Memory | None = None,
-                 repeats: Repeats | None = None):
+                 repeats: Repeats | None = None, floods: Floods | None = None):
         self.ensemble = ensemble
         self.copier = copier or Copier()  # none given: no style copies
         self.memory = memory or Memory.none(0)  # none given: no style remembers its corpus
         self.repeats = repeats or Repeats()  # the committed text's repeat (a stage the engine feeds)
+        self.floods = floods or Floods()  # the committed text's floods (a stage the engine feeds)
         self.plan: Plan | None = None
         self.shaped: tuple | None = None  # the temperature and copy level the pending paths were drawn at
         self.word = None  # (N,) log P_i of the committed part of the word being written (P_i tempered in linear mode)
@@ -224,6 +227,8 @@ class Lookahead:
         mixed = self._no_runaway(rule.proposals(self, logw, shaping.phrase))
         if shaping.loop_guard > 0:  # each path pushed off the committed text's repeat, if it goes on with it
             mixed = guard(mixed, *self.repeats.along(self.chars), shaping.loop_guard)
+        if shaping.flood_guard > 0:  # and off a flood of spaces or of a few characters
+            mixed = flood_guard(mixed, *self.floods.along(self.chars), shaping.flood_guard)
         temperature = 1.0 if rule.tempers_styles else shaping.temperature  # else the styles are
         shaped = shape_rows(mixed, temperature, shaping.top_p, shaping.min_p)
         cdf = np.cumsum(shaped, axis=1)
@@ -274,9 +279,8 @@ class Lookahead:
                 run = _extend_run(run, int(x))
             char, length, indent = run
             limit = MAX_GAP if char in (32, 9) and not indent else MAX_RUN
-            if length >= limit and mixed[k].sum() > mixed[k, char]:
-                mixed[k, char] = 0.0
-                mixed[k] /= mixed[k].sum()
+            if length >= limit:
+                push_down(mixed[k], [char], TOTAL)
         return mixed
 
     @staticmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from instrument.core.repeats import GUARD_FROM, Repeats, guard
+from instrument.core.repeats import GUARD_FROM, GUARD_SCALE, Repeats, guard
 
 
 def _read(text: bytes) -> Repeats:
@@ -32,6 +32,16 @@ def test_a_row_of_spaces_and_an_asterisk_is_seen_where_the_copy_model_is_blind()
     assert chr(char) == " " and length > 300
 
 
+def test_a_loop_of_lines_each_written_twice_is_seen_whole():
+    """The code mix at top-p 0.01 wrote two #include lines, each twice, for the rest of the piece:
+    the last occurrence of the text's end is the line just before (a repeat never longer than a
+    line), the loop is four lines back."""
+    loop = b"#include <linux/sched/cputime.h>\n" * 2 + b"#include <linux/cpu.h>\n" * 2
+    r = _read(b"/* start */\n" + loop * 6)
+    char, length = r.next()
+    assert length >= len(loop) * 5 and chr(char) == "#"
+
+
 def test_text_that_does_not_repeat_has_no_repeat():
     r = _read(b"The quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs.")
     assert r.next() == (-1, 0)
@@ -53,6 +63,9 @@ def test_the_guard_leaves_short_repeats_alone_and_pushes_long_ones_harder_as_the
     assert pushed[0] < 0.8 and pushed[0] > pushed[1] > pushed[2] and pushed[2] < 0.01
     assert guard(p, ord("a"), 500, 0.0) is p  # /loop_guard 0: off
     np.testing.assert_allclose(guard(p, ord("a"), 100, 1.0).sum(), 1.0)
+    cold = np.zeros(128)  # tempered at 0.05: the repeat is certain but for 1e-30
+    cold[ord("a")], cold[ord("b")] = 1.0, 1e-30
+    assert guard(cold, ord("a"), GUARD_FROM + 20 * GUARD_SCALE, 1.0)[ord("b")] == 1.0
     only = np.eye(128)[ord("a")]  # nothing else to write: left as it is, never a row of zeros
     np.testing.assert_array_equal(guard(only, ord("a"), 500, 1.0), only)
 
