@@ -347,7 +347,7 @@ CONTROLS = [
           "(the loops of the faders' cold ends; 0 = off)", SOUND | FLAG),
     Param("/flood_guard", "float", (0.0, 1.0), 1.0,
           "how hard the text is pushed off a flood: whitespace outside indentation over 30% of the last 200 "
-          "characters, or fewer than 4 kinds of character in them (the code styles' screens of spaces at the "
+          "characters, or fewer than 8 kinds of character in them (the code styles' screens of spaces at the "
           "faders' cold ends; 0 = off)", SOUND | FLAG),
     Param("/mode", "enum", tuple(RULES), "linear",
           "mixing rule: linear (the paper's weighted average) or product (log-linear product of experts)", MIXING | FLAG),

@@ -18,21 +18,22 @@ own text alone and only a flood is pushed.
 
 A flood can also be of a few characters: at temperature 0.05 the same mix, its spaces pushed,
 wrote an indented quote a line, `            "` over and over (13% whitespace outside indentation,
-and no exact repeat the loop guard could follow for long). So the guard also counts the kinds of
-character the last WINDOW is made of, spaces aside: fewer than FEWEST, and every character it
-holds is pushed down by FEW_SCALE e-folds for each kind short (one kind: left out), so the text
-must write something new. 200 characters of the corpora hold 11-22 kinds at the least (Emacs Lisp,
-Beeton) and 28-37 as a rule; the floods seen held one or two (a quote, a bar and an asterisk).
-A style whose text has few kinds of character to begin with (DNA's four letters, the tests' styles
-of one letter) is left alone: FEWEST is low, and the push waits until the styles themselves give
-the characters the window lacks at least NOVEL of their probability (the code mix's quotes came
-with letters and brackets at 0.04-0.14; a style of one letter gives the rest 2e-6).
+and no exact repeat the loop guard could follow for long), and Python alone `'__doc__',` in lines
+of two and three (225 characters written twice). So the guard also counts the kinds of character
+the last WINDOW is made of, spaces aside: fewer than FEWEST, and every character it holds is left
+out of the next (sampling.TOTAL), so the text writes something new until it has FEWEST kinds
+again. 200 characters of the corpora hold 11-22 kinds at the least (Emacs Lisp, Beeton) and 28-37
+as a rule; the floods seen held one to six. A style whose text has few kinds of character by
+nature (DNA's four letters, the tests' styles of one letter) is left alone: the guard waits until
+the styles themselves give the characters the window lacks at least NOVEL of their probability
+(the code mix's floods came with letters and brackets at 0.04-0.14; a style of one letter gives
+the rest 2e-6).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .sampling import push_down
+from .sampling import TOTAL, push_down
 
 WINDOW = 200        # characters the share is taken over
 SHARE_FROM = 0.30   # flood share before the guard pushes
@@ -40,8 +41,7 @@ SHARE_SCALE = 1 / WINDOW  # share over SHARE_FROM for each e-fold: each flood ch
 INDENT = 32         # leading whitespace deeper than this is a flood, not indentation
 SPACE, TAB, NEWLINE = 32, 9, 10
 CONTENT = -1        # `line` once the line has something other than whitespace
-FEWEST = 4          # kinds of character (spaces aside) in WINDOW below which the text is a flood of them
-FEW_SCALE = 7.0     # e-folds of the push on what the window holds, for each kind fewer than FEWEST
+FEWEST = 8          # kinds of character (spaces aside) in WINDOW below which the text is a flood of them
 NOVEL = 1e-4        # the styles' probability of something new below which a few kinds are their own
 WHITESPACE = np.zeros(128, dtype=bool)
 WHITESPACE[[SPACE, TAB, NEWLINE]] = True
@@ -150,13 +150,13 @@ def flood_guard(p: np.ndarray, share, line, seen, level: float) -> np.ndarray:
     """p (128,) or (K, 128) pushed off a flood (rows renormalised; level 0 leaves p alone, and so
     does a row with nothing else to write): the characters that would add to a flood of whitespace,
     once its share is over SHARE_FROM, and every character the last WINDOW holds, once they are
-    fewer than FEWEST kinds (spaces aside)."""
+    fewer than FEWEST kinds (spaces aside): those are left out."""
     if level <= 0:
         return p
     space = level * np.maximum(np.atleast_1d(share) - SHARE_FROM, 0.0) / SHARE_SCALE
     seen = np.atleast_2d(seen)
     kinds = (seen & ~WHITESPACE).sum(axis=1)
-    few = level * np.where(seen.any(axis=1), np.maximum(FEWEST - kinds, 0), 0) * FEW_SCALE
+    few = np.where(seen.any(axis=1) & (kinds < FEWEST), level * TOTAL, 0.0)
     if not (np.any(space > 0) or np.any(few > 0)):
         return p
     out = np.array(p, dtype=np.float64)

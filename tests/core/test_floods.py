@@ -102,16 +102,18 @@ def test_the_characters_of_the_last_window_are_seen_once_it_is_full():
 
 
 def test_a_text_of_a_few_characters_must_write_something_new():
-    """An indented quote a line, over and over: every character it holds is pushed down, harder
-    the fewer kinds there are, and one kind alone is left out."""
+    """An indented quote a line, over and over, or Python's '__doc__', in lines of two and three:
+    every character the window holds is left out until it holds FEWEST kinds (spaces aside); at a
+    lower level the push is milder."""
     p = np.full(128, 0.2 / 125)
     p[SPACE], p[NEWLINE], p[ord('"')] = 0.3, 0.2, 0.3
     one = _read(b'    "\n' * 40).seen()
     out = flood_guard(p, 0.0, -1, one, 1.0)
     assert out[[SPACE, NEWLINE, ord('"')]].sum() == 0.0 and out[ord("a")] > p[ord("a")]
-    short = _read(b"abc\n" * 60).seen()  # one kind short of FEWEST: a milder push
-    mild = flood_guard(p, 0.0, -1, short, 1.0)
-    assert 0 < mild[NEWLINE] < p[NEWLINE] and mild[ord("z")] > p[ord("z")]
+    doc = _read(b"            '__doc__', '__doc__',\n" * 8).seen()  # six kinds
+    assert flood_guard(p, 0.0, -1, doc, 1.0)[NEWLINE] == 0.0
+    half = flood_guard(p, 0.0, -1, doc, 0.5)
+    assert 0 < half[NEWLINE] < p[NEWLINE]
     enough = _read(bytes(range(ord("a"), ord("a") + FEWEST)) * 30).seen()
     assert flood_guard(p, 0.0, -1, enough, 1.0) is p
 
