@@ -34,7 +34,7 @@ from instrument.app.parts import load_styles, read_copy_table
 
 def engine_rate(models, names, seconds: float, precision: str, backend: str = "auto", lookahead: int = 0,
                 beams: int | None = None, ensemble: Ensemble | None = None, copying: bool = False,
-                memory=None) -> dict:
+                memory=None, settings: dict | None = None) -> dict:
     """chars/s and step latency of Engine.step with every model at equal weight (none skipped),
     and how many model-steps a character cost (a lookahead path stepping one model is one).
     copying: with the styles' copy weights from their cards; memory: their corpus memories (a
@@ -50,6 +50,8 @@ def engine_rate(models, names, seconds: float, precision: str, backend: str = "a
     engine.params.set("/lookahead", lookahead)
     if beams:
         engine.params.set("/beams", beams)
+    for address, value in (settings or {}).items():
+        engine.params.set(address, value)
     counted = {"model_steps": 0}
     feed, step_rows = ensemble.feed, ensemble.step_rows
 
@@ -115,17 +117,21 @@ def lookahead_table(models, names, seconds: float, rounds: int = 3) -> None:
     depth = build_tree([]).params["/lookahead"].default
     ensemble = Ensemble(models, names)
     memory = load_styles(names).memory()
-    cases = [("plain (lookahead 0), LSTMs alone", 0, None, False), ("plain, copying", 0, None, True),
-             ("plain, as played (memory and copy)", 0, None, "played"),
-             (f"lookahead {depth}, 4 beams, LSTMs alone", depth, 4, False),
-             (f"lookahead {depth}, 4 beams, copying", depth, 4, True),
-             (f"lookahead {depth}, 4 beams, as played (the default)", depth, 4, "played"),
-             (f"lookahead {depth}, 8 beams, as played", depth, 8, "played")]
+    no_guards = {"/loop_guard": 0.0, "/flood_guard": 0.0}  # what the guards (core/repeats.py, floods.py) cost
+    cases = [("plain (lookahead 0), LSTMs alone", 0, None, False, None), ("plain, copying", 0, None, True, None),
+             ("plain, as played (memory and copy)", 0, None, "played", None),
+             ("plain, as played, loop and flood guards off", 0, None, "played", no_guards),
+             (f"lookahead {depth}, 4 beams, LSTMs alone", depth, 4, False, None),
+             (f"lookahead {depth}, 4 beams, copying", depth, 4, True, None),
+             (f"lookahead {depth}, 4 beams, as played (the default)", depth, 4, "played", None),
+             (f"lookahead {depth}, 4 beams, as played, loop and flood guards off", depth, 4, "played", no_guards),
+             (f"lookahead {depth}, 8 beams, as played", depth, 8, "played", None)]
     results = {label: [] for label, *_ in cases}
     for _ in range(rounds):
-        for label, d, k, playing in cases:
+        for label, d, k, playing, settings in cases:
             results[label].append(engine_rate(models, names, seconds, "int8", lookahead=d, beams=k, ensemble=ensemble,
-                                              copying=bool(playing), memory=memory if playing == "played" else None))
+                                              copying=bool(playing), memory=memory if playing == "played" else None,
+                                              settings=settings))
     plain = statistics.median(r["rate"] for r in results[cases[0][0]])
     print(f"\n| {len(names)} styles, equal weights | chars/s | of plain | model-steps / char | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|---:|")
