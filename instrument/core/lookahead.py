@@ -46,13 +46,12 @@ import numpy as np
 
 from .copying import Copier, carry_run
 from .memory import Memory
-from .floods import Floods, flood_guard
+from .floods import WHITESPACE, Floods, flood_guard
 from .repeats import Repeats, guard
 from .mixing import RULES, Rule, cap_confidence, logsumexp
 from .sampling import TOTAL, push_down, shape_rows, softmax
 
-BOUNDARY = np.zeros(128, dtype=bool)
-BOUNDARY[[ord(" "), ord("\n"), ord("\t")]] = True
+BOUNDARY = WHITESPACE  # a word ends at a space, a tab or a newline
 MAX_RUN = 32  # longest run of one character a path may write, indentation included (see _no_runaway)
 MAX_GAP = 12  # longest run of spaces or tabs inside a line
 _TINY = 1e-30

@@ -60,13 +60,11 @@ def push_down(row: np.ndarray, chars, efolds: float) -> None:
     """Make `chars` exp(efolds) times less likely in one distribution, in place, renormalised; from
     TOTAL e-folds on they are left out (at the coldest temperature every style gives a space after
     forty spaces 1 - 1e-30, which no finite push turns). A row with nothing else to write is left as
-    it is, never zeroed. (Whether anything else is left is asked of the other entries themselves:
-    next to a 1.0 their 1e-30 vanish from a sum.)"""
+    it is, never zeroed. (Whether anything else is left is asked of the other entries themselves,
+    counted, not summed: next to a 1.0 their 1e-30 vanish from a sum. `chars` are distinct.)"""
     if efolds <= 0:
         return
-    others = row.copy()
-    others[chars] = 0.0
-    if not others.any():
+    if np.count_nonzero(row) == np.count_nonzero(row[chars]):
         return
     row[chars] = 0.0 if efolds >= TOTAL else row[chars] * np.exp(-efolds)
     row /= row.sum()
