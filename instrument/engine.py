@@ -21,6 +21,7 @@ from .core.memory import Memory
 from .core.mixing import RULES, active_models, cap_confidence
 from .core.presence import Presence
 from .core.floods import Floods, flood_guard
+from .core.words import Words, keep_words
 from .core.repeats import Repeats, guard
 from .core.sampling import draw, shape_distribution
 from .core.stages import Heard
@@ -64,12 +65,12 @@ class Engine:
         self.waiting: tuple[str, int] | None = None  # a prime waiting for the word to end, and since which step
         self.rng = np.random.default_rng(self.params.get("/seed"))
         self._mixing = set(self.params.tagged("mixing"))  # what a step may take late (the mix, T, ...)
-        self.repeats, self.floods = Repeats(), Floods()
-        self.lookahead = Lookahead(ensemble, self.copier, self.memory, self.repeats, self.floods)
+        self.repeats, self.floods, self.words = Repeats(), Floods(), Words(self.memory.lexicons)
+        self.lookahead = Lookahead(ensemble, self.copier, self.memory, self.repeats, self.floods, self.words)
         self.presence = Presence(ensemble.n)
         # all the state the next character depends on, besides self.rng (core/stages.py)
         self.stages = (self.ensemble, self.memory, self.copier, self.lookahead, self.presence, self.repeats,
-                       self.floods)
+                       self.floods, self.words)
         self._apply_events(self.params.snapshot())
 
     # --- outputs -----------------------------------------------------------------------------
@@ -163,6 +164,7 @@ class Engine:
             rho = self._mixture(snap, pi[active], omega, active)
             rho = guard(rho, *self.repeats.next(), snap["/loop_guard"])
             rho = flood_guard(rho, *self.floods.now(), snap["/flood_guard"])
+            rho = keep_words(rho, self.words.coins(tuple(active.tolist()), self.words.open), snap["/words"])
             x = draw(shape_distribution(rho, snap["/temperature"], snap["/top_p"], snap["/min_p"]), self.rng)
             lead = int(active[np.argmax(pi[active] * omega[:, x])])
         frame = Frame(self.steps, chr(x), pi, active, omega, rho, lead)
@@ -197,7 +199,7 @@ class Engine:
         plan = Plan(tuple(active.tolist()), tuple(pi[active].tolist()), snap["/mode"], snap["/beams"],
                     snap["/lookahead"])
         shaping = Shaping(snap["/temperature"], snap["/top_p"], snap["/min_p"], snap["/cap"], snap["/phrase"],
-                          snap["/copy"], snap["/memory"], snap["/loop_guard"], snap["/flood_guard"])
+                          snap["/copy"], snap["/memory"], snap["/loop_guard"], snap["/flood_guard"], snap["/words"])
         x, lead = self.lookahead.next_char(plan, weights, omega, shaping, self.rng)
         return x, int(active[lead]), self._mixture(snap, weights, omega, active), omega
 

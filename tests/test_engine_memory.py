@@ -5,6 +5,7 @@ as the engine predicts it."""
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from instrument.core.ensemble import Ensemble
 from instrument.core.corpusindex import DEPTH, CorpusIndex
 from instrument.core.memory import Memory
 from instrument.core.memoryfile import write_memory
+from instrument.core.words import Lexicon
 from instrument.core.recall import Recall, n_features
 from instrument.core.model import CharLSTM, ModelConfig
 from instrument.engine import Engine
@@ -52,7 +54,8 @@ def _engine(lookahead: int = 0, memory_level: float = 1.0) -> Engine:
 
 def test_the_stages_are_every_part_that_reads_the_text():
     eng = _engine()
-    assert eng.stages == (eng.ensemble, eng.memory, eng.copier, eng.lookahead, eng.presence, eng.repeats, eng.floods)
+    assert eng.stages == (eng.ensemble, eng.memory, eng.copier, eng.lookahead, eng.presence, eng.repeats, eng.floods,
+                          eng.words)
 
 
 def test_a_remembering_style_follows_its_corpus_and_the_fader_takes_it_back_to_the_lstm():
@@ -120,7 +123,7 @@ def installed_style(tmp_path, monkeypatch):
     folder.mkdir()
     model = _models()[0]
     model.save(folder / "fox.safetensors")
-    write_memory(folder / "fox.memory", reversed_bwt(IDS), trusting_recall(), {"corpus_sha256": "x"})
+    write_memory(folder / "fox.memory", reversed_bwt(IDS), trusting_recall(), {"corpus_sha256": "x"}, Lexicon.of_ids(IDS))
     (folder / "fox.yaml").write_text("name: fox\ncopy: {lambda: [%s], fade: 0.9}\n" % ", ".join(["0.5"] * BANDS))
     monkeypatch.setenv("INSTRUMENT_MODELS", str(folder))
     return folder
@@ -163,6 +166,22 @@ def test_score_refuses_what_is_not_a_text_to_score(installed_style, tmp_path, ca
     assert main(["score", "nosuch", str(fine)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nosuch" in err
+
+
+@pytest.mark.parametrize("lookahead", [0, 4])
+def test_at_words_1_an_installed_style_writes_only_its_corpus_words(installed_style, lookahead):
+    """Its LSTM alone (untrained: it spells nothing), with the words its memory file keeps."""
+    from instrument.app.parts import build_engine, load_styles
+    from instrument.app.settings import EngineSettings
+
+    corpus_words = set(CORPUS.decode().replace(".", " ").split())
+    shares = []
+    for words in (1.0, 0.0):
+        engine = build_engine(EngineSettings(models=["fox"], mix={"fox": 1.0}, values={
+            "/memory": 0.0, "/copy": 0.0, "/words": words, "/lookahead": lookahead, "/seed": 2}), load_styles(["fox"]))
+        written = re.findall(r"[a-z]+", engine.write(1500).lower())[:-1]  # the last may be cut off
+        shares.append(sum(w in corpus_words for w in written) / len(written))
+    assert shares[0] == 1.0 and shares[1] < 0.5, shares
 
 
 def test_a_damaged_memory_is_named_and_the_style_plays_without_it(installed_style, caplog):

@@ -48,7 +48,8 @@ class Styles:
     def memory(self) -> Memory:
         """The styles' memories as the engine's stage (a style without one plays its LSTM)."""
         files = self.memories or [None] * len(self.names)
-        return Memory([CorpusIndex(f.bwt) if f else None for f in files], [f.recall if f else None for f in files])
+        return Memory([CorpusIndex(f.bwt) if f else None for f in files], [f.recall if f else None for f in files],
+                      [f.lexicon if f else None for f in files])
 
 
 def read_copy_table(weights: Path) -> CopyTable:

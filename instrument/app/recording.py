@@ -114,7 +114,7 @@ class Recorder(Sink):
 # --- reading and replaying ----------------------------------------------------------------------
 # Parameters added since the first recordings were made, with the value that plays as they did
 # then: a recording whose starting state lacks one was made before it existed.
-BEFORE_THEY_EXISTED = {"/lookahead": 0, "/loop_guard": 0.0, "/prime_at": "now", "/flood_guard": 0.0}
+BEFORE_THEY_EXISTED = {"/lookahead": 0, "/loop_guard": 0.0, "/prime_at": "now", "/flood_guard": 0.0, "/words": 0.0}
 
 
 class ReplayError(ValueError):

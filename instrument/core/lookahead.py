@@ -34,6 +34,9 @@ are preferred as far as the mix needs it. One style alone has no spread: every p
 is exactly what that style writes with the plain sampler (choosing the likelier path regardless,
 as an earlier rule did, made a soloist blander: distinct words 0.43 against 0.56).
 
+Each path's draw is pushed off coining words as the plain sampler's is (core/words.py, /words), so
+no path writes what the committed text could not.
+
 In product mode a path's score is the sum of the log product-mixture probabilities of its
 characters, and a path is chosen in proportion to its likelihood to the power of the mix's spread
 (0.875 for eight equal styles; 0 for one style, which again writes as the plain sampler does).
@@ -47,6 +50,7 @@ import numpy as np
 from .copying import Copier, carry_run
 from .memory import Memory
 from .floods import WHITESPACE, Floods, flood_guard
+from .words import Words, keep_words
 from .repeats import Repeats, guard
 from .mixing import RULES, Rule, cap_confidence, logsumexp
 from .sampling import TOTAL, push_down, shape_rows, softmax
@@ -85,18 +89,20 @@ class Shaping:
     memory: float = 1.0  # the corpus memory's level (core/memory.py): each path recalls after its own text
     loop_guard: float = 0.0  # how hard a path is pushed off a long repeat (core/repeats.py)
     flood_guard: float = 0.0  # how hard a path is pushed off a flood of spaces or of a few characters (core/floods.py)
+    words: float = 0.0  # how hard a path is pushed off coining a word (core/words.py)
 
 
 class Lookahead:
     """The paths, their pending characters and what each style made of them."""
 
     def __init__(self, ensemble, copier: Copier | None = None, memory: Memory | None = None,
-                 repeats: Repeats | None = None, floods: Floods | None = None):
+                 repeats: Repeats | None = None, floods: Floods | None = None, words: Words | None = None):
         self.ensemble = ensemble
         self.copier = copier or Copier()  # none given: no style copies
         self.memory = memory or Memory.none(0)  # none given: no style remembers its corpus
         self.repeats = repeats or Repeats()  # the committed text's repeat (a stage the engine feeds)
         self.floods = floods or Floods()  # the committed text's floods (a stage the engine feeds)
+        self.words = words or Words(self.memory.lexicons)  # the committed text's open word (a stage the engine feeds)
         self.plan: Plan | None = None
         self.shaped: tuple | None = None  # the temperature and copy level the pending paths were drawn at
         self.word = None  # (N,) log P_i of the committed part of the word being written (P_i tempered in linear mode)
@@ -228,6 +234,9 @@ class Lookahead:
             mixed = guard(mixed, *self.repeats.along(self.chars), shaping.loop_guard)
         if shaping.flood_guard > 0:  # and off a flood of spaces or of a few characters
             mixed = flood_guard(mixed, *self.floods.along(self.chars), shaping.flood_guard)
+        if shaping.words > 0:  # and off coining a word
+            mixed = keep_words(mixed, [self.words.coins(self.plan.active, w) for w in self.words.along(self.chars)],
+                               shaping.words)
         temperature = 1.0 if rule.tempers_styles else shaping.temperature  # else the styles are
         shaped = shape_rows(mixed, temperature, shaping.top_p, shaping.min_p)
         cdf = np.cumsum(shaped, axis=1)

@@ -18,7 +18,8 @@ of its reach, the longest stretch the corpus holds), the text memory where the t
 repeating itself (the copy model's run). /memory scales the first, /copy the second (and the copy
 model, core/copying.py): at 0 and 0 the LSTMs play alone, the paper's styles.
 
-Like the copy model it reads only the text written (the committed text, or a lookahead path's),
+A memory also knows its text's words (core/words.py), which the words guard keeps the text to
+(core/words.py). Like the copy model it reads only the text written (the committed text, or a lookahead path's),
 and the same code plays and measures the cards (train/memoryfit.py, `instrument score`).
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .corpusindex import DEPTH, CorpusIndex
+from .words import Lexicon
 from .recall import Recall, mix
 from .textcounts import TextCounts
 
@@ -34,10 +36,12 @@ class Memory:
     """Every style's memories, following the committed text (and, for the lookahead, each path's).
     Styles without a corpus memory pass their LSTM's distribution through unchanged."""
 
-    def __init__(self, indexes: list[CorpusIndex | None], recalls: list[Recall | None]):
-        if len(indexes) != len(recalls):
-            raise ValueError("one recall per index")
+    def __init__(self, indexes: list[CorpusIndex | None], recalls: list[Recall | None],
+                 lexicons: list[Lexicon | None] | None = None):
+        if len(indexes) != len(recalls) or (lexicons is not None and len(lexicons) != len(indexes)):
+            raise ValueError("one recall and one lexicon (or None) per index")
         self.indexes, self.recalls = list(indexes), list(recalls)
+        self.lexicons = list(lexicons) if lexicons is not None else [None] * len(indexes)
         self.remembers = any(i is not None for i in self.indexes)
         self.text = TextCounts(max([r.text_orders for r in recalls if r is not None] + [1]))
         self.paths: dict[int, tuple[np.ndarray, np.ndarray]] = {}

@@ -1,5 +1,6 @@
-"""NAME.memory: a style's corpus memory on disk (safetensors): the index's text and the gate,
-with their facts and a checksum, checked when read (a damaged file is refused by name)."""
+"""NAME.memory: a style's corpus memory on disk (safetensors): the index's text, the gate and the
+text's words (core/words.py; files written before the words were kept have none), with their
+facts and a checksum, checked when read (a damaged file is refused by name)."""
 from __future__ import annotations
 
 import json
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .corpusindex import DEPTH, SENTINEL, SYMBOLS
+from .words import Lexicon
 from .recall import Recall, n_features
 from .weights import ModelFileError
 
@@ -23,28 +25,34 @@ class MemoryFile:
     bwt: np.ndarray
     recall: Recall
     meta: dict
+    lexicon: Lexicon | None = None  # None: written before the words were kept
 
 
-def checksum(bwt: np.ndarray, gate: np.ndarray) -> int:
-    """CRC-32 of the text and the gate (float32) as stored: a flipped bit anywhere is found."""
+def checksum(bwt: np.ndarray, gate: np.ndarray, words: np.ndarray | None = None) -> int:
+    """CRC-32 of the text, the gate (float32) and the words as stored: a flipped bit anywhere is
+    found (a file without words has the checksum it was written with)."""
     crc = zlib.crc32(memoryview(np.ascontiguousarray(bwt, dtype=np.uint8)))
-    return zlib.crc32(memoryview(np.ascontiguousarray(gate, dtype=np.float32)), crc)
+    crc = zlib.crc32(memoryview(np.ascontiguousarray(gate, dtype=np.float32)), crc)
+    return crc if words is None else zlib.crc32(memoryview(np.ascontiguousarray(words, dtype=np.uint8)), crc)
 
 
-def write_memory(path: Path, bwt: np.ndarray, recall: Recall, meta: dict) -> None:
-    """NAME.memory: safetensors with the index's text and the gate; atomic."""
+def write_memory(path: Path, bwt: np.ndarray, recall: Recall, meta: dict, lexicon: Lexicon | None = None) -> None:
+    """NAME.memory: safetensors with the index's text, the gate and the words; atomic."""
     from safetensors.numpy import save_file
 
     from .weights import atomic_write
 
+    tensors = {"bwt": np.ascontiguousarray(bwt, dtype=np.uint8), "gate": np.ascontiguousarray(recall.gate, dtype=np.float32)}
+    if lexicon is not None:
+        tensors["words"] = np.frombuffer(lexicon.to_bytes(), dtype=np.uint8)
     facts = {**meta, "orders": recall.orders, "text_orders": recall.text_orders, "depth": DEPTH,
              "fade_from": recall.fade_from, "fade": recall.fade, "text_fade": recall.text_fade,
-             "crc32": checksum(bwt, recall.gate)}
-    tensors = {"bwt": np.ascontiguousarray(bwt, dtype=np.uint8), "gate": np.ascontiguousarray(recall.gate, dtype=np.float32)}
+             "crc32": checksum(bwt, recall.gate, tensors.get("words"))}
     atomic_write(Path(path), lambda tmp: save_file(tensors, str(tmp), metadata={META_KEY: json.dumps(facts)}))
 
 
 MAX_TEXT = 64 << 20  # characters an index may hold (the largest shipped corpus is 4.7 M)
+MAX_WORDS = 16 << 20  # bytes of words (the largest shipped lexicon is 186 K)
 
 
 def read_memory(path: Path) -> MemoryFile:
@@ -62,11 +70,20 @@ def read_memory(path: Path) -> MemoryFile:
             shapes = {k: (f.get_slice(k).get_dtype(), tuple(f.get_slice(k).get_shape())) for k in f.keys()}
             _check_shapes(path, shapes, _text_orders(path, meta))
             bwt, gate = f.get_tensor("bwt"), f.get_tensor("gate")
+            words = f.get_tensor("words") if "words" in shapes else None
     except ModelFileError:
         raise
     except (SafetensorError, OSError, ValueError, RuntimeError, TypeError, json.JSONDecodeError) as e:
         raise ModelFileError(path, f"not a readable memory file (truncated or another format?): {str(e)[:120]}") from None
-    return MemoryFile(bwt, _check_facts(path, bwt, gate, meta), meta)
+    recall = _check_facts(path, bwt, gate, words, meta)
+    return MemoryFile(bwt, recall, meta, None if words is None else _lexicon(path, words))
+
+
+def _lexicon(path: Path, words: np.ndarray) -> Lexicon:
+    try:
+        return Lexicon.from_bytes(words.tobytes())
+    except ValueError as e:
+        raise ModelFileError(path, f"its words are not a lexicon: {e}") from None
 
 
 MAX_TEXT_ORDERS = 16
@@ -80,8 +97,12 @@ def _text_orders(path: Path, meta: dict) -> int:
 
 
 def _check_shapes(path: Path, shapes: dict, text_orders: int) -> None:
-    if set(shapes) != {"bwt", "gate"}:
-        raise ModelFileError(path, f"it holds {sorted(shapes)[:4]}, a memory holds bwt and gate")
+    if not {"bwt", "gate"} <= set(shapes) <= {"bwt", "gate", "words"}:
+        raise ModelFileError(path, f"it holds {sorted(shapes)[:4]}, a memory holds bwt, gate and words")
+    if "words" in shapes and (shapes["words"][0] != "U8" or len(shapes["words"][1]) != 1
+                              or shapes["words"][1][0] > MAX_WORDS):
+        raise ModelFileError(path, f"its words are {shapes['words'][0]} {shapes['words'][1]}: "
+                                   f"they are at most {MAX_WORDS:,} bytes")
     (kind, shape), (gkind, gshape) = shapes["bwt"], shapes["gate"]
     if kind != "U8" or len(shape) != 1 or not 2 <= shape[0] <= MAX_TEXT:
         raise ModelFileError(path, f"its text is {kind} {shape}: a memory's text is 2 to {MAX_TEXT:,} bytes")
@@ -91,8 +112,8 @@ def _check_shapes(path: Path, shapes: dict, text_orders: int) -> None:
                                    "float32 (5K + 4 + 4 text orders, 1 + K + text orders)")
 
 
-def _check_facts(path: Path, bwt: np.ndarray, gate: np.ndarray, meta: dict) -> Recall:
-    if meta.get("crc32") != checksum(bwt, gate):
+def _check_facts(path: Path, bwt: np.ndarray, gate: np.ndarray, words: np.ndarray | None, meta: dict) -> Recall:
+    if meta.get("crc32") != checksum(bwt, gate, words):
         raise ModelFileError(path, "it is damaged (its checksum differs)")
     if int(np.count_nonzero(bwt == SENTINEL)) != 1 or int(bwt.max()) >= SYMBOLS:
         raise ModelFileError(path, "its text is not an index (one end mark and ASCII only)")

@@ -15,6 +15,7 @@ import torch
 import yaml
 
 from ..core.corpusindex import CorpusIndex
+from ..core.words import Lexicon
 from ..core.memoryfile import write_memory
 from ..core.model import CharLSTM
 from ..base.files import write_text
@@ -84,7 +85,8 @@ def put_play(card: dict, model: CharLSTM, corpus: Corpus, out_dir: Path, name: s
     bwt = reversed_bwt(corpus.known)
     index = CorpusIndex(bwt)
     path = out_dir / f"{name}.memory"
-    write_memory(path, bwt, recall, {"corpus_sha256": corpus.sha256, "characters": int(split)})
+    write_memory(path, bwt, recall, {"corpus_sha256": corpus.sha256, "characters": int(split)},
+                 Lexicon.of_ids(corpus.known))
     os.chmod(path, 0o644)
     held, check = card["heldout"], card["heldout"]["check"]
     say("measuring the held-out part as it plays")

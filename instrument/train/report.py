@@ -47,8 +47,9 @@ LICENCES = """
 ## What the memories ship, and under which licence
 
 Each `models/NAME.memory` holds its style's corpus (all of it before the held-out part, as the
-Burrows-Wheeler transform of the text reversed, the form the memory searches), so `pip install .`
-carries the text a style recalls. The texts and their licences (sources and cleaning:
+Burrows-Wheeler transform of the text reversed, the form the memory searches) and that text's
+words, sorted (what `/words` keeps the text to, `instrument/core/words.py`), so
+`pip install .` carries the text a style recalls. The texts and their licences (sources and cleaning:
 `../shared/corpora/MANIFEST.md`):
 
 | memory | text | licence |

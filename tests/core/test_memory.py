@@ -10,6 +10,7 @@ import pytest
 
 from instrument.core import corpusindex as ix, memoryfile as mem
 from instrument.core.corpusindex import DEPTH, CorpusIndex
+from instrument.core.words import Lexicon
 from instrument.core.memory import Memory
 from instrument.core.memoryfile import read_memory, write_memory
 from instrument.core.recall import Recall, n_features
@@ -284,4 +285,37 @@ def test_a_memory_file_keeps_its_text_orders_and_refuses_a_gate_of_the_wrong_sha
     meta["crc32"] = mem.checksum(m.bwt, gate)
     save_file({"bwt": m.bwt, "gate": gate}, str(path), metadata={mem.META_KEY: json.dumps(meta)})
     with pytest.raises(ModelFileError, match="gate"):
+        read_memory(path)
+
+
+def save_with_words(tmp_path, lexicon):
+    path = tmp_path / "w.memory"
+    write_memory(path, reversed_bwt(IDS), Recall(recall().gate, 24, 0.8), {"corpus_sha256": "x"}, lexicon)
+    return path
+
+
+def test_a_memory_file_keeps_its_texts_words(tmp_path):
+    m = read_memory(save_with_words(tmp_path, Lexicon.of_ids(IDS)))
+    assert m.lexicon.words == ["a", "and", "by", "cat", "dog", "log", "mat", "met", "on", "ran", "sat", "the", "then"]
+    assert read_memory(save(tmp_path)).lexicon is None  # written before the words were kept: none, and it reads
+
+
+def test_damaged_or_malformed_words_are_refused(tmp_path):
+    from safetensors.numpy import save_file
+
+    path = save_with_words(tmp_path, Lexicon(["cat", "dog"]))
+    damage(path, -2)  # a letter of the words: the checksum covers them
+    with pytest.raises(ModelFileError, match="damaged"):
+        read_memory(path)
+    text, gate = reversed_bwt(IDS), recall().gate
+    for words, says in ((b"dog\ncat", "in order"), (b"Cat\ndog", "lower-case"), (b"cat\n\ndog", "lower-case"),
+                        (b"cat\ncat", "in order")):
+        array = np.frombuffer(words, dtype=np.uint8)
+        meta = {**read_memory(save(tmp_path)).meta, "crc32": mem.checksum(text, gate, array)}
+        save_file({"bwt": text, "gate": gate, "words": array}, str(path), metadata={mem.META_KEY: json.dumps(meta)})
+        with pytest.raises(ModelFileError, match=says):
+            read_memory(path)
+    save_file({"bwt": text, "gate": gate, "words": np.zeros(3, dtype=np.float32)}, str(path),
+              metadata={mem.META_KEY: json.dumps(read_memory(save(tmp_path)).meta)})
+    with pytest.raises(ModelFileError, match="words are F32"):
         read_memory(path)
