@@ -93,7 +93,6 @@ def test_a_thread_that_logs_never_waits_on_a_stalled_terminal(monkeypatch):
     thread drains: with the terminal stalled, 200 log calls return at once, and every line
     arrives, in order, once it takes bytes again."""
     import threading
-    import time
 
     err = _StalledTerminal()
     monkeypatch.setattr("sys.stderr", err)
