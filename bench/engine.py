@@ -117,14 +117,16 @@ def lookahead_table(models, names, seconds: float, rounds: int = 3) -> None:
     depth = build_tree([]).params["/lookahead"].default
     ensemble = Ensemble(models, names)
     memory = load_styles(names).memory()
-    no_guards = {"/loop_guard": 0.0, "/flood_guard": 0.0}  # what the guards (core/repeats.py, floods.py) cost
+    # what the guards cost (core/repeats.py, floods.py, words.py)
+    no_guards = {"/loop_guard": 0.0, "/flood_guard": 0.0, "/words": 0.0}
     cases = [("plain (lookahead 0), LSTMs alone", 0, None, False, None), ("plain, copying", 0, None, True, None),
              ("plain, as played (memory and copy)", 0, None, "played", None),
-             ("plain, as played, loop and flood guards off", 0, None, "played", no_guards),
+             ("plain, as played, loop, flood and words guards off", 0, None, "played", no_guards),
              (f"lookahead {depth}, 4 beams, LSTMs alone", depth, 4, False, None),
              (f"lookahead {depth}, 4 beams, copying", depth, 4, True, None),
              (f"lookahead {depth}, 4 beams, as played (the default)", depth, 4, "played", None),
-             (f"lookahead {depth}, 4 beams, as played, loop and flood guards off", depth, 4, "played", no_guards),
+             (f"lookahead {depth}, 4 beams, as played, words guard off", depth, 4, "played", {"/words": 0.0}),
+             (f"lookahead {depth}, 4 beams, as played, loop, flood and words guards off", depth, 4, "played", no_guards),
              (f"lookahead {depth}, 8 beams, as played", depth, 8, "played", None)]
     results = {label: [] for label, *_ in cases}
     for _ in range(rounds):

@@ -350,8 +350,9 @@ CONTROLS = [
           "characters, or fewer than 8 kinds of character in them (the code styles' screens of spaces at the "
           "faders' cold ends; 0 = off)", SOUND | FLAG),
     Param("/words", "float", (0.0, 1.0), 1.0,
-          "with lookahead: how hard a path that coins a word is passed over, a word none of the playing "
-          "styles' corpora hold (1: their words, 98-100% alone; 0: the styles coin words as they will)", SOUND | PHONE | FLAG),
+          "how hard the text is kept to words the playing styles' corpora hold: a character that would "
+          "coin a word is left out (1), made e^(20 x this) times rarer below, or free (0: the styles coin words "
+          "as they will)", SOUND | PHONE | FLAG),
     Param("/mode", "enum", tuple(RULES), "linear",
           "mixing rule: linear (the paper's weighted average) or product (log-linear product of experts)", MIXING | FLAG),
     Param("/threshold", "float", (0.0, 1.0), 0.05,

@@ -74,6 +74,21 @@ class Lexicon:
         i = bisect_left(self.words, prefix)
         return i < len(self.words) and self.words[i].startswith(prefix)
 
+    def after(self, prefix: str) -> tuple[bool, bool, str]:
+        """(whether some word starts with prefix, whether prefix is a word, the letters that
+        follow it in some word). One bisection per letter that follows, not one per letter of the
+        alphabet: the words that start with prefix are one run of the sorted list."""
+        words, n = self.words, len(prefix)
+        lo = bisect_left(words, prefix)
+        hi = bisect_left(words, prefix + "{", lo)  # "{" sorts after "z"
+        is_word = lo < hi and words[lo] == prefix
+        letters, i = [], lo + is_word
+        while i < hi:
+            c = words[i][n]
+            letters.append(c)
+            i = bisect_left(words, prefix + chr(ord(c) + 1), i, hi)
+        return lo < hi, is_word, "".join(letters)
+
 
 def extend_word(word: str, x: int) -> str:
     """The open word once character x is written after it ("" after anything but a letter)."""
@@ -121,12 +136,18 @@ class Words:
         lexicons = [self.lexicons[i] for i in active]
         if not lexicons or any(lexicon is None for lexicon in lexicons):
             return None
-        if word and not any(lexicon.begins(word) for lexicon in lexicons):
+        begun = is_word = False
+        letters = set()
+        for lexicon in lexicons:
+            b, w, follow = lexicon.after(word)
+            begun, is_word = begun or b, is_word or w
+            letters.update(follow)
+        if word and not begun:
             return None
-        coins = np.zeros(128, dtype=bool)
-        for c in range(ord("a"), ord("z") + 1):
-            coins[[c, c - 32]] = not any(lexicon.begins(word + chr(c)) for lexicon in lexicons)
-        coins[~LETTER] = bool(word) and not any(lexicon.has(word) for lexicon in lexicons)
+        coins = LETTER.copy()
+        for c in letters:
+            coins[[ord(c), ord(c) - 32]] = False
+        coins[~LETTER] = bool(word) and not is_word
         return None if coins.all() else coins
 
 
