@@ -65,15 +65,6 @@ class Lexicon:
     def __len__(self) -> int:
         return len(self.words)
 
-    def has(self, word: str) -> bool:
-        i = bisect_left(self.words, word)
-        return i < len(self.words) and self.words[i] == word
-
-    def begins(self, prefix: str) -> bool:
-        """Whether some word starts with prefix."""
-        i = bisect_left(self.words, prefix)
-        return i < len(self.words) and self.words[i].startswith(prefix)
-
     def after(self, prefix: str) -> tuple[bool, bool, str]:
         """(whether some word starts with prefix, whether prefix is a word, the letters that
         follow it in some word). One bisection per letter that follows, not one per letter of the

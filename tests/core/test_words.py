@@ -17,7 +17,9 @@ from .test_lookahead import ToyEnsemble
 def test_words_are_runs_of_letters_lower_cased():
     lexicon = Lexicon.of_text("Don't GFP_KERNEL; the\nThe cat2dog")
     assert lexicon.words == ["cat", "dog", "don", "gfp", "kernel", "t", "the"]
-    assert lexicon.has("the") and not lexicon.has("th") and lexicon.begins("th") and not lexicon.begins("tx")
+    assert lexicon.after("the") == (True, True, "")  # begun, a word, nothing follows
+    assert lexicon.after("t") == (True, True, "h") and lexicon.after("") == (True, False, "cdgkt")
+    assert lexicon.after("tx") == (False, False, "")
     assert Lexicon.from_bytes(lexicon.to_bytes()).words == lexicon.words
     assert Lexicon.from_bytes(b"").words == [] and Lexicon.from_bytes(Lexicon([]).to_bytes()).words == []
 
