@@ -55,10 +55,6 @@ class Pace:
     def stop(self) -> None:
         self._stopped.set()
 
-    @property
-    def duration(self) -> float:
-        return float(self._seconds[-1])
-
 
 def play_back(engine, rec: Recording, outputs) -> str:
     """Replay `rec` at its pace with the outputs asked for (an OutputSettings: speak, speak_to,
