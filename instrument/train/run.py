@@ -52,14 +52,11 @@ def _start_weights(init: Path):
     return (style.config, init.stem, style.state_dict(), *_card_cost(init.with_suffix(".yaml")))
 
 
-def arch_of(init: Path) -> str:
-    return _start_weights(init)[0].arch
-
-
-def start_from(model: CharLSTM, record: RunRecord, init: Path) -> None:
-    """Load a base run's best weights, or an exported style's weights, into a fresh model, and note
-    in the record where it began (a style retrained from what ships need not start from noise)."""
-    config, name, weights, chars, minutes = _start_weights(init)
+def start_from(model: CharLSTM, record: RunRecord, init: Path, start: tuple) -> None:
+    """Load a base run's best weights, or an exported style's weights (start: what _start_weights
+    read of init), into a fresh model, and note in the record where it began (a style retrained
+    from what ships need not start from noise)."""
+    config, name, weights, chars, minutes = start
     if config.arch != record.model_config.arch:
         raise TrainingError(f"{init} is a {config.arch}; run '{record.name}' is a {record.model_config.arch}")
     model.load_state_dict(weights)
@@ -104,6 +101,7 @@ def prepare(corpus_path: Path | list[Path], name: str, arch: str | None, run_dir
     paths = corpus_path if isinstance(corpus_path, list) else [corpus_path]
     corpus = load_corpora(paths)
     last = run_dir / "last.safetensors"
+    start = None  # the weights a fresh run starts from
     if resume:
         if not last.exists():
             raise TrainingError(f"nothing to resume: no checkpoint at {last}")
@@ -120,10 +118,10 @@ def prepare(corpus_path: Path | list[Path], name: str, arch: str | None, run_dir
         if last.exists():
             raise TrainingError(f"run '{name}' already has a checkpoint at {last}: add --resume, or remove it")
         if init == CLOSEST:
-            start = closest_style(corpus.train, installed_candidates(leave_out=name), arch)
-            init, arch = start.path, arch or start.arch
-        elif init is not None and arch is None:
-            arch = arch_of(Path(init))  # a start's own shape, unless asked otherwise (then it is refused)
+            init = closest_style(corpus.train, installed_candidates(leave_out=name), arch).path
+        start = _start_weights(Path(init)) if init is not None else None  # read once, here
+        if start is not None and arch is None:
+            arch = start[0].arch  # a start's own shape, unless asked otherwise (then it is refused)
         if init is not None and overrides.get("lr") is None:
             overrides["lr"] = FINE_TUNE_LR
         model_arch = ModelConfig.from_arch(arch or default_arch(len(corpus.train)))
@@ -132,8 +130,8 @@ def prepare(corpus_path: Path | list[Path], name: str, arch: str | None, run_dir
         record = new_record(name, corpus, model_config, config)
     torch.manual_seed(config.seed)
     model = CharLSTM(record.model_config)
-    if init is not None and not resume:
-        start_from(model, record, Path(init))
+    if not resume and start is not None:
+        start_from(model, record, Path(init), start)
     trainer = Trainer(model, corpus, config, record, run_dir)
     if resume:
         trainer.resume()
