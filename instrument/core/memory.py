@@ -18,8 +18,8 @@ of its reach, the longest stretch the corpus holds), the text memory where the t
 repeating itself (the copy model's run). /memory scales the first, /copy the second (and the copy
 model, core/copying.py): at 0 and 0 the LSTMs play alone, the paper's styles.
 
-A memory also knows its text's words (core/words.py), which the words guard keeps the text to
-(core/words.py). Like the copy model it reads only the text written (the committed text, or a lookahead path's),
+A memory also knows its text's words, which the words guard keeps the text to (core/words.py).
+Like the copy model it reads only the text written (the committed text, or a lookahead path's),
 and the same code plays and measures the cards (train/memoryfit.py, `instrument score`).
 """
 from __future__ import annotations

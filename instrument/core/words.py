@@ -1,15 +1,15 @@
 """The words guard: the text keeps to words that the playing styles' corpora hold.
 
-Alone at the defaults, the styles wrote 81-96% words found in some corpus (Baudelaire 81%, Poe
+Alone at the defaults, the styles wrote 80-99% words found in some corpus (Baudelaire 80%, Moby
 94%): "sensiment", "unenest", "pronnaissent". A style's corpus memory also keeps its text's words,
 its lexicon (NAME.memory, core/memoryfile.py); this stage follows the word the committed text is
 writing (a word is a run of ASCII letters, lower-cased, as bench/quality.py counts words: "Don't"
 is "don" and "t", "GFP_KERNEL" is "gfp" and "kernel"), and before each draw the characters that
 would coin a word are pushed down: a letter after which no word of any playing style's lexicon
 begins so, and anything but a letter after a word none of them holds. /words scales the push in
-e-folds (sampling.push_down): 1 leaves them out (the styles then write 98-100% words); 0.05 makes
-them e times less likely. The lookahead pushes each path's draw the same way, so a path never
-writes what the committed text could not.
+e-folds (sampling.push_down): 1 leaves them out (alone, the styles then write 99.8-100% words);
+0.05 makes them e times less likely. The lookahead pushes each path's draw the same way, so a path
+never writes what the committed text could not.
 
 Where a playing style has no lexicon (a memory written before lexicons were kept, or none), the
 words cannot be judged and nothing is pushed; where the open word already begins no word (primed,
