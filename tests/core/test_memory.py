@@ -319,3 +319,10 @@ def test_damaged_or_malformed_words_are_refused(tmp_path):
               metadata={mem.META_KEY: json.dumps(read_memory(save(tmp_path)).meta)})
     with pytest.raises(ModelFileError, match="words are F32"):
         read_memory(path)
+
+
+def test_words_over_the_cap_are_refused_before_they_are_read(tmp_path, monkeypatch):
+    path = save_with_words(tmp_path, Lexicon(["cat", "dog", "mat"]))
+    monkeypatch.setattr(mem, "MAX_WORDS", 10)  # "cat\ndog\nmat" is 11 bytes
+    with pytest.raises(ModelFileError, match="at most 10 bytes"):
+        read_memory(path)
