@@ -23,16 +23,14 @@ def add_panel(sub) -> None:
 
 
 def _panel(args) -> int:
-    from ..app.signals import interrupt_on_kill
+    from ..app.signals import stop_on_kill
 
-    interrupt_on_kill()  # `kill -INT` ends a panel started in the background (SIGINT ignored from birth)
-    try:
-        return _open_panel(args)
-    except KeyboardInterrupt:  # before the window was up: nothing to close yet
-        return 0
+    # Ctrl-C or `kill -INT` (even of a panel started in the background, SIGINT ignored from birth)
+    # ends the panel between its phases or in its loop, with 0
+    return _open_panel(args, stop_on_kill())
 
 
-def _open_panel(args) -> int:
+def _open_panel(args, stop) -> int:
     from ..screen.priority import idle_priority, one_software_renderer_thread
 
     # first of all, so that every thread of the panel inherits it: numpy's (started on import),
@@ -56,20 +54,23 @@ def _open_panel(args) -> int:
     except (ValueError, ThemeError) as e:
         print(f"instrument panel: {e}", file=sys.stderr)
         return 2
+    if stop.is_set():
+        return 0
     client = EngineClient((host, port), "127.0.0.1" if is_loopback(host) else "0.0.0.0")
-    if not client.wait_for_tree():
+    if not client.wait_for_tree(stop=stop):
+        client.close()
+        if stop.is_set():
+            return 0
         print(f"instrument panel: no engine answers at {host}:{port} (is `instrument play` running, and "
               f"does its --osc-allow admit this computer?)", file=sys.stderr)
         return 1
-    panel = Panel(client, theme, wek_inputs)
+    panel = Panel(client, theme, wek_inputs, stop)
     if args.screenshot:
         import threading
         threading.Timer(max((args.seconds or 3) - 0.5, 0.5), panel.screenshot, args=(args.screenshot,)).start()
     started = time.monotonic()
     try:
         panel.run(args.seconds)
-    except KeyboardInterrupt:
-        pass
     finally:
         client.close()
     if args.report_fps:

@@ -82,14 +82,16 @@ class EngineClient:
         for address in ("/describe", "/mapping", "/preset/list"):
             self.send(address)
 
-    def wait_for_tree(self, timeout: float = 5.0) -> bool:
+    def wait_for_tree(self, timeout: float = 5.0, stop: threading.Event | None = None) -> bool:
+        """Whether the engine's tree arrived within timeout (False at once when stop is set)."""
+        stop = stop or threading.Event()
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not stop.is_set():
             if self.tree is not None:
                 return True
             self.hello()
-            time.sleep(0.25)
-        return False
+            stop.wait(0.25)
+        return self.tree is not None and not stop.is_set()
 
     # --- hearing -------------------------------------------------------------------------------
     def _listen(self) -> None:

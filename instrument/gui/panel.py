@@ -42,15 +42,17 @@ PAD = 250
 
 
 class Panel:
-    def __init__(self, client: EngineClient, theme: Theme, wek_inputs: tuple[str, int] | None = None):
-        """wek_inputs: where Wekinator hears /wek/inputs; the pad's point goes there too."""
+    def __init__(self, client: EngineClient, theme: Theme, wek_inputs: tuple[str, int] | None = None,
+                 stop: threading.Event | None = None):
+        """wek_inputs: where Wekinator hears /wek/inputs; the pad's point goes there too. stop:
+        set (by a signal, app/signals.stop_on_kill) to end run()."""
         self.client, self.theme, self.wek_inputs = client, theme, wek_inputs
         self.styles = [style_of(e["address"]) for e in client.tree if style_of(e["address"])]
         self.colours = dict(zip(self.styles, theme.colours(self.styles)))
         self.entries = {e["address"]: e for e in client.tree}
         self.frames_drawn = 0
         self._shot: str | None = None
-        self._stop = threading.Event()
+        self._stop = stop or threading.Event()
         self._pad_point = (0.0, 0.0)
         self._drawn_step = -2
         self._pad_drawn = None

@@ -130,7 +130,7 @@ def test_kill_int_ends_a_panel_started_in_the_background(display, tmp_path):
         time.sleep(1)  # and on into its start or its drawing
         assert panel.poll() is None, panel.stderr.read()
         panel.send_signal(signal.SIGINT)
-        assert panel.wait(30) == 0
+        assert panel.wait(30) == 0, panel.stderr.read()
     finally:
         proc.stop()
 
